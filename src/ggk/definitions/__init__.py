@@ -1,0 +1,31 @@
+"""Statistics as data: Table Schemas, SQL rules and period calendars (see interfaces)."""
+
+from ggk.definitions.interfaces import (
+    DatasetSpec,
+    Definition,
+    DefinitionError,
+    DefinitionRegistry,
+    FieldSpec,
+    ForeignKey,
+    PeriodCalendar,
+    Rule,
+    UnknownPeriod,
+)
+from ggk.definitions.loader import load_definition, substitute_period
+from ggk.definitions.registry import FolderRegistry, shipped
+
+__all__ = [
+    "DatasetSpec",
+    "Definition",
+    "DefinitionError",
+    "DefinitionRegistry",
+    "FieldSpec",
+    "FolderRegistry",
+    "ForeignKey",
+    "PeriodCalendar",
+    "Rule",
+    "UnknownPeriod",
+    "load_definition",
+    "shipped",
+    "substitute_period",
+]
