@@ -1,0 +1,134 @@
+"""Attachment download with HTTP Range: stream to `<dest>.part`, resume it, verify, then rename.
+
+A partial file left by an earlier, interrupted download is continued with
+`Range: bytes=<have>-` and `If-Range: "<sha256>"` (the hub's ETag), so a changed attachment is
+never glued onto stale bytes: the hub then answers 200 with the whole file and we start over.
+The finished file's sha256 must equal the declared one; a resumed file that does not match is
+downloaded once more from byte 0 before we give up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+
+import httpx
+
+from ggk.client.interfaces import DownloadResult, HubError, ProgressCallback, TransferFailed
+from ggk.client.transport import HubTransport, relative_path
+from ggk.client.tus_upload import RetryPolicy
+
+READ_SIZE = 1024 * 1024
+
+
+def partial_path(dest: Path) -> Path:
+    return dest.with_name(dest.name + ".part")
+
+
+def _hash_prefix(path: Path) -> tuple[hashlib._Hash, int]:
+    digest = hashlib.sha256()
+    size = 0
+    if path.exists():
+        with open(path, "rb") as handle:
+            while block := handle.read(4 * READ_SIZE):
+                digest.update(block)
+                size += len(block)
+    return digest, size
+
+
+class RangeDownload:
+    """Downloads one attachment to one destination file."""
+
+    def __init__(
+        self,
+        transport: HubTransport,
+        url: str,
+        dest: Path,
+        *,
+        name: str,
+        size: int,
+        sha256: str,
+        retry: RetryPolicy | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.transport = transport
+        self.url = relative_path(url)
+        self.dest = dest
+        self.part = partial_path(dest)
+        self.name = name
+        self.size = size
+        self.sha256 = sha256.lower()
+        self.retry = retry or RetryPolicy()
+        self.progress = progress
+
+    def run(self) -> DownloadResult:
+        self.dest.parent.mkdir(parents=True, exist_ok=True)
+        attempts = 0
+        consecutive = 0
+        restarted = False
+        while True:
+            attempts += 1
+            digest, have = _hash_prefix(self.part)
+            if have > self.size:
+                self.part.unlink()
+                digest, have = hashlib.sha256(), 0
+            resumed_from = have
+            try:
+                if have < self.size:
+                    digest, have = self._fetch(digest, have)
+                consecutive = 0
+            except (httpx.TransportError, HubError) as error:
+                if isinstance(error, HubError) and error.status < 500:
+                    raise
+                consecutive += 1
+                if consecutive > self.retry.retries:
+                    raise TransferFailed(
+                        f"download of {self.name!r} failed after {self.retry.retries} retries; "
+                        f"{self.part} keeps the {self._part_size()} bytes received so far, run "
+                        f"the same fetch again to resume: {error}"
+                    ) from error
+                time.sleep(self.retry.delay(consecutive))
+                continue
+            if have == self.size and digest.hexdigest() == self.sha256:
+                os.replace(self.part, self.dest)
+                return DownloadResult(self.dest, have, self.sha256, resumed_from, attempts)
+            self.part.unlink(missing_ok=True)
+            if resumed_from > 0 and not restarted:
+                restarted = True  # the old partial file was bad: one clean attempt from byte 0
+                continue
+            raise TransferFailed(
+                f"download of {self.name!r} does not match the declared size and sha256 "
+                f"(got {have} bytes, sha256 {digest.hexdigest()}, expected {self.size} bytes, "
+                f"sha256 {self.sha256}); nothing was kept"
+            )
+
+    def _part_size(self) -> int:
+        return self.part.stat().st_size if self.part.exists() else 0
+
+    def _fetch(self, digest: hashlib._Hash, have: int) -> tuple[hashlib._Hash, int]:
+        headers: dict[str, str] = {}
+        if have:
+            headers = {"Range": f"bytes={have}-", "If-Range": f'"{self.sha256}"'}
+        with self.transport.stream("GET", self.url, headers=headers) as response:
+            if response.status_code == 416:  # our partial file is longer than the attachment
+                self.part.unlink(missing_ok=True)
+                return hashlib.sha256(), 0
+            if response.status_code == 200 and have:  # If-Range did not match: start over
+                digest, have = hashlib.sha256(), 0
+            if response.status_code == 206:
+                content_range = response.headers.get("Content-Range", "")
+                if not content_range.startswith(f"bytes {have}-"):
+                    raise TransferFailed(
+                        f"the hub answered range {content_range!r} to a request for bytes {have}-"
+                    )
+            mode = "ab" if have else "wb"
+            with open(self.part, mode) as handle:
+                for block in response.iter_raw(READ_SIZE):
+                    handle.write(block)
+                    digest.update(block)
+                    have += len(block)
+                    if self.progress is not None:
+                        self.progress(self.name, have, self.size)
+        return digest, have

@@ -1,0 +1,131 @@
+"""Attachment upload by tus 1.0 (core + checksum): PATCH in chunks, resume from the HEAD offset.
+
+The hub pre-creates one upload resource per declared attachment (its `upload_url`). We ask its
+offset with HEAD, then PATCH chunks of `chunk_size` bytes, each with `Upload-Checksum: sha256`.
+A broken connection, a 5xx answer, an offset conflict (409) or a chunk checksum mismatch (460)
+makes us wait (exponential backoff), ask the offset again and continue from there; after
+`retries` consecutive failures without progress the upload fails with TransferFailed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from ggk.client.interfaces import HubError, ProgressCallback, TransferFailed
+from ggk.client.transport import HubTransport, relative_path
+
+TUS_VERSION = "1.0.0"
+DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024
+_RETRYABLE_STATUSES = {409, 460, 500, 502, 503, 504}
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    retries: int = 5  # consecutive failures without progress before giving up
+    backoff: float = 0.5  # seconds before the first retry, doubled each time
+    max_backoff: float = 10.0
+
+    def delay(self, failures: int) -> float:
+        return min(self.max_backoff, self.backoff * 2 ** (failures - 1))
+
+
+def file_sha256(path: Path, block: int = 4 * 1024 * 1024) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(block):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _retryable(error: Exception) -> bool:
+    if isinstance(error, httpx.TransportError):
+        return True
+    return isinstance(error, HubError) and error.status in _RETRYABLE_STATUSES
+
+
+class TusUpload:
+    """Uploads one local file to one tus upload resource of the hub."""
+
+    def __init__(
+        self,
+        transport: HubTransport,
+        upload_url: str,
+        path: Path,
+        *,
+        name: str,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        retry: RetryPolicy | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.transport = transport
+        self.url = relative_path(upload_url)
+        self.path = path
+        self.name = name
+        self.size = path.stat().st_size
+        self.chunk_size = chunk_size
+        self.retry = retry or RetryPolicy()
+        self.progress = progress
+        self.failures = 0  # total failed requests (for tests and logs)
+
+    def offset(self) -> int:
+        response = self.transport.request(
+            "HEAD", self.url, headers={"Tus-Resumable": TUS_VERSION}, raw_transport_errors=True
+        )
+        return int(response.headers["Upload-Offset"])
+
+    def _patch(self, offset: int, chunk: bytes) -> int:
+        checksum = base64.b64encode(hashlib.sha256(chunk).digest()).decode("ascii")
+        response = self.transport.request(
+            "PATCH",
+            self.url,
+            headers={
+                "Tus-Resumable": TUS_VERSION,
+                "Content-Type": "application/offset+octet-stream",
+                "Upload-Offset": str(offset),
+                "Upload-Checksum": f"sha256 {checksum}",
+            },
+            content=chunk,
+            raw_transport_errors=True,
+        )
+        return int(response.headers["Upload-Offset"])
+
+    def run(self) -> int:
+        """Upload until the hub has every byte; returns the number of failed requests."""
+        consecutive = 0
+        offset: int | None = None
+        with open(self.path, "rb") as handle:
+            while True:
+                try:
+                    if offset is None:
+                        offset = self.offset()
+                        self._report(offset)
+                    if offset >= self.size:
+                        return self.failures
+                    handle.seek(offset)
+                    chunk = handle.read(min(self.chunk_size, self.size - offset))
+                    offset = self._patch(offset, chunk)
+                    consecutive = 0
+                    self._report(offset)
+                except (httpx.TransportError, HubError) as error:
+                    if not _retryable(error):
+                        raise
+                    self.failures += 1
+                    consecutive += 1
+                    if consecutive > self.retry.retries:
+                        raise TransferFailed(
+                            f"upload of {self.name!r} failed after {self.retry.retries} retries "
+                            f"at byte {offset or 0} of {self.size}: {error}; run the same send "
+                            "again (same message id) to resume"
+                        ) from error
+                    time.sleep(self.retry.delay(consecutive))
+                    offset = None  # ask the hub where to continue
+
+    def _report(self, offset: int) -> None:
+        if self.progress is not None:
+            self.progress(self.name, offset, self.size)
