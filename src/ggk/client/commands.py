@@ -7,7 +7,7 @@ Heavy imports happen inside the functions so that `ggk --help` stays fast.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -327,28 +327,18 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Answer pings (the peer side of a burentest when no station or gemeente client runs)."""
-        import time
+        from ggk.client.interfaces import PingAnswers
+        from ggk.client.ping_responder import respond_to_pings
 
-        from ggk.client.interfaces import PING_TYPE, PONG_TYPE
+        def show(answers: PingAnswers) -> None:
+            for pong in answers.pongs:
+                typer.echo(f"pong {pong.id} -> {pong.receiver} (ping {pong.in_reply_to})")
+            for ping in answers.pings_back:
+                typer.echo(f"ping back {ping.id} -> {ping.receiver}")
 
-        stop_at = time.monotonic() + for_ if for_ is not None else None
-        remaining: Callable[[], float] = lambda: (  # noqa: E731
-            stop_at - time.monotonic() if stop_at is not None else 30.0
-        )
         with _client(hub, cert, ca) as client:
             typer.echo(f"answering pings for {client.me().oin} at {hub}", err=True)
-            cursor: int | None = None
-            while True:
-                wait = 0 if once else min(10, max(1, int(remaining())))
-                page = client.mailbox(after=cursor, wait=wait)
-                cursor = page.cursor if page.cursor is not None else cursor
-                relevant = [m for m in page.messages if m.type in (PING_TYPE, PONG_TYPE)]
-                answers = client.answer_pings(relevant)
-                for pong in answers.pongs:
-                    typer.echo(f"pong {pong.id} -> {pong.receiver} (ping {pong.in_reply_to})")
-                for ping in answers.pings_back:
-                    typer.echo(f"ping back {ping.id} -> {ping.receiver}")
-                if once and not page.messages:
-                    return
-                if stop_at is not None and remaining() <= 0:
-                    return
+            try:
+                respond_to_pings(client, seconds=for_, once=once, on_answers=show)
+            except KeyboardInterrupt:
+                typer.echo("stopped", err=True)
