@@ -1,5 +1,7 @@
-"""A deliberately plain, line-by-line reading of spec sections 3, 4.2 and 6, used only to check the
-generator independently of the real validator: which data lines carry any finding, and which codes."""
+"""A deliberately plain, line-by-line reading of spec sections 3, 4.2 and 6.
+
+Used only to check the generator independently of the real validator: which data lines carry a
+finding, and which (code, column)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from ggk.definitions import Definition
 def elfproef(bsn: str) -> bool:
     d = [int(c) for c in bsn]
     return (
-        bsn != "000000000" and (sum(w * x for w, x in zip(range(9, 1, -1), d[:8])) - d[8]) % 11 == 0
+        bsn != "000000000"
+        and (sum(w * x for w, x in zip(range(9, 1, -1), d[:8], strict=True)) - d[8]) % 11 == 0
     )
 
 
@@ -85,7 +88,10 @@ def findings_per_line(
         if "gemeentecode" not in bad and row["gemeentecode"] != gemeente:
             found.append(("gemeentecode-afzender", "gemeentecode"))
         begin, end = values.get("begindatum"), values.get("einddatum")
-        ok = lambda *names: not (bad & set(names))  # noqa: E731
+
+        def ok(*names: str, bad: set[str] = bad) -> bool:
+            return not (bad & set(names))
+
         if dataset == "basis":
             if ok("begindatum", "einddatum") and end and begin and end < begin:
                 found.append(("einddatum-voor-begindatum", "einddatum"))
