@@ -1,0 +1,160 @@
+"""The hub API's JSON endpoints: identity, parties, hub key, messages, mailbox, receipts,
+monitoring, health and metrics. Transfers (tus up, Range down) live in `transfers`."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from ggk.hub.context import current_party, hub
+from ggk.hub.interfaces import HubError, Party
+from ggk.hub.messages import AttachmentDeclaration, MessageDeclaration
+from ggk.hub.routing import MONITORING_ROLES
+from ggk.hub.schemas import (
+    API,
+    Health,
+    HubKeyOut,
+    Mailbox,
+    Me,
+    MessageIn,
+    MessageOut,
+    PartyMonitoring,
+    PartyOut,
+    Problem,
+    SignedReceipt,
+)
+
+PROBLEMS = {status: {"model": Problem, "content": {"application/problem+json": {}}}
+            for status in (403, 404, 409, 413, 422, 507)}
+router = APIRouter(responses={403: PROBLEMS[403]})
+PartyDep = Annotated[Party, Depends(current_party)]
+
+
+def require_monitoring(party: Party) -> None:
+    if party.role not in MONITORING_ROLES:
+        raise HubError(403, "role-not-allowed", f"a {party.role} may not read monitoring")
+
+
+@router.get("/healthz", response_model=Health, tags=["operations"])
+def healthz(request: Request) -> Health:
+    """Liveness and database reachability (any valid client certificate)."""
+    context = hub(request)
+    context.authenticator.certificate(request)
+    try:
+        with context.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError as e:
+        raise HubError(503, "database-unavailable", f"database unreachable: {e}") from e
+    return Health(status="ok", database="ok")
+
+
+@router.get("/metrics", tags=["operations"], response_class=Response,
+            responses={200: {"content": {"text/plain": {}}}})
+def metrics(request: Request, party: PartyDep) -> Response:
+    """Prometheus metrics (roles operator and cbs)."""
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+    require_monitoring(party)
+    return Response(generate_latest(hub(request).metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get(f"{API}/me", response_model=Me, tags=["parties"])
+def me(party: PartyDep) -> Me:
+    """Who the hub thinks you are (from your certificate)."""
+    return Me(oin=party.oin, name=party.name, role=party.role, gemeentecode=party.gemeentecode)
+
+
+@router.get(f"{API}/parties", response_model=list[PartyOut], tags=["parties"])
+def list_parties(request: Request, party: PartyDep) -> list[PartyOut]:
+    """All parties (so a client can find the CBS OIN or a gemeente's OIN by gemeentecode)."""
+    return [PartyOut(**p.public()) for p in hub(request).registry.list()]
+
+
+@router.get(f"{API}/hub-key", response_model=HubKeyOut, tags=["receipts"])
+def hub_key(request: Request, party: PartyDep) -> HubKeyOut:
+    """The public key that verifies the hub's receipts."""
+    return HubKeyOut(**hub(request).key.describe())
+
+
+@router.post(f"{API}/messages", response_model=MessageOut, status_code=201, tags=["messages"],
+             responses={200: {"model": MessageOut, "description": "Same id, same content"},
+                        **{s: PROBLEMS[s] for s in (409, 413, 422, 507)}})
+def send_message(body: MessageIn, request: Request, response: Response,
+                 party: PartyDep) -> MessageOut:
+    """Create a message; attachments are uploaded afterwards by tus to their `upload_url`."""
+    if body.sender is not None and body.sender != party.oin:
+        raise HubError(403, "sender-mismatch",
+                       f"sender {body.sender} is not the OIN of your certificate ({party.oin})")
+    declaration = MessageDeclaration(
+        id=str(body.id), receiver=body.receiver, type=body.type,
+        conversation_id=body.conversation_id,
+        in_reply_to=str(body.in_reply_to) if body.in_reply_to else None, metadata=body.metadata,
+        attachments=tuple(AttachmentDeclaration(a.name, a.content_type, a.size, a.sha256.lower())
+                          for a in body.attachments),
+    )
+    message, created = hub(request).service.create(party, declaration)
+    if not created:
+        response.status_code = 200
+    return MessageOut.of(message)
+
+
+@router.get(f"{API}/messages", response_model=Mailbox, tags=["messages"])
+async def mailbox(
+    request: Request,
+    box: Literal["inbox", "outbox"] = "inbox",
+    after: Annotated[int | None, Query(ge=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    wait: Annotated[float, Query(ge=0, le=30)] = 0,
+    type: Annotated[str | None, Query(max_length=200)] = None,
+) -> Mailbox:
+    """Your inbox (available, not yet acknowledged) or outbox (all states) after a cursor.
+
+    With `wait`, a long poll: answers as soon as a message arrives, or empty after `wait` seconds.
+    """
+    context = hub(request)
+    party = await run_in_threadpool(context.authenticator.party, request)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while True:
+        generation = context.notifier.generation
+        found, cursor = await run_in_threadpool(context.service.mailbox, party, box, after, limit,
+                                                type)
+        remaining = deadline - loop.time()
+        if found or remaining <= 0 or await request.is_disconnected():
+            return Mailbox(messages=[MessageOut.of(m) for m in found], cursor=cursor)
+        await context.notifier.wait(generation,
+                                    min(context.settings.long_poll_interval, remaining))
+
+
+@router.get(f"{API}/messages/{{message_id}}", response_model=MessageOut, tags=["messages"],
+            responses={404: PROBLEMS[404]})
+def get_message(message_id: str, request: Request, party: PartyDep) -> MessageOut:
+    """One message (its sender or receiver only)."""
+    return MessageOut.of(hub(request).service.get_for(party, message_id))
+
+
+@router.post(f"{API}/messages/{{message_id}}/ack", response_model=MessageOut, tags=["messages"],
+             responses={404: PROBLEMS[404], 409: PROBLEMS[409]})
+def acknowledge(message_id: str, request: Request, party: PartyDep) -> MessageOut:
+    """Acknowledge a received message (receiver only; idempotent)."""
+    return MessageOut.of(hub(request).service.acknowledge(party, message_id))
+
+
+@router.get(f"{API}/messages/{{message_id}}/receipt", response_model=SignedReceipt,
+            tags=["receipts"], responses={404: PROBLEMS[404]})
+def receipt(message_id: str, request: Request, party: PartyDep) -> SignedReceipt:
+    """The hub-signed history of a message (sender or receiver)."""
+    context = hub(request)
+    return SignedReceipt(**context.service.receipt(party, message_id, context.key))
+
+
+@router.get(f"{API}/monitoring/parties", response_model=list[PartyMonitoring],
+            tags=["operations"])
+def monitoring(request: Request, party: PartyDep) -> list[PartyMonitoring]:
+    """Per party: unacknowledged messages, the oldest one's age, bytes in and out."""
+    require_monitoring(party)
+    return [PartyMonitoring(**p) for p in hub(request).service.monitoring()]

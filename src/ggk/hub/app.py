@@ -1,0 +1,62 @@
+"""The hub's FastAPI application, built from settings (one app per HubContext)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+
+from ggk.hub import api, problems, transfers
+from ggk.hub.context import HubContext
+from ggk.hub.database import require_current_schema
+from ggk.hub.metrics import LatencyMiddleware
+from ggk.hub.settings import HubSettings
+
+log = logging.getLogger("ggk.hub")
+
+
+async def _sweep_expired(context: HubContext) -> None:
+    while True:
+        try:
+            await run_in_threadpool(context.service.expire_due)
+        except Exception:  # keep sweeping; the next round may succeed
+            log.exception("expiry sweep failed")
+        await asyncio.sleep(context.settings.expiry_sweep_seconds)
+
+
+def create_app(settings: HubSettings, context: HubContext | None = None) -> FastAPI:
+    """The hub app. Refuses (SchemaNotCurrent) when the database is not migrated."""
+    context = context or HubContext.build(settings)
+    require_current_schema(context.engine, settings.resolved_database_url())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        context.notifier.bind(asyncio.get_running_loop())
+        sweeper = asyncio.create_task(_sweep_expired(context))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+
+    app = FastAPI(
+        title="ggk hub",
+        version="1",
+        summary="OIN-authenticated message routing with mailboxes, signed receipts and "
+                "resumable large-file transfer (mutual TLS).",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.hub = context
+    problems.install(app)
+    app.include_router(api.router)
+    app.include_router(transfers.router)
+    app.add_middleware(LatencyMiddleware, metrics=context.metrics)
+    return app

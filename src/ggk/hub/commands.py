@@ -1,0 +1,176 @@
+"""`ggk hub serve|migrate|audit` and `ggk party add|list|revoke` (operators; English)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+DataDir = Annotated[Path | None, typer.Option(
+    "--data-dir", help="Embedded: SQLite file and file store in here.")]
+DatabaseUrl = Annotated[str | None, typer.Option(
+    "--database-url", envvar="GGK_HUB_DATABASE_URL",
+    help="Production: postgresql+psycopg://user@host/db")]
+StoreDir = Annotated[Path | None, typer.Option(
+    "--store-dir", help="File store (default DATA_DIR/store).")]
+
+
+def _settings(data_dir: Path | None, database_url: str | None, store_dir: Path | None,
+              **extra: Any) -> Any:
+    from ggk.hub.settings import HubSettings
+
+    if data_dir is None and database_url is None:
+        typer.echo("error: give --data-dir (embedded SQLite) or --database-url", err=True)
+        raise typer.Exit(2)
+    return HubSettings(data_dir=data_dir, database_url=database_url, store_dir=store_dir, **extra)
+
+
+def _engine(settings: Any) -> Any:
+    from ggk.hub.database import create_engine
+
+    return create_engine(settings.resolved_database_url())
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def register(app: typer.Typer) -> None:
+    hub = typer.Typer(help="The data hub: serve, migrate, audit.", no_args_is_help=True)
+    party = typer.Typer(help="Parties of the hub (direct on its database).", no_args_is_help=True)
+    app.add_typer(hub, name="hub")
+    app.add_typer(party, name="party")
+
+    @hub.command("migrate")
+    def migrate(data_dir: DataDir = None, database_url: DatabaseUrl = None,
+                store_dir: StoreDir = None) -> None:
+        """Create or upgrade the hub schema (and the hub's receipt key in the store)."""
+        from ggk.hub.database import migrate as run_migrations
+        from ggk.hub.receipts import load_or_create_hub_key
+
+        settings = _settings(data_dir, database_url, store_dir)
+        before, after = run_migrations(_engine(settings))
+        typer.echo(f"hub schema: {before or 'empty'} -> {after}")
+        if data_dir is not None or store_dir is not None:
+            key = load_or_create_hub_key(settings.hub_key_path)
+            typer.echo(f"hub key {key.key_id} in {settings.hub_key_path}")
+
+    @hub.command("serve")
+    def serve(
+        ca: Annotated[Path, typer.Option(help="CA certificate that issued party certificates.")],
+        cert: Annotated[Path, typer.Option(help="The hub's TLS certificate + key (PEM).")],
+        data_dir: DataDir = None,
+        database_url: DatabaseUrl = None,
+        store_dir: StoreDir = None,
+        host: Annotated[str, typer.Option()] = "127.0.0.1",
+        port: Annotated[int, typer.Option()] = 8443,
+        trust_proxy_header: Annotated[str | None, typer.Option(
+            help="Accept the client certificate (URL-encoded PEM) from this header, e.g. "
+                 "X-SSL-Client-Cert, only from --trusted-proxy addresses.")] = None,
+        trusted_proxy: Annotated[list[str] | None, typer.Option(
+            help="Proxy address or network (repeatable).")] = None,
+        max_message_bytes: Annotated[int | None, typer.Option(
+            help="Default per-party limit on a message's attachments.")] = None,
+        min_free_bytes: Annotated[int | None, typer.Option(
+            help="Free-disk guard (507 below it).")] = None,
+        message_ttl: Annotated[int | None, typer.Option(
+            help="Seconds until unacknowledged messages expire.")] = None,
+        log_level: Annotated[str, typer.Option()] = "info",
+    ) -> None:
+        """Serve the hub over HTTPS with required client certificates (TLS 1.2+)."""
+        import uvicorn
+
+        from ggk.hub.app import create_app
+        from ggk.hub.interfaces import SchemaNotCurrent
+        from ggk.hub.server import uvicorn_config
+
+        if trust_proxy_header and not trusted_proxy:
+            raise _fail("--trust-proxy-header needs at least one --trusted-proxy")
+        limits = {k: v for k, v in {"max_message_bytes": max_message_bytes,
+                                    "min_free_bytes": min_free_bytes,
+                                    "message_ttl_seconds": message_ttl}.items() if v is not None}
+        settings = _settings(data_dir, database_url, store_dir, ca_file=ca, server_cert=cert,
+                             host=host, port=port, trust_proxy_header=trust_proxy_header,
+                             trusted_proxies=tuple(trusted_proxy or ()), **limits)
+        try:
+            app_ = create_app(settings)
+        except SchemaNotCurrent as e:
+            raise _fail(str(e)) from e
+        typer.echo(f"ggk hub on https://{host}:{port} (client certificates required)", err=True)
+        uvicorn.Server(uvicorn_config(app_, settings, log_level=log_level)).run()
+
+    @hub.command("audit")
+    def audit_command(
+        message: Annotated[str | None, typer.Option("--message", help="Message id.")] = None,
+        data_dir: DataDir = None, database_url: DatabaseUrl = None,
+        limit: Annotated[int, typer.Option("--limit")] = 1000,
+    ) -> None:
+        """Print the audit log (of one message)."""
+        import json
+
+        from ggk.hub import audit
+
+        settings = _settings(data_dir, database_url, None)
+        with _engine(settings).connect() as conn:
+            entries = audit.entries(conn, message, limit=limit)
+        if message and not entries:
+            raise _fail(f"no audit entries for message {message}")
+        for e in entries:
+            typer.echo(f"{e.at.isoformat()}  {e.actor:<20}  {e.action:<24}  "
+                       f"{e.message_id or '-':<36}  {json.dumps(e.detail, sort_keys=True)}")
+
+    @party.command("add")
+    def party_add(
+        cert: Annotated[Path, typer.Option(help="The party's certificate (PEM).")],
+        role: Annotated[str | None, typer.Option(help="gemeente, cbs or operator.")] = None,
+        name: Annotated[str | None, typer.Option(help="Default: the certificate's O.")] = None,
+        gemeentecode: Annotated[str | None, typer.Option()] = None,
+        max_message_bytes: Annotated[int | None, typer.Option()] = None,
+        replace: Annotated[bool, typer.Option(help="New certificate for a known OIN.")] = False,
+        data_dir: DataDir = None,
+        database_url: DatabaseUrl = None,
+    ) -> None:
+        """Register a party from its certificate (OIN and name are read from it)."""
+        from ggk.hub.interfaces import PartyError
+        from ggk.hub.parties import PartyRegistry
+
+        settings = _settings(data_dir, database_url, None)
+        try:
+            p = PartyRegistry(_engine(settings)).add(
+                cert, role=role, name=name, gemeentecode=gemeentecode,
+                max_message_bytes=max_message_bytes, replace=replace)
+        except PartyError as e:
+            raise _fail(str(e)) from e
+        code = f" {p.gemeentecode}" if p.gemeentecode else ""
+        typer.echo(f"registered {p.oin} {p.name} ({p.role}{code})")
+
+    @party.command("list")
+    def party_list(data_dir: DataDir = None,
+                   database_url: DatabaseUrl = None) -> None:
+        """List parties."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from ggk.hub.parties import PartyRegistry
+
+        table = Table("OIN", "name", "role", "gemeentecode", "active", "certificate (sha256)")
+        for p in PartyRegistry(_engine(_settings(data_dir, database_url, None))).list():
+            table.add_row(p.oin, p.name, p.role, p.gemeentecode or "",
+                          "yes" if p.active else "REVOKED", p.cert_fingerprint[:16] + "…")
+        Console().print(table)
+
+    @party.command("revoke")
+    def party_revoke(oin: Annotated[str, typer.Argument(help="OIN of the party.")],
+                     data_dir: DataDir = None,
+                     database_url: DatabaseUrl = None) -> None:
+        """Revoke a party: its certificate gets 403 from now on."""
+        from ggk.hub.interfaces import PartyError
+        from ggk.hub.parties import PartyRegistry
+
+        try:
+            p = PartyRegistry(_engine(_settings(data_dir, database_url, None))).revoke(oin)
+        except PartyError as e:
+            raise _fail(str(e)) from e
+        typer.echo(f"revoked {p.oin} {p.name}")

@@ -1,0 +1,90 @@
+"""The objects one hub app shares between requests, built once per app from its settings."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from fastapi import Request
+
+from ggk.hub.auth import Authenticator
+from ggk.hub.database import create_engine
+from ggk.hub.interfaces import Party
+from ggk.hub.messages import MessageService
+from ggk.hub.metrics import HubMetrics
+from ggk.hub.parties import PartyRegistry
+from ggk.hub.receipts import HubKey, load_or_create_hub_key
+from ggk.hub.settings import HubSettings
+from ggk.hub.storage import FileStore
+
+
+class MailboxNotifier:
+    """Wakes long-polling requests of this process when a message becomes available.
+
+    Other processes' messages are found by the long poll's short database polling instead.
+    """
+
+    def __init__(self) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.generation = 0
+        self._event: asyncio.Event | None = None
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._event = asyncio.Event()
+
+    def _bump(self) -> None:
+        self.generation += 1
+        if self._event is not None:
+            self._event.set()
+        self._event = asyncio.Event()
+
+    def notify(self) -> None:
+        """Thread-safe: may be called from worker threads."""
+        if self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self._bump)
+
+    async def wait(self, generation: int, timeout: float) -> None:
+        if self.generation != generation or self._event is None:
+            return
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout)
+        except TimeoutError:
+            pass
+
+
+@dataclass
+class HubContext:
+    settings: HubSettings
+    engine: sa.Engine
+    store: FileStore
+    key: HubKey
+    registry: PartyRegistry
+    authenticator: Authenticator
+    service: MessageService
+    metrics: HubMetrics
+    notifier: MailboxNotifier = field(default_factory=MailboxNotifier)
+
+    @classmethod
+    def build(cls, settings: HubSettings, engine: sa.Engine | None = None) -> HubContext:
+        engine = engine or create_engine(settings.resolved_database_url())
+        store = FileStore(settings.resolved_store_dir())
+        registry = PartyRegistry(engine)
+        notifier = MailboxNotifier()
+        service = MessageService(engine, settings, store, on_available=notifier.notify)
+        return cls(
+            settings=settings, engine=engine, store=store,
+            key=load_or_create_hub_key(settings.hub_key_path), registry=registry,
+            authenticator=Authenticator(settings, registry), service=service,
+            metrics=HubMetrics(service), notifier=notifier,
+        )
+
+
+def hub(request: Request) -> HubContext:
+    return request.app.state.hub  # type: ignore[no-any-return]
+
+
+def current_party(request: Request) -> Party:
+    """FastAPI dependency: the authenticated party (403 problem otherwise)."""
+    return hub(request).authenticator.party(request)

@@ -1,0 +1,101 @@
+"""Contract of the hub package: parties, messages, attachments, and the errors the hub raises.
+
+The HTTP API (docs/hub-api.md) is the hub's external contract; these types are what its services
+exchange internally and what embedding code (`ggk.hub.server.HubServer`) sees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Role = Literal["gemeente", "cbs", "operator"]
+MessageState = Literal["accepted", "available", "fetched", "acknowledged", "refused", "expired"]
+AttachmentState = Literal["pending", "complete", "refused"]
+
+INBOX_STATES: tuple[MessageState, ...] = ("available", "fetched")
+FINAL_STATES: tuple[MessageState, ...] = ("acknowledged", "refused", "expired")
+
+
+class HubError(Exception):
+    """A problem to report to the caller as application/problem+json (RFC 9457).
+
+    `code` is a stable machine string (e.g. `sender-mismatch`); `detail` is a clear English sentence.
+    """
+
+    def __init__(self, status: int, code: str, detail: str, title: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.title = title or code.replace("-", " ").capitalize()
+        self.headers = headers or {}
+
+
+class SchemaNotCurrent(RuntimeError):
+    """The hub database is not migrated to this version's schema (`ggk hub migrate`)."""
+
+
+class PartyError(ValueError):
+    """Bad input to party administration (`ggk party add|revoke`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    oin: str
+    name: str
+    role: Role
+    gemeentecode: str | None
+    cert_fingerprint: str
+    active: bool
+    cert_not_after: dt.datetime | None = None
+    max_message_bytes: int | None = None
+
+    def public(self) -> dict[str, Any]:
+        return {"oin": self.oin, "name": self.name, "role": self.role,
+                "gemeentecode": self.gemeentecode, "active": self.active}
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    id: str
+    message_id: str
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    state: AttachmentState
+    upload_offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    id: str
+    sender: str
+    receiver: str
+    type: str
+    conversation_id: str | None
+    in_reply_to: str | None
+    metadata: dict[str, Any]
+    state: MessageState
+    refusal_reason: str | None
+    created_at: dt.datetime
+    available_at: dt.datetime | None
+    fetched_at: dt.datetime | None
+    acknowledged_at: dt.datetime | None
+    expires_at: dt.datetime
+    cursor: int | None
+    change_cursor: int
+    attachments: tuple[Attachment, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    message_id: str | None
+    detail: dict[str, Any]

@@ -1,0 +1,463 @@
+"""Messages and their life cycle: accepted -> available -> fetched -> acknowledged, or refused /
+expired. Every state change is audited in the same transaction and bumps the change cursor.
+
+Cursors come from one counter row that is incremented with `UPDATE ... RETURNING` as the last step
+of a transaction: the row lock serialises those transactions, so they commit in cursor order and a
+reader never skips a cursor that commits later (safe with several hub processes on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from ggk.hub import audit
+from ggk.hub.database import as_utc, utcnow
+from ggk.hub.interfaces import (
+    INBOX_STATES,
+    Attachment,
+    HubError,
+    Message,
+    MessageState,
+    Party,
+)
+from ggk.hub.receipts import HubKey, canonical_json
+from ggk.hub.routing import route_allowed
+from ggk.hub.settings import HubSettings
+from ggk.hub.storage import FileStore
+from ggk.hub.tables import attachments, counters, messages, parties
+
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+STATE_ACTIONS = ("accepted", "available", "fetched", "acknowledged", "refused", "expired")
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentDeclaration:
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDeclaration:
+    id: str
+    receiver: str
+    type: str
+    conversation_id: str | None
+    in_reply_to: str | None
+    metadata: dict[str, Any]
+    attachments: tuple[AttachmentDeclaration, ...]
+
+    def content_hash(self) -> str:
+        content = {
+            "receiver": self.receiver, "type": self.type,
+            "conversation_id": self.conversation_id, "in_reply_to": self.in_reply_to,
+            "metadata": self.metadata,
+            "attachments": [[a.name, a.content_type, a.size, a.sha256] for a in self.attachments],
+        }
+        return hashlib.sha256(canonical_json(content)).hexdigest()
+
+
+def not_found(message_id: str) -> HubError:
+    return HubError(404, "message-not-found", f"no message {message_id} in your mailbox")
+
+
+def next_cursor(conn: sa.Connection) -> int:
+    return int(conn.execute(
+        counters.update().where(counters.c.name == "cursor")
+        .values(value=counters.c.value + 1).returning(counters.c.value)
+    ).scalar_one())
+
+
+class MessageService:
+    """All message state lives in the database; this class holds no state between calls."""
+
+    def __init__(self, engine: sa.Engine, settings: HubSettings, store: FileStore,
+                 on_available: Callable[[], None] = lambda: None) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.store = store
+        self.on_available = on_available
+
+    # ---- reading -------------------------------------------------------------------------
+    def _load(self, conn: sa.Connection, rows: Sequence[sa.Row]) -> list[Message]:
+        if not rows:
+            return []
+        ids = [row.id for row in rows]
+        by_message: dict[str, list[Attachment]] = {i: [] for i in ids}
+        for a in conn.execute(sa.select(attachments).where(attachments.c.message_id.in_(ids))
+                              .order_by(attachments.c.message_id, attachments.c.position)):
+            by_message[a.message_id].append(Attachment(
+                id=a.id, message_id=a.message_id, name=a.name, content_type=a.content_type,
+                size=a.size, sha256=a.sha256, state=a.state, upload_offset=a.upload_offset))
+        return [
+            Message(
+                id=row.id, sender=row.sender, receiver=row.receiver, type=row.type,
+                conversation_id=row.conversation_id, in_reply_to=row.in_reply_to,
+                metadata=json.loads(row.metadata_json), state=row.state,
+                refusal_reason=row.refusal_reason, created_at=as_utc(row.created_at),  # type: ignore[arg-type]
+                available_at=as_utc(row.available_at), fetched_at=as_utc(row.fetched_at),
+                acknowledged_at=as_utc(row.acknowledged_at), expires_at=as_utc(row.expires_at),  # type: ignore[arg-type]
+                cursor=row.cursor, change_cursor=row.change_cursor,
+                attachments=tuple(by_message[row.id]),
+            )
+            for row in rows
+        ]
+
+    def _get(self, conn: sa.Connection, message_id: str) -> Message | None:
+        rows = conn.execute(sa.select(messages).where(messages.c.id == message_id)).all()
+        loaded = self._load(conn, rows)
+        return loaded[0] if loaded else None
+
+    def get_for(self, party: Party, message_id: str) -> Message:
+        """The message if `party` is its sender, or its receiver once it is available."""
+        with self.engine.connect() as conn:
+            message = self._get(conn, message_id)
+        if message is None or not self.visible_to(message, party):
+            raise not_found(message_id)
+        return message
+
+    @staticmethod
+    def visible_to(message: Message, party: Party) -> bool:
+        if message.sender == party.oin:
+            return True
+        return message.receiver == party.oin and message.cursor is not None
+
+    def mailbox(self, party: Party, box: str, after: int | None, limit: int,
+                message_type: str | None) -> tuple[list[Message], int | None]:
+        """inbox: available/fetched messages to me by cursor; outbox: my messages by change."""
+        with self.engine.connect() as conn:
+            if box == "inbox":
+                column = messages.c.cursor
+                query = sa.select(messages).where(messages.c.receiver == party.oin,
+                                                  messages.c.state.in_(INBOX_STATES),
+                                                  messages.c.cursor.is_not(None))
+            else:
+                column = messages.c.change_cursor
+                query = sa.select(messages).where(messages.c.sender == party.oin)
+            if after is not None:
+                query = query.where(column > after)
+            if message_type:
+                query = query.where(messages.c.type == message_type)
+            rows = conn.execute(query.order_by(column).limit(limit)).all()
+            loaded = self._load(conn, rows)
+        cursor = after
+        if loaded:
+            last = loaded[-1]
+            cursor = last.cursor if box == "inbox" else last.change_cursor
+        return loaded, cursor
+
+    # ---- sending -------------------------------------------------------------------------
+    def create(self, sender: Party, declaration: MessageDeclaration) -> tuple[Message, bool]:
+        """Store a new message; returns (message, created). Same id + same content -> original."""
+        content_hash = declaration.content_hash()
+        with self.engine.connect() as conn:
+            existing = conn.execute(sa.select(messages.c.sender, messages.c.content_hash)
+                                    .where(messages.c.id == declaration.id)).first()
+        if existing is not None:
+            return self._duplicate(sender, declaration, existing, content_hash), False
+        self._check_route_and_limits(sender, declaration)
+        now = utcnow()
+        available = not declaration.attachments
+        try:
+            with self.engine.begin() as conn:
+                self._insert(conn, sender, declaration, content_hash, now)
+                if available:
+                    self._make_available(conn, declaration.id, now)
+        except sa.exc.IntegrityError:
+            # another request inserted the same id concurrently
+            with self.engine.connect() as conn:
+                existing = conn.execute(sa.select(messages.c.sender, messages.c.content_hash)
+                                        .where(messages.c.id == declaration.id)).first()
+            if existing is None:
+                raise
+            return self._duplicate(sender, declaration, existing, content_hash), False
+        if available:
+            self.on_available()
+        # zero-byte attachments are complete the moment they are declared
+        for attachment in self.get_for(sender, declaration.id).attachments:
+            if attachment.size == 0:
+                self.finish_upload(attachment.id)
+        return self.get_for(sender, declaration.id), True
+
+    def _duplicate(self, sender: Party, declaration: MessageDeclaration, existing: sa.Row,
+                   content_hash: str) -> Message:
+        if existing.sender != sender.oin or existing.content_hash != content_hash:
+            raise HubError(409, "duplicate-id",
+                           f"message id {declaration.id} is already used for other content")
+        return self.get_for(sender, declaration.id)
+
+    def _check_route_and_limits(self, sender: Party, declaration: MessageDeclaration) -> None:
+        if sender.role == "operator" and declaration.type not in ("ggk.ping", "ggk.pong"):
+            raise HubError(403, "route-not-allowed", "operators only send ggk.ping/ggk.pong")
+        with self.engine.connect() as conn:
+            receiver = conn.execute(sa.select(parties).where(
+                parties.c.oin == declaration.receiver)).first()
+        if receiver is None or not receiver.active:
+            raise HubError(422, "unknown-receiver",
+                           f"receiver {declaration.receiver} is not an active party of this hub")
+        if not route_allowed(sender.role, receiver.role, declaration.type):
+            raise HubError(403, "route-not-allowed",
+                           f"a {sender.role} may not send {declaration.type!r} to a {receiver.role}")
+        metadata_size = len(canonical_json(declaration.metadata))
+        if metadata_size > self.settings.max_metadata_bytes:
+            raise HubError(413, "metadata-too-large",
+                           f"metadata is {metadata_size} bytes; at most "
+                           f"{self.settings.max_metadata_bytes} allowed")
+        names = [a.name for a in declaration.attachments]
+        if len(set(names)) != len(names):
+            raise HubError(422, "duplicate-attachment-name", "attachment names must be unique")
+        total = sum(a.size for a in declaration.attachments)
+        limit = sender.max_message_bytes or self.settings.max_message_bytes
+        if total > limit:
+            raise HubError(413, "message-too-large",
+                           f"attachments total {total} bytes; your limit is {limit} bytes")
+        if total and self.store.free_bytes() - total < self.settings.min_free_bytes:
+            raise HubError(507, "insufficient-storage",
+                           "the hub has not enough free disk space for these attachments now; "
+                           "try again later")
+
+    def _insert(self, conn: sa.Connection, sender: Party, declaration: MessageDeclaration,
+                content_hash: str, now: dt.datetime) -> None:
+        conn.execute(messages.insert().values(
+            id=declaration.id, sender=sender.oin, receiver=declaration.receiver,
+            type=declaration.type, conversation_id=declaration.conversation_id,
+            in_reply_to=declaration.in_reply_to,
+            metadata_json=json.dumps(declaration.metadata, sort_keys=True),
+            content_hash=content_hash, state="accepted", created_at=now,
+            expires_at=now + dt.timedelta(seconds=self.settings.message_ttl_seconds),
+            change_cursor=0,
+        ))
+        for position, a in enumerate(declaration.attachments):
+            attachment_id = uuid.uuid4().hex
+            conn.execute(attachments.insert().values(
+                id=attachment_id, message_id=declaration.id, position=position, name=a.name,
+                content_type=a.content_type, size=a.size, sha256=a.sha256, state="pending",
+                upload_offset=0))
+            self.store.create(attachment_id)
+        audit.record(conn, actor=sender.oin, action="accepted", message_id=declaration.id,
+                     detail={"receiver": declaration.receiver, "type": declaration.type,
+                             "attachments": [[a.name, a.size, a.sha256]
+                                             for a in declaration.attachments]})
+        # change cursor last: keeps the counter row locked as briefly as possible
+        conn.execute(messages.update().where(messages.c.id == declaration.id)
+                     .values(change_cursor=next_cursor(conn)))
+
+    def _make_available(self, conn: sa.Connection, message_id: str, now: dt.datetime) -> None:
+        audit.record(conn, actor="hub", action="available", message_id=message_id)
+        cursor = next_cursor(conn)
+        conn.execute(messages.update().where(messages.c.id == message_id).values(
+            state="available", available_at=now, cursor=cursor, change_cursor=cursor))
+
+    def _change_state(self, conn: sa.Connection, message_id: str, state: MessageState,
+                      actor: str, detail: dict[str, Any] | None = None,
+                      **values: Any) -> None:
+        audit.record(conn, actor=actor, action=state, message_id=message_id, detail=detail)
+        conn.execute(messages.update().where(messages.c.id == message_id).values(
+            state=state, change_cursor=next_cursor(conn), **values))
+
+    # ---- uploads -------------------------------------------------------------------------
+    def upload_target(self, party: Party, attachment_id: str) -> tuple[Message, Attachment]:
+        """The attachment behind a tus upload URL; only its sender may see it (else 404)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(attachments.c.message_id)
+                               .where(attachments.c.id == attachment_id)).first()
+            message = self._get(conn, row.message_id) if row else None
+        if message is None or message.sender != party.oin:
+            raise HubError(404, "upload-not-found", f"no upload {attachment_id} of yours")
+        attachment = next(a for a in message.attachments if a.id == attachment_id)
+        return message, attachment
+
+    def find_upload(self, party: Party, message_id: str, name: str) -> Attachment:
+        message = self.get_for(party, message_id)
+        if message.sender != party.oin:
+            raise not_found(message_id)
+        for attachment in message.attachments:
+            if attachment.name == name:
+                return attachment
+        raise HubError(404, "attachment-not-found",
+                       f"message {message_id} declares no attachment {name!r}")
+
+    def record_offset(self, attachment_id: str, old: int, new: int, actor: str) -> bool:
+        """Record upload progress (after the bytes are fsync'ed); False if someone else moved."""
+        with self.engine.begin() as conn:
+            done = conn.execute(attachments.update().where(
+                attachments.c.id == attachment_id, attachments.c.upload_offset == old,
+                attachments.c.state == "pending").values(upload_offset=new))
+            return done.rowcount == 1
+
+    def finish_upload(self, attachment_id: str, computed_sha256: str | None = None) -> Message:
+        """Verify a fully uploaded attachment; complete it (and maybe the message) or refuse."""
+        with self.engine.connect() as conn:
+            a = conn.execute(sa.select(attachments).where(attachments.c.id == attachment_id)).one()
+        actual_size = self.store.size(attachment_id)
+        actual_sha = computed_sha256 or self.store.sha256(attachment_id)
+        reason = None
+        if actual_size != a.size:
+            reason = "size-mismatch"
+        elif actual_sha != a.sha256:
+            reason = "checksum-mismatch"
+        now = utcnow()
+        became_available = False
+        with self.engine.begin() as conn:
+            current = conn.execute(sa.select(messages.c.state, messages.c.sender).where(
+                messages.c.id == a.message_id)).one()
+            if reason is not None:
+                conn.execute(attachments.update().where(attachments.c.id == attachment_id,
+                                                        attachments.c.state == "pending")
+                             .values(state="refused"))
+                if current.state == "accepted":
+                    self._change_state(conn, a.message_id, "refused", "hub",
+                                       {"attachment": a.name, "reason": reason,
+                                        "declared_sha256": a.sha256, "actual_sha256": actual_sha,
+                                        "declared_size": a.size, "actual_size": actual_size},
+                                       refusal_reason=reason)
+            else:
+                updated = conn.execute(attachments.update().where(
+                    attachments.c.id == attachment_id, attachments.c.state == "pending")
+                    .values(state="complete", completed_at=now))
+                if updated.rowcount:
+                    audit.record(conn, actor=current.sender, action="attachment-complete",
+                                 message_id=a.message_id,
+                                 detail={"attachment": a.name, "size": a.size, "sha256": a.sha256})
+                pending = conn.execute(sa.select(sa.func.count()).select_from(attachments).where(
+                    attachments.c.message_id == a.message_id,
+                    attachments.c.state != "complete")).scalar_one()
+                if pending == 0 and current.state == "accepted":
+                    self._make_available(conn, a.message_id, now)
+                    became_available = True
+        if became_available:
+            self.on_available()
+        with self.engine.connect() as conn:
+            message = self._get(conn, a.message_id)
+        assert message is not None
+        return message
+
+    def terminate_upload(self, party: Party, attachment_id: str) -> None:
+        """tus termination: the attachment (and so its message) is withdrawn by the sender."""
+        message, attachment = self.upload_target(party, attachment_id)
+        if attachment.state != "pending":
+            raise HubError(409, "upload-finished", "this upload is already finished")
+        with self.engine.begin() as conn:
+            conn.execute(attachments.update().where(attachments.c.id == attachment_id)
+                         .values(state="refused"))
+            if message.state == "accepted":
+                self._change_state(conn, message.id, "refused", party.oin,
+                                   {"attachment": attachment.name, "reason": "upload-terminated"},
+                                   refusal_reason="upload-terminated")
+        self.store.delete(attachment_id)
+
+    # ---- receiving -----------------------------------------------------------------------
+    def download_target(self, party: Party, message_id: str, name: str) -> tuple[Message, Attachment]:
+        message = self.get_for(party, message_id)
+        for attachment in message.attachments:
+            if attachment.name == name:
+                if attachment.state != "complete":
+                    raise HubError(409, "attachment-not-complete",
+                                   f"attachment {name!r} is {attachment.state}, not complete")
+                return message, attachment
+        raise HubError(404, "attachment-not-found", f"message {message_id} has no attachment {name!r}")
+
+    def mark_fetched(self, party: Party, message: Message, name: str) -> None:
+        with self.engine.begin() as conn:
+            audit.record(conn, actor=party.oin, action="download", message_id=message.id,
+                         detail={"attachment": name})
+            if message.receiver == party.oin and message.state == "available":
+                state = conn.execute(sa.select(messages.c.state).where(
+                    messages.c.id == message.id)).scalar_one()
+                if state == "available":
+                    self._change_state(conn, message.id, "fetched", party.oin,
+                                       {"attachment": name}, fetched_at=utcnow())
+
+    def acknowledge(self, party: Party, message_id: str) -> Message:
+        message = self.get_for(party, message_id)
+        if message.receiver != party.oin:
+            raise HubError(403, "not-receiver", "only the receiver acknowledges a message")
+        if message.state in ("available", "fetched"):
+            with self.engine.begin() as conn:
+                state = conn.execute(sa.select(messages.c.state).where(
+                    messages.c.id == message_id)).scalar_one()
+                if state in ("available", "fetched"):
+                    self._change_state(conn, message_id, "acknowledged", party.oin,
+                                       acknowledged_at=utcnow())
+        elif message.state != "acknowledged":
+            raise HubError(409, "not-acknowledgeable",
+                           f"message {message_id} is {message.state}; it cannot be acknowledged")
+        return self.get_for(party, message_id)
+
+    def expire_due(self, now: dt.datetime | None = None) -> int:
+        """Expire messages that were not acknowledged within their TTL; returns how many."""
+        now = now or utcnow()
+        with self.engine.connect() as conn:
+            due = conn.execute(sa.select(messages.c.id).where(
+                messages.c.state.in_(("accepted", "available", "fetched")),
+                messages.c.expires_at < now).limit(1000)).scalars().all()
+        for message_id in due:
+            with self.engine.begin() as conn:
+                state = conn.execute(sa.select(messages.c.state).where(
+                    messages.c.id == message_id)).scalar_one()
+                if state in ("accepted", "available", "fetched"):
+                    self._change_state(conn, message_id, "expired", "hub",
+                                       {"previous_state": state})
+        return len(due)
+
+    # ---- receipts and monitoring ---------------------------------------------------------
+    def receipt(self, party: Party, message_id: str, key: HubKey) -> dict[str, Any]:
+        message = self.get_for(party, message_id)
+        with self.engine.connect() as conn:
+            events = [e for e in audit.entries(conn, message_id) if e.action in STATE_ACTIONS]
+        receipt = {
+            "message_id": message.id, "sender": message.sender, "receiver": message.receiver,
+            "type": message.type,
+            "attachments": [{"name": a.name, "sha256": a.sha256, "size": a.size}
+                            for a in message.attachments],
+            "events": [{"state": e.action, "at": e.at.isoformat(), "by": e.actor}
+                       for e in events],
+            "state": message.state, "refusal_reason": message.refusal_reason,
+            "issued_at": utcnow().isoformat(), "hub_key_id": key.key_id,
+        }
+        return {"receipt": receipt, "signature": key.sign(receipt)}
+
+    def monitoring(self, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+        """Per party: unacknowledged messages waiting for it, the oldest one's age, bytes in/out."""
+        now = now or utcnow()
+        with self.engine.connect() as conn:
+            party_rows = conn.execute(sa.select(parties).order_by(parties.c.oin)).all()
+            waiting = {row.receiver: (row.count, as_utc(row.oldest)) for row in conn.execute(
+                sa.select(messages.c.receiver, sa.func.count().label("count"),
+                          sa.func.min(messages.c.available_at).label("oldest"))
+                .where(messages.c.state.in_(INBOX_STATES)).group_by(messages.c.receiver))}
+            sent = dict(conn.execute(
+                sa.select(messages.c.sender, sa.func.coalesce(sa.func.sum(attachments.c.size), 0))
+                .join(attachments, attachments.c.message_id == messages.c.id)
+                .where(attachments.c.state == "complete").group_by(messages.c.sender)).all())
+            delivered = dict(conn.execute(
+                sa.select(messages.c.receiver,
+                          sa.func.coalesce(sa.func.sum(attachments.c.size), 0))
+                .join(attachments, attachments.c.message_id == messages.c.id)
+                .where(messages.c.fetched_at.is_not(None)).group_by(messages.c.receiver)).all())
+        result = []
+        for p in party_rows:
+            count, oldest = waiting.get(p.oin, (0, None))
+            result.append({
+                "oin": p.oin, "name": p.name, "role": p.role, "gemeentecode": p.gemeentecode,
+                "active": bool(p.active), "unacknowledged": int(count),
+                "oldest_unacknowledged_seconds":
+                    round((now - oldest).total_seconds(), 3) if oldest else None,
+                "bytes_in": int(sent.get(p.oin, 0)), "bytes_out": int(delivered.get(p.oin, 0)),
+            })
+        return result
+
+    def counts_by_type_and_state(self) -> list[tuple[str, str, int]]:
+        with self.engine.connect() as conn:
+            return [(r.type, r.state, int(r.n)) for r in conn.execute(
+                sa.select(messages.c.type, messages.c.state, sa.func.count().label("n"))
+                .group_by(messages.c.type, messages.c.state))]

@@ -1,0 +1,102 @@
+"""Running the hub: TLS context (TLS 1.2+, client certificate required), a uvicorn protocol that
+hands the peer certificate to the app, and HubServer for running it inside another process."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import threading
+import time
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from ggk.hub.auth import PEER_CERT_STATE_KEY
+from ggk.hub.settings import HubSettings
+
+# OpenSSL X509_V_FLAG_NO_CHECK_TIME: the app checks validity itself, so that an expired
+# certificate gets a clear 403 problem instead of an anonymous TLS alert.
+_NO_CHECK_TIME = 0x200000
+
+
+def server_ssl_context(settings: HubSettings) -> ssl.SSLContext:
+    if settings.ca_file is None or settings.server_cert is None:
+        raise ValueError("the hub needs --ca (party CA) and --cert (its own TLS certificate)")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_cert_chain(str(settings.server_cert))
+    context.load_verify_locations(cafile=str(settings.ca_file))
+    context.verify_flags |= _NO_CHECK_TIME
+    return context
+
+
+class PeerCertificateProtocol(H11Protocol):
+    """h11 protocol that puts the TLS peer certificate (DER) in every request's scope state."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        ssl_object = transport.get_extra_info("ssl_object")
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        self.app_state = {**self.app_state, PEER_CERT_STATE_KEY: der}
+
+
+def uvicorn_config(app: Any, settings: HubSettings, sock_port: int | None = None,
+                   log_level: str = "warning") -> uvicorn.Config:
+    return uvicorn.Config(
+        app, host=settings.host, port=settings.port if sock_port is None else sock_port,
+        http=PeerCertificateProtocol, ssl_certfile=str(settings.server_cert),
+        ssl_context_factory=lambda _config, _default: server_ssl_context(settings),
+        log_level=log_level, lifespan="on", timeout_keep_alive=30, access_log=False,
+        proxy_headers=False,
+    )
+
+
+class HubServer:
+    """The hub in a background thread of this process: `start()` returns the base URL."""
+
+    def __init__(self, settings: HubSettings, log_level: str = "warning") -> None:
+        self.settings = settings
+        self.log_level = log_level
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.base_url: str | None = None
+        self.app: Any = None
+
+    def start(self, timeout: float = 20) -> str:
+        from ggk.hub.app import create_app
+
+        self.app = create_app(self.settings)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.settings.host, self.settings.port))
+        port = sock.getsockname()[1]
+        config = uvicorn_config(self.app, self.settings, sock_port=port, log_level=self.log_level)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
+                                        name=f"ggk-hub-{port}", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the hub did not start; see the log above")
+            time.sleep(0.02)
+        self.base_url = f"https://{self.settings.host}:{port}"
+        return self.base_url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self.app is not None:
+            self.app.state.hub.engine.dispose()
+        self._server = self._thread = None
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()

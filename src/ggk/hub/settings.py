@@ -1,0 +1,55 @@
+"""Hub configuration: one dataclass, filled by `ggk hub serve` flags or by embedding code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+GIB = 1024**3
+
+
+@dataclass(slots=True)
+class HubSettings:
+    """Everything a hub process needs.
+
+    Embedded default: only `data_dir` (SQLite file `hub.sqlite3` and the file store `store/` inside).
+    Production: `database_url` (postgresql+psycopg://...) and `store_dir` shared by all hub processes.
+    """
+
+    ca_file: Path | None = None  # CA that issued the party certificates
+    server_cert: Path | None = None  # PEM with the hub's TLS certificate and key
+    data_dir: Path | None = None
+    database_url: str | None = None
+    store_dir: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8443
+    # Client certificate from a TLS-terminating proxy (nginx `$ssl_client_escaped_cert`)
+    trust_proxy_header: str | None = None
+    trusted_proxies: tuple[str, ...] = ()
+    # Limits
+    max_message_bytes: int = 20 * GIB  # default per-party limit on the sum of attachment sizes
+    min_free_bytes: int = 1 * GIB  # refuse (507) when an upload would leave less free disk
+    message_ttl_seconds: int = 30 * 24 * 3600  # unacknowledged messages expire after this
+    max_metadata_bytes: int = 64 * 1024
+    long_poll_interval: float = 0.5  # seconds between database polls while long-polling
+    expiry_sweep_seconds: float = 60.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        if self.data_dir is None:
+            raise ValueError("give --data-dir (embedded SQLite) or --database-url")
+        return f"sqlite:///{Path(self.data_dir) / 'hub.sqlite3'}"
+
+    def resolved_store_dir(self) -> Path:
+        if self.store_dir is not None:
+            return Path(self.store_dir)
+        if self.data_dir is None:
+            raise ValueError("give --store-dir with --database-url (or --data-dir)")
+        return Path(self.data_dir) / "store"
+
+    @property
+    def hub_key_path(self) -> Path:
+        """The hub's Ed25519 receipt-signing key, beside the store so all processes share it."""
+        return self.resolved_store_dir() / "hub-key.pem"

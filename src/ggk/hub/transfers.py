@@ -1,0 +1,326 @@
+"""Large-file transfer: tus 1.0.0 uploads (core, creation, checksum sha256, termination) and
+downloads with HTTP Range / ETag / If-Range (Digikoppeling Grote Berichten style).
+
+Request bodies are streamed to disk and responses streamed from disk: memory stays flat whatever
+the file size.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+from starlette.requests import ClientDisconnect
+
+from ggk.hub.context import HubContext, current_party, hub
+from ggk.hub.interfaces import Attachment, HubError, Party
+from ggk.hub.schemas import API, Problem
+from ggk.hub.storage import UploadBusy
+
+TUS_VERSION = "1.0.0"
+TUS_EXTENSIONS = "creation,checksum,termination"
+OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
+FSYNC_EVERY = 64 * 1024 * 1024  # also fsync within a long PATCH so a crash loses little
+
+router = APIRouter(tags=["transfers"], responses={
+    403: {"model": Problem, "content": {"application/problem+json": {}}},
+    404: {"model": Problem, "content": {"application/problem+json": {}}},
+})
+PartyDep = Annotated[Party, Depends(current_party)]
+
+
+def tus_headers(**extra: str) -> dict[str, str]:
+    return {"Tus-Resumable": TUS_VERSION, "Cache-Control": "no-store", **extra}
+
+
+def check_tus_version(request: Request) -> None:
+    version = request.headers.get("tus-resumable")
+    if version is not None and version != TUS_VERSION:
+        raise HubError(412, "tus-version-unsupported", f"only tus {TUS_VERSION} is supported",
+                       headers={"Tus-Version": TUS_VERSION})
+
+
+def parse_metadata(header: str) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for pair in filter(None, (p.strip() for p in header.split(","))):
+        key, _, value = pair.partition(" ")
+        try:
+            result[key] = base64.b64decode(value, validate=True).decode() if value else ""
+        except (binascii.Error, UnicodeDecodeError) as e:
+            raise HubError(400, "bad-upload-metadata",
+                           f"Upload-Metadata value of {key!r} is not base64 UTF-8") from e
+    return result
+
+
+def parse_int_header(request: Request, name: str) -> int:
+    value = request.headers.get(name)
+    if value is None or not value.isdigit():
+        raise HubError(400, f"bad-{name.lower()}", f"header {name} must be a non-negative integer")
+    return int(value)
+
+
+@router.options(f"{API}/uploads", status_code=204)
+def tus_options(request: Request) -> Response:
+    """tus discovery: version, extensions, checksum algorithm, maximum size."""
+    settings = hub(request).settings
+    return Response(status_code=204, headers={
+        "Tus-Resumable": TUS_VERSION, "Tus-Version": TUS_VERSION,
+        "Tus-Extension": TUS_EXTENSIONS, "Tus-Checksum-Algorithm": "sha256",
+        "Tus-Max-Size": str(settings.max_message_bytes)})
+
+
+@router.post(f"{API}/uploads", status_code=201)
+def tus_create(request: Request, party: PartyDep) -> Response:
+    """tus creation: points a standard tus client at the pre-created upload of an attachment.
+
+    Upload-Metadata must carry `message_id` and `name` (or `filename`)."""
+    check_tus_version(request)
+    if "upload-defer-length" in request.headers:
+        raise HubError(400, "defer-length-unsupported", "Upload-Defer-Length is not supported")
+    length = parse_int_header(request, "Upload-Length")
+    metadata = parse_metadata(request.headers.get("upload-metadata", ""))
+    message_id = metadata.get("message_id")
+    name = metadata.get("name") or metadata.get("filename")
+    if not message_id or not name:
+        raise HubError(400, "upload-metadata-incomplete",
+                       "Upload-Metadata must name the message_id and the attachment name")
+    context = hub(request)
+    attachment = context.service.find_upload(party, message_id, name)
+    limit = party.max_message_bytes or context.settings.max_message_bytes
+    if length > limit:
+        raise HubError(413, "upload-too-large", f"Upload-Length {length} exceeds your limit {limit}")
+    if length != attachment.size:
+        raise HubError(400, "upload-length-mismatch",
+                       f"Upload-Length {length} differs from the declared size {attachment.size}")
+    return Response(status_code=201, headers=tus_headers(
+        Location=f"{API}/uploads/{attachment.id}", **{"Upload-Offset": str(attachment.upload_offset)}))
+
+
+def _attachment_headers(attachment: Attachment) -> dict[str, str]:
+    return tus_headers(**{"Upload-Offset": str(attachment.upload_offset),
+                          "Upload-Length": str(attachment.size)})
+
+
+@router.head(f"{API}/uploads/{{upload_id}}")
+def tus_head(upload_id: str, request: Request, party: PartyDep) -> Response:
+    """The recorded offset (bytes beyond it, from an unrecorded chunk, are dropped)."""
+    context = hub(request)
+    _message, attachment = context.service.upload_target(party, upload_id)
+    if attachment.state == "refused":
+        return Response(status_code=410, headers=tus_headers())
+    if attachment.state == "pending":
+        context.store.cut_to(upload_id, attachment.upload_offset)
+    return Response(status_code=200, headers=_attachment_headers(attachment))
+
+
+def _parse_checksum(header: str | None) -> bytes | None:
+    if header is None:
+        return None
+    algorithm, _, value = header.strip().partition(" ")
+    if algorithm.lower() != "sha256":
+        raise HubError(400, "checksum-algorithm-unsupported",
+                       f"Upload-Checksum algorithm {algorithm!r} is not supported (use sha256)")
+    try:
+        return base64.b64decode(value, validate=True)
+    except binascii.Error as e:
+        raise HubError(400, "bad-upload-checksum", "Upload-Checksum value is not base64") from e
+
+
+class _RunningHashes:
+    """Whole-file sha256 carried across PATCH requests of one process (saves re-reading)."""
+
+    def __init__(self) -> None:
+        self.by_upload: dict[str, tuple[int, hashlib._Hash]] = {}
+
+    def take(self, upload_id: str, offset: int) -> hashlib._Hash | None:
+        if offset == 0:
+            return hashlib.sha256()
+        entry = self.by_upload.pop(upload_id, None)
+        return entry[1] if entry and entry[0] == offset else None
+
+    def keep(self, upload_id: str, offset: int, digest: hashlib._Hash | None) -> None:
+        if digest is not None:
+            self.by_upload[upload_id] = (offset, digest)
+            if len(self.by_upload) > 1000:
+                self.by_upload.pop(next(iter(self.by_upload)))
+
+
+def running_hashes(context: HubContext) -> _RunningHashes:
+    existing = getattr(context, "_running_hashes", None)
+    if existing is None:
+        existing = _RunningHashes()
+        context._running_hashes = existing  # type: ignore[attr-defined]
+    return existing
+
+
+@router.patch(f"{API}/uploads/{{upload_id}}", status_code=204,
+              responses={409: {"model": Problem}, 413: {"model": Problem},
+                         460: {"description": "Checksum mismatch"}, 507: {"model": Problem}})
+async def tus_patch(upload_id: str, request: Request) -> Response:
+    """Append a chunk at Upload-Offset (the sender only)."""
+    context = hub(request)
+    party = await run_in_threadpool(context.authenticator.party, request)
+    check_tus_version(request)
+    if request.headers.get("content-type", "").split(";")[0].strip() != OFFSET_CONTENT_TYPE:
+        raise HubError(415, "bad-content-type", f"PATCH needs Content-Type: {OFFSET_CONTENT_TYPE}")
+    offset = parse_int_header(request, "Upload-Offset")
+    expected_checksum = _parse_checksum(request.headers.get("upload-checksum"))
+    _message, attachment = await run_in_threadpool(context.service.upload_target, party, upload_id)
+    if attachment.state != "pending":
+        if attachment.state == "complete" and offset == attachment.size:
+            return Response(status_code=204, headers=_attachment_headers(attachment))
+        raise HubError(409 if attachment.state == "complete" else 410, f"upload-{attachment.state}",
+                       f"this upload is already {attachment.state}")
+    if offset != attachment.upload_offset:
+        raise HubError(409, "offset-mismatch",
+                       f"Upload-Offset {offset} differs from the hub's offset "
+                       f"{attachment.upload_offset}; HEAD the upload and resume from there",
+                       headers=_attachment_headers(attachment))
+    declared_length = request.headers.get("content-length")
+    if declared_length and declared_length.isdigit() and offset + int(declared_length) > attachment.size:
+        raise HubError(413, "upload-exceeds-length",
+                       f"this chunk would go beyond the declared size {attachment.size}")
+    remaining = attachment.size - offset
+    if context.store.free_bytes() - remaining < context.settings.min_free_bytes:
+        context.metrics.refusals.labels("insufficient-storage").inc()
+        raise HubError(507, "insufficient-storage",
+                       "the hub has not enough free disk space now; resume later")
+    try:
+        f = await run_in_threadpool(context.store.open_at, upload_id, offset)
+    except UploadBusy as e:
+        raise HubError(423, "upload-busy", "another request is writing this upload; retry",
+                       headers=_attachment_headers(attachment)) from e
+    hashes = running_hashes(context)
+    file_digest = hashes.take(upload_id, offset)
+    chunk_digest = hashlib.sha256() if expected_checksum is not None else None
+    written = 0
+    unsynced = 0
+    too_long = False
+    disconnected = False
+    try:
+        try:
+            async for data in request.stream():
+                if not data:
+                    continue
+                if written + len(data) > remaining:
+                    too_long = True
+                    break
+                f.write(data)
+                written += len(data)
+                unsynced += len(data)
+                if file_digest is not None:
+                    file_digest.update(data)
+                if chunk_digest is not None:
+                    chunk_digest.update(data)
+                if unsynced >= FSYNC_EVERY and chunk_digest is None:
+                    # record progress mid-request so that a crash loses at most this much
+                    await run_in_threadpool(_sync, f)
+                    if await run_in_threadpool(context.service.record_offset, upload_id,
+                                               offset, offset + written, party.oin):
+                        context.metrics.bytes_in.inc(unsynced)
+                        offset, written, remaining = offset + written, 0, remaining - written
+                    unsynced = 0
+        except ClientDisconnect:
+            disconnected = True
+        checksum_failed = chunk_digest is not None and (
+            disconnected or chunk_digest.digest() != expected_checksum)
+        if too_long or checksum_failed:
+            f.truncate(offset)
+            written = 0
+            file_digest = None
+        await run_in_threadpool(_sync, f)
+        new_offset = offset + written
+        if written and not await run_in_threadpool(context.service.record_offset, upload_id,
+                                                   offset, new_offset, party.oin):
+            raise HubError(409, "offset-mismatch", "the upload moved meanwhile; HEAD and resume")
+    finally:
+        f.close()
+    context.metrics.bytes_in.inc(written)
+    if too_long:
+        raise HubError(413, "upload-exceeds-length",
+                       f"the data goes beyond the declared size {attachment.size}")
+    if checksum_failed and not disconnected:
+        context.metrics.refusals.labels("chunk-checksum-mismatch").inc()
+        raise HubError(460, "checksum-mismatch", "Upload-Checksum does not match this chunk; "
+                       "the chunk was discarded, send it again", title="Checksum Mismatch")
+    if new_offset == attachment.size:
+        message = await run_in_threadpool(
+            context.service.finish_upload, upload_id,
+            file_digest.hexdigest() if file_digest is not None else None)
+        if message.state == "refused":
+            context.metrics.refusals.labels(message.refusal_reason or "refused").inc()
+    else:
+        hashes.keep(upload_id, new_offset, file_digest)
+    headers = tus_headers(**{"Upload-Offset": str(new_offset)})
+    return Response(status_code=204, headers=headers)
+
+
+def _sync(f: object) -> None:
+    f.flush()  # type: ignore[attr-defined]
+    os.fsync(f.fileno())  # type: ignore[attr-defined]
+
+
+@router.delete(f"{API}/uploads/{{upload_id}}", status_code=204)
+def tus_terminate(upload_id: str, request: Request, party: PartyDep) -> Response:
+    """tus termination: withdraw the upload (the message is refused: upload-terminated)."""
+    check_tus_version(request)
+    hub(request).service.terminate_upload(party, upload_id)
+    return Response(status_code=204, headers=tus_headers())
+
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _requested_length(range_header: str | None, size: int, etag: str,
+                      if_range: str | None) -> int:
+    """Bytes a response will carry; raises 416 for a range we cannot serve."""
+    if range_header is None or (if_range is not None and if_range != etag):
+        return size
+    unsatisfiable = HubError(416, "range-not-satisfiable",
+                             f"the range {range_header!r} does not fit this file of {size} bytes "
+                             "(one range, bytes=start-end)",
+                             headers={"Content-Range": f"bytes */{size}"})
+    match = _RANGE.match(range_header.strip())
+    if match is None:
+        raise unsatisfiable
+    start, end = match.groups()
+    if start == "" and end == "":
+        raise unsatisfiable
+    if start == "":
+        suffix = int(end)
+        if suffix == 0 or size == 0:
+            raise unsatisfiable
+        return min(suffix, size)
+    first = int(start)
+    last = min(int(end), size - 1) if end else size - 1
+    if first >= size or last < first:
+        raise unsatisfiable
+    return last - first + 1
+
+
+@router.get(f"{API}/messages/{{message_id}}/attachments/{{name}}",
+            responses={200: {"content": {"application/octet-stream": {}}},
+                       206: {"description": "Partial content"},
+                       416: {"model": Problem}})
+def download(message_id: str, name: str, request: Request, party: PartyDep) -> Response:
+    """Download an attachment (receiver or sender); Range, If-Range and ETag resume it."""
+    context = hub(request)
+    message, attachment = context.service.download_target(party, message_id, name)
+    etag = f'"{attachment.sha256}"'
+    length = _requested_length(request.headers.get("range"), attachment.size, etag,
+                               request.headers.get("if-range"))
+    context.service.mark_fetched(party, message, name)
+    context.metrics.bytes_out.inc(length)
+    return FileResponse(
+        context.store.path(attachment.id), media_type=attachment.content_type,
+        filename=attachment.name, content_disposition_type="attachment",
+        headers={"ETag": etag, "Accept-Ranges": "bytes", "Cache-Control": "private, no-transform"},
+    )
+
