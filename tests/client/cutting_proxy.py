@@ -27,6 +27,7 @@ class CuttingProxy:
         self.cuts_done = 0
         self._lock = threading.Lock()
         self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.1)  # so that the accept loop notices `_stopping`
         self.port = self._listener.getsockname()[1]
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._accept, daemon=True)
@@ -41,15 +42,18 @@ class CuttingProxy:
 
     def __exit__(self, *exc: object) -> None:
         self._stopping.set()
-        self._listener.close()
         self._thread.join(timeout=5)
+        self._listener.close()
 
     def _accept(self) -> None:
         while not self._stopping.is_set():
             try:
                 client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
+            client.settimeout(None)
             upstream = socket.create_connection(self.upstream)
             threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
 

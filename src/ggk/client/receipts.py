@@ -46,17 +46,18 @@ def verify_receipt(document: dict[str, Any], key: HubKey) -> Receipt:
     except (KeyError, TypeError, binascii.Error) as error:
         raise ReceiptInvalid(f"malformed receipt document: {error}") from error
     message_id = body.get("message_id", "?")
-    if body.get("hub_key_id") not in (None, key.key_id):
-        raise ReceiptInvalid(
-            f"receipt of message {message_id} is signed with hub key {body.get('hub_key_id')!r}, "
-            f"but the hub key in use is {key.key_id!r}"
-        )
     try:
         _public_key(key).verify(signature, canonical_json(body))
     except InvalidSignature as error:
+        signed_with = body.get("hub_key_id")
+        hint = (
+            f" (it names hub key {signed_with!r}, the key in use is {key.key_id!r})"
+            if signed_with and signed_with != key.key_id
+            else ""
+        )
         raise ReceiptInvalid(
-            f"receipt of message {message_id} has a bad signature (hub key {key.key_id!r}): "
-            "it was altered or not issued by this hub; do not rely on it"
+            f"receipt of message {message_id} has a bad signature{hint}: it was altered or "
+            "not issued by this hub; do not rely on it"
         ) from error
     return Receipt(
         message_id=body["message_id"],

@@ -1,0 +1,125 @@
+"""Send -> mailbox -> download -> ack -> receipt against a real hub, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from ggk.client import AttachmentSource, Conflict, Forbidden, HubClient, NotFound
+from tests.client.conftest import CBS_OIN, GEMEENTE2_OIN, GEMEENTE_OIN, RunningHub
+
+
+def test_roundtrip_send_receive_ack_receipt(
+    hub_on_each_database: RunningHub, tmp_path: Path
+) -> None:
+    hub = hub_on_each_database
+    basis = tmp_path / "basis.csv"
+    basis.write_bytes(b"gemeentecode;bsn\n" + b"GM0363;123456782\n" * 5000)
+    extra = tmp_path / "toelichting.bin"
+    extra.write_bytes(os.urandom(300_000))
+    with (
+        HubClient(hub.url, hub.gemeente, hub.ca) as gemeente,
+        HubClient(hub.url, hub.cbs, hub.ca) as cbs,
+    ):
+        assert gemeente.me().oin == GEMEENTE_OIN
+        assert gemeente.me().gemeentecode == "GM0363"
+        receiver = gemeente.find_party(role="cbs")
+        assert receiver.oin == CBS_OIN
+        progress: list[tuple[str, int, int]] = []
+        sent = gemeente.send(
+            receiver.oin,
+            "gmsd.aanlevering",
+            {"statistic": "gmsd", "period": "2026-H1"},
+            [basis, AttachmentSource(extra, name="extra.bin", content_type="application/x-test")],
+            conversation_id="gmsd-2026-H1-GM0363",
+            progress=lambda *p: progress.append(p),
+        )
+        assert sent.state == "available"
+        assert {a.state for a in sent.attachments} == {"complete"}
+        assert progress[-1][1:] == (extra.stat().st_size, extra.stat().st_size)
+
+        page = cbs.mailbox(wait=5)
+        received = [m for m in page.messages if m.id == sent.id]
+        assert received, "the message did not reach the CBS inbox"
+        message = received[0]
+        assert message.sender == GEMEENTE_OIN
+        assert message.metadata == {"statistic": "gmsd", "period": "2026-H1"}
+        assert message.conversation_id == "gmsd-2026-H1-GM0363"
+        assert message.attachment("extra.bin").content_type == "application/x-test"
+
+        out = tmp_path / "out"
+        out.mkdir()
+        first = cbs.download(sent.id, "basis.csv", out)
+        second = cbs.download(sent.id, "extra.bin", out / "renamed.bin")
+        assert first.path.read_bytes() == basis.read_bytes()
+        assert second.path.read_bytes() == extra.read_bytes()
+        assert second.sha256 == hashlib.sha256(extra.read_bytes()).hexdigest()
+        assert cbs.message(sent.id).state == "fetched"
+
+        acked = cbs.ack(sent.id)
+        assert acked.state == "acknowledged"
+        assert cbs.ack(sent.id).state == "acknowledged"  # idempotent
+        assert sent.id not in {m.id for m in cbs.mailbox().messages}
+
+        receipt = gemeente.receipt(sent.id)
+        assert receipt.message_id == sent.id
+        assert (receipt.sender, receipt.receiver) == (GEMEENTE_OIN, CBS_OIN)
+        assert {a["name"] for a in receipt.attachments} == {"basis.csv", "extra.bin"}
+        assert receipt.event("acknowledged") is not None
+        assert receipt.event("available") is not None
+        assert receipt.event("fetched") is not None
+        assert cbs.receipt(sent.id).message_id == sent.id  # the receiver may read it too
+
+        outbox = gemeente.mailbox(box="outbox").messages
+        assert sent.id in {m.id for m in outbox}
+
+
+def test_same_id_is_idempotent_and_different_content_conflicts(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    data = tmp_path / "a.csv"
+    data.write_text("x\n1\n")
+    message_id = str(uuid.uuid4())
+    with HubClient(hub.url, hub.gemeente, hub.ca) as gemeente:
+        first = gemeente.send(CBS_OIN, "gmsd.aanlevering", {"p": "1"}, [data], id=message_id)
+        again = gemeente.send(CBS_OIN, "gmsd.aanlevering", {"p": "1"}, [data], id=message_id)
+        assert again.id == first.id and again.created_at == first.created_at
+        with pytest.raises(Conflict) as caught:
+            gemeente.send(CBS_OIN, "gmsd.aanlevering", {"p": "2"}, [data], id=message_id)
+        assert caught.value.status == 409
+
+
+def test_errors_are_typed(hub: RunningHub, tmp_path: Path) -> None:
+    with (
+        HubClient(hub.url, hub.gemeente, hub.ca) as gemeente,
+        HubClient(hub.url, hub.gemeente2, hub.ca) as other,
+    ):
+        sent = gemeente.send(CBS_OIN, "gmsd.besluit", {"besluit": "opt-in"})
+        with pytest.raises(NotFound) as caught:
+            other.message(sent.id)  # another party's message: 404, existence not leaked
+        assert caught.value.status == 404
+        with pytest.raises(Forbidden) as refused:
+            gemeente.send(GEMEENTE2_OIN, "gmsd.aanlevering", {})  # gemeente -> gemeente
+        assert refused.value.code
+        assert other.find_party(gemeentecode="gm0363").oin == GEMEENTE_OIN
+        with pytest.raises(NotFound, match="no active party with gemeentecode=GM9999"):
+            other.find_party(gemeentecode="GM9999")
+        with pytest.raises(FileNotFoundError, match="attachment not found"):
+            gemeente.send(CBS_OIN, "gmsd.aanlevering", {}, [tmp_path / "missing.csv"])
+
+
+def test_iter_new_follows_pages_and_cursor(hub: RunningHub) -> None:
+    with (
+        HubClient(hub.url, hub.gemeente, hub.ca) as gemeente,
+        HubClient(hub.url, hub.cbs, hub.ca) as cbs,
+    ):
+        ids = [gemeente.send(CBS_OIN, "gmsd.besluit", {"n": i}).id for i in range(5)]
+        seen = list(cbs.iter_new(type="gmsd.besluit"))
+        assert [m.id for m in seen] == ids
+        last = seen[-1].cursor
+        later = gemeente.send(CBS_OIN, "gmsd.besluit", {"n": 5})
+        assert [m.id for m in cbs.iter_new(after=last, wait=5)] == [later.id]
