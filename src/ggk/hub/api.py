@@ -43,7 +43,7 @@ def require_monitoring(party: Party) -> None:
 def healthz(request: Request) -> Health:
     """Liveness and database reachability (any valid client certificate)."""
     context = hub(request)
-    context.authenticator.certificate(request)
+    context.authenticator.valid_certificate(request)
     try:
         with context.engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))

@@ -67,17 +67,22 @@ class Authenticator:
             raise forbidden("no-client-certificate", "a client certificate is required")
         return x509.load_der_x509_certificate(der)
 
+    def valid_certificate(self, request: Request) -> x509.Certificate:
+        """The caller's certificate if it is within its validity period; 403 otherwise."""
+        cert = self.certificate(request)
+        now = utcnow()
+        if cert.not_valid_after_utc < now:
+            raise forbidden("certificate-expired", "the client certificate expired on "
+                            f"{cert.not_valid_after_utc:%Y-%m-%d}")
+        if cert.not_valid_before_utc > now:
+            raise forbidden("certificate-not-yet-valid", "the client certificate is not valid yet")
+        return cert
+
     def party(self, request: Request) -> Party:
         """The authenticated party, or 403 with a specific code."""
         from ggk.pki import PkiError, fingerprint, read_oin
 
-        cert = self.certificate(request)
-        now = utcnow()
-        if cert.not_valid_after_utc < now:
-            raise forbidden("certificate-expired",
-                            f"the client certificate expired on {cert.not_valid_after_utc:%Y-%m-%d}")
-        if cert.not_valid_before_utc > now:
-            raise forbidden("certificate-not-yet-valid", "the client certificate is not valid yet")
+        cert = self.valid_certificate(request)
         try:
             oin = read_oin(cert)
         except PkiError as e:
