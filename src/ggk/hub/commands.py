@@ -159,7 +159,9 @@ def register(app: typer.Typer) -> None:
         for p in PartyRegistry(_engine(_settings(data_dir, database_url, None))).list():
             table.add_row(p.oin, p.name, p.role, p.gemeentecode or "",
                           "yes" if p.active else "REVOKED", p.cert_fingerprint[:16] + "…")
-        Console().print(table)
+        import sys
+
+        Console(width=None if sys.stdout.isatty() else 200).print(table)
 
     @party.command("revoke")
     def party_revoke(oin: Annotated[str, typer.Argument(help="OIN of the party.")],

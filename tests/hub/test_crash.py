@@ -1,0 +1,116 @@
+"""A hub process killed with SIGKILL in the middle of an upload loses nothing it confirmed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from tests.hub.conftest import HubPki, register_parties
+from tests.hub.helpers import TUS, attachment, message_body, patch
+
+GGK = str(Path(sys.executable).parent / "ggk")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class HubProcess:
+    def __init__(self, pki: HubPki, database_url: str, store: Path, log: Path) -> None:
+        self.pki, self.database_url, self.store, self.log = pki, database_url, store, log
+        self.port = _free_port()
+        self.url = f"https://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [GGK, "hub", "serve", "--ca", str(self.pki.ca), "--cert", str(self.pki.server_pem),
+                 "--database-url", self.database_url, "--store-dir", str(self.store),
+                 "--port", str(self.port), "--log-level", "warning"],
+                stdout=log, stderr=log, start_new_session=True)
+        deadline = time.monotonic() + 30
+        with self.client("cbs") as client:
+            while time.monotonic() < deadline:
+                assert self.process.poll() is None, self.log.read_text()
+                try:
+                    if client.get("/healthz").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    time.sleep(0.1)
+        raise AssertionError("hub did not start: " + self.log.read_text())
+
+    def kill(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def client(self, party: str) -> httpx.Client:
+        context = ssl.create_default_context(cafile=str(self.pki.ca))
+        context.load_cert_chain(str(self.pki.pem[party]))
+        return httpx.Client(base_url=self.url, verify=context, timeout=30)
+
+
+@pytest.fixture
+def hub_process(database_url: str, hub_pki: HubPki, tmp_path: Path):  # type: ignore[no-untyped-def]
+    register_parties(database_url, hub_pki)
+    hub = HubProcess(hub_pki, database_url, tmp_path / "store", tmp_path / "hub.log")
+    hub.start()
+    yield hub
+    if hub.process is not None and hub.process.poll() is None:
+        hub.kill()
+
+
+def test_sigkill_mid_upload_loses_nothing(hub_process: HubProcess) -> None:
+    data = os.urandom(3_000_000)
+    first = 1_000_000
+    oin_cbs = hub_process.pki.oin["cbs"]
+    with hub_process.client("gemeente_a") as gemeente:
+        note = message_body(oin_cbs)  # an earlier, complete message
+        assert gemeente.post("/api/v1/messages", json=note).status_code == 201
+        body = message_body(oin_cbs, attachments=[attachment("groot.csv", data)])
+        created = gemeente.post("/api/v1/messages", json=body).json()
+        url = created["attachments"][0]["upload_url"]
+        assert patch(gemeente, url, 0, data[:first]).status_code == 204  # confirmed
+
+    # the second chunk is on its way (half of it written) when the hub is killed
+    parts = urlsplit(hub_process.url)
+    context = ssl.create_default_context(cafile=str(hub_process.pki.ca))
+    context.load_cert_chain(str(hub_process.pki.pem["gemeente_a"]))
+    store_file = next((hub_process.store / "attachments").glob(f"*/{url.rsplit('/', 1)[1]}"))
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as raw, \
+            context.wrap_socket(raw, server_hostname=parts.hostname) as tls:
+        tls.sendall((f"PATCH {url} HTTP/1.1\r\nHost: {parts.netloc}\r\nTus-Resumable: 1.0.0\r\n"
+                     f"Upload-Offset: {first}\r\n"
+                     "Content-Type: application/offset+octet-stream\r\n"
+                     f"Content-Length: {len(data) - first}\r\n\r\n").encode()
+                    + data[first:first + 1_000_000])
+        for _ in range(100):  # until the hub has written unconfirmed bytes
+            if store_file.stat().st_size > first:
+                break
+            time.sleep(0.05)
+        assert store_file.stat().st_size > first
+        hub_process.kill()
+
+    hub_process.start()
+    with hub_process.client("gemeente_a") as gemeente:
+        head = gemeente.head(url, headers=TUS)
+        assert head.headers["Upload-Offset"] == str(first)  # the confirmed offset, exactly
+        assert store_file.stat().st_size == first  # unconfirmed bytes were cut off
+        assert patch(gemeente, url, first, data[first:]).status_code == 204
+    with hub_process.client("cbs") as cbs:
+        inbox = cbs.get("/api/v1/messages").json()["messages"]
+        assert [m["id"] for m in inbox] == [note["id"], body["id"]]
+        assert cbs.get(inbox[1]["attachments"][0]["download_url"]).content == data

@@ -1,0 +1,156 @@
+"""Operations: audit log (append-only), metrics, monitoring, expiry, several hub processes on one
+database, and the party/audit commands."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from ggk.hub.database import create_engine
+from tests.hub.conftest import HubPki, RunningHub, StartHub
+from tests.hub.helpers import attachment, message_body, patch, send
+
+GGK = str(Path(sys.executable).parent / "ggk")
+
+
+def ggk(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([GGK, *args], capture_output=True, text=True, timeout=60)
+
+
+def test_audit_log_is_append_only_and_printed(running_hub: RunningHub) -> None:
+    sent = send(running_hub.client("gemeente_a"), running_hub.oin["cbs"], {"a.csv": b"1;2\n"})
+    cbs = running_hub.client("cbs")
+    cbs.get(sent["attachments"][0]["download_url"])
+    cbs.post(f"/api/v1/messages/{sent['id']}/ack")
+    url = running_hub.settings.resolved_database_url()
+    done = ggk("hub", "audit", "--message", sent["id"], "--database-url", url)
+    assert done.returncode == 0, done.stderr
+    actions = [line.split()[2] for line in done.stdout.splitlines()]
+    assert actions == ["accepted", "attachment-complete", "available", "download", "fetched",
+                       "acknowledged"]
+    assert running_hub.oin["cbs"] in done.stdout.splitlines()[-1]
+    missing = ggk("hub", "audit", "--message", "nope", "--database-url", url)
+    assert missing.returncode == 2 and "no audit entries" in missing.stderr
+    engine = create_engine(url)
+    try:
+        for statement in ("UPDATE hub_audit SET actor = 'x'", "DELETE FROM hub_audit"):
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
+                conn.execute(sa.text(statement))
+        with engine.connect() as conn:
+            count = conn.execute(sa.text("SELECT count(*) FROM hub_audit WHERE message_id = :m"),
+                                 {"m": sent["id"]}).scalar_one()
+        assert count == 6
+    finally:
+        engine.dispose()
+
+
+def test_metrics_and_monitoring(running_hub: RunningHub) -> None:
+    gemeente = running_hub.client("gemeente_a")
+    send(gemeente, running_hub.oin["cbs"], {"a.csv": b"x" * 1000})
+    bad = message_body(running_hub.oin["cbs"], attachments=[attachment("b.csv", b"y" * 10)])
+    url = gemeente.post("/api/v1/messages", json=bad).json()["attachments"][0]["upload_url"]
+    patch(gemeente, url, 0, b"z" * 10)  # checksum mismatch: refused
+    text = running_hub.client("operator").get("/metrics").text
+    assert 'ggk_hub_messages{state="available",type="gmsd.aanlevering"} 1.0' in text
+    assert 'ggk_hub_messages{state="refused",type="gmsd.aanlevering"} 1.0' in text
+    assert 'ggk_hub_refusals_total{reason="checksum-mismatch"} 1.0' in text
+    assert "ggk_hub_bytes_in_total 1010.0" in text
+    assert (f'ggk_hub_unacknowledged_messages{{oin="{running_hub.oin["cbs"]}",role="cbs"}} 1.0'
+            in text)
+    assert "ggk_hub_oldest_unacknowledged_seconds" in text
+    assert 'ggk_hub_request_seconds_count{method="POST",route="/api/v1/messages",status="201"}' in text
+    parties = {p["oin"]: p for p in running_hub.client("cbs").get(
+        "/api/v1/monitoring/parties").json()}
+    cbs = parties[running_hub.oin["cbs"]]
+    assert cbs["unacknowledged"] == 1 and cbs["oldest_unacknowledged_seconds"] >= 0
+    assert parties[running_hub.oin["gemeente_a"]]["bytes_in"] == 1000
+    assert parties[running_hub.oin["gemeente_b"]]["unacknowledged"] == 0
+
+
+def test_unacknowledged_messages_expire(start_hub: StartHub) -> None:
+    hub = start_hub(message_ttl_seconds=1, expiry_sweep_seconds=0.2)
+    gemeente = hub.client("gemeente_a")
+    body = message_body(hub.oin["cbs"])
+    gemeente.post("/api/v1/messages", json=body)
+    state = None
+    for _ in range(100):
+        state = gemeente.get(f"/api/v1/messages/{body['id']}").json()["state"]
+        if state == "expired":
+            break
+        time.sleep(0.1)
+    assert state == "expired"
+    assert hub.client("cbs").get("/api/v1/messages").json()["messages"] == []
+    events = gemeente.get(f"/api/v1/messages/{body['id']}/receipt").json()["receipt"]["events"]
+    assert [e["state"] for e in events] == ["accepted", "available", "expired"]
+    assert hub.client("cbs").post(f"/api/v1/messages/{body['id']}/ack").status_code == 409
+
+
+def test_two_hub_processes_share_one_database(start_hub: StartHub) -> None:
+    """Long polling on one hub sees a message sent through another (database polling)."""
+    first = start_hub(long_poll_interval=0.2)
+    second = start_hub(long_poll_interval=0.2)
+    got: dict[str, list[dict[str, object]]] = {}
+
+    def wait() -> None:
+        got["messages"] = second.client("cbs").get(
+            "/api/v1/messages", params={"wait": 20}).json()["messages"]
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    time.sleep(0.3)
+    sent = send(first.client("gemeente_a"), first.oin["cbs"], {"a.csv": b"1;2\n"})
+    waiter.join(timeout=25)
+    assert [m["id"] for m in got["messages"]] == [sent["id"]]
+    assert second.client("cbs").get(got["messages"][0]["attachments"][0]["download_url"]  # type: ignore[index]
+                                    ).content == b"1;2\n"
+
+
+def test_concurrent_senders_get_distinct_increasing_cursors(running_hub: RunningHub) -> None:
+    errors: list[BaseException] = []
+
+    def burst(party: str) -> None:
+        try:
+            client = running_hub.client(party)
+            for _ in range(15):
+                body = message_body(running_hub.oin["cbs"])
+                assert client.post("/api/v1/messages", json=body).status_code == 201
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=burst, args=(p,)) for p in ("gemeente_a", "gemeente_b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    cbs = running_hub.client("cbs")
+    first = cbs.get("/api/v1/messages", params={"limit": 20}).json()
+    rest = cbs.get("/api/v1/messages", params={"after": first["cursor"]}).json()
+    cursors = [m["cursor"] for m in first["messages"] + rest["messages"]]
+    assert len(cursors) == 30 and cursors == sorted(set(cursors))
+
+
+def test_party_commands(database_url: str, hub_pki: HubPki) -> None:
+    assert ggk("hub", "migrate", "--database-url", database_url).returncode == 0
+    added = ggk("party", "add", "--cert", str(hub_pki.pem["gemeente_a"]),
+                "--database-url", database_url)
+    assert added.returncode == 0, added.stderr
+    assert "GM0363" in added.stdout
+    again = ggk("party", "add", "--cert", str(hub_pki.pem["gemeente_a"]),
+                "--database-url", database_url)
+    assert again.returncode == 2 and "already registered" in again.stderr
+    cbs = ggk("party", "add", "--cert", str(hub_pki.pem["cbs"]), "--database-url", database_url)
+    assert cbs.returncode == 0
+    listed = ggk("party", "list", "--database-url", database_url)
+    assert hub_pki.oin["cbs"][:12] in listed.stdout and "Amsterdam" in listed.stdout
+    revoked = ggk("party", "revoke", hub_pki.oin["gemeente_a"], "--database-url", database_url)
+    assert revoked.returncode == 0
+    assert "REVOKED" in ggk("party", "list", "--database-url", database_url).stdout
+    unknown = ggk("party", "revoke", "00000099999999999999", "--database-url", database_url)
+    assert unknown.returncode == 2 and "no party" in unknown.stderr
