@@ -4,10 +4,8 @@ database, and the party/audit commands."""
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -16,11 +14,18 @@ from ggk.hub.database import create_engine
 from tests.hub.conftest import HubPki, RunningHub, StartHub
 from tests.hub.helpers import attachment, message_body, patch, send
 
-GGK = str(Path(sys.executable).parent / "ggk")
 
 
 def ggk(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([GGK, *args], capture_output=True, text=True, timeout=60)
+    """Run the real `ggk` command line in this process (subprocess start-up costs seconds)."""
+    from typer.testing import CliRunner
+
+    from ggk.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
 def test_audit_log_is_append_only_and_printed(running_hub: RunningHub) -> None:
