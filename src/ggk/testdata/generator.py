@@ -128,12 +128,14 @@ def generate(
     clean = np.setdiff1d(np.arange(n), positions)
     originals = rng.choice(clean, size=doubles, replace=False) if doubles else np.zeros(0, int)
 
-    used = set(taken_bsns) | set(
-        frame["bsn"].drop_nulls().cast(pl.Int64, strict=False).drop_nulls().to_list()
-    )
-    extra = iter(
-        synthetic_bsns(max(1, sum(d.code == "geen-basisrecord" for d in order)), rng, used)
-    )
+    fresh = sum(d.code == "geen-basisrecord" for d in order)
+    if fresh:  # BSNs that occur nowhere in the basis nor in this file
+        used = set(taken_bsns) | set(
+            frame["bsn"].drop_nulls().cast(pl.Int64, strict=False).drop_nulls().to_list()
+        )
+        extra = iter(synthetic_bsns(fresh, rng, used))
+    else:
+        extra = iter(())
     others = [g.code for g in register().all() if g.code != gm.code]
     ctx = MutationContext(
         spec,
