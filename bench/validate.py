@@ -18,6 +18,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,8 +56,8 @@ print(len(report.flatten(["rowNumber"])), file=sys.stderr)
 """
 
 
-def basis_file(rows: int) -> tuple[Path, int]:
-    """The cached benchmark file (generated once per size)."""
+def basis_file(rows: int) -> tuple[Path, int, float | None]:
+    """The cached benchmark file (generated once per size) and the seconds generation took."""
     from ggk.definitions import shipped
     from ggk.testdata import AnswerKey, generate
 
@@ -65,12 +66,13 @@ def basis_file(rows: int) -> tuple[Path, int]:
     if key_path.exists():
         key = AnswerKey.read(key_path)
         if key.rows == rows and key.seed == SEED and (folder / key.file).exists():
-            return folder / key.file, key.rows
+            return folder / key.file, key.rows, None
     definition = shipped().for_period("gmsd", PERIOD)
+    started = time.perf_counter()
     g = generate(
         definition, "basis", GEMEENTE, PERIOD, rows=rows, errors=DEFECTS, seed=SEED, out=folder
     )
-    return g.path, g.key.rows
+    return g.path, g.key.rows, time.perf_counter() - started
 
 
 def slice_file(path: Path, rows: int) -> Path:
@@ -129,9 +131,11 @@ def main() -> int:
     console = Console()
 
     with console.status(f"generating / reusing the {args.rows:,}-row file under bench/out ..."):
-        path, rows = basis_file(args.rows)
+        path, rows, generated = basis_file(args.rows)
         small = slice_file(path, args.slice)
     size_mb = path.stat().st_size / 1e6
+    if generated is not None:
+        console.print(f"generated {path.relative_to(ROOT)} in {generated:.1f} s (ggk testdata)")
     validate = [
         str(GGK),
         "validate",
