@@ -156,6 +156,7 @@ class HubProcess:
         args = [
             str(GGK), "hub", "serve", *map(str, common), "--ca", str(self.pki.ca),
             "--cert", str(self.pki.server), "--host", "127.0.0.1", "--port", str(self.port),
+            "--log-level", "warning",
         ]  # fmt: skip
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
@@ -175,7 +176,7 @@ class HubProcess:
 
 
 NGINX_CONF = """\
-worker_processes 1;
+{user}worker_processes 1;
 daemon off;
 pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
@@ -221,7 +222,9 @@ class NginxFloor:
             (self.dir / sub).mkdir(parents=True)
         os.link(served_file, self.dir / "www" / served_file.name)
         conf = self.dir / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(dir=self.dir, port=self.port, cert=self.cert))
+        # as root, nginx workers would drop to `nobody` and could not write the upload here
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        conf.write_text(NGINX_CONF.format(user=user, dir=self.dir, port=self.port, cert=self.cert))
         self.process = subprocess.Popen(
             ["nginx", "-c", str(conf), "-p", str(self.dir), "-e", str(self.dir / "error.log")],
             stdout=subprocess.DEVNULL,
@@ -235,6 +238,10 @@ class NginxFloor:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=15)
+
+    def errors(self) -> str:
+        log = self.dir / "error.log"
+        return log.read_text()[-2000:] if log.exists() else ""
 
 
 def curl(*args: str) -> float:
@@ -367,6 +374,9 @@ def main() -> int:
         floor_down_file = run_dir / "floor-download.bin"
         floor_down = curl(*ca, "-o", str(floor_down_file), f"{floor.url}/{big.name}")
         floor_down_file.unlink()
+    except subprocess.CalledProcessError:
+        console.print(f"[red]nginx floor failed[/]:\n{floor.errors()}")
+        raise
     finally:
         floor.stop()
         shutil.rmtree(floor.dir, ignore_errors=True)

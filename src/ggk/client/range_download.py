@@ -1,6 +1,7 @@
 """Attachment download with HTTP Range: stream to `<dest>.part`, resume it, verify, then rename.
 
-A partial file left by an earlier, interrupted download is continued with
+Bodies are read with `HubTransport.bulk_get` (http.client, 1 MiB blocks) and written and
+hashed by a second thread. A partial file left by an earlier, interrupted download is continued with
 `Range: bytes=<have>-` and `If-Range: "<sha256>"` (the hub's ETag), so a changed attachment is
 never glued onto stale bytes: the hub then answers 200 with the whole file and we start over.
 The finished file's sha256 must equal the declared one; a resumed file that does not match is
@@ -10,7 +11,10 @@ downloaded once more from byte 0 before we give up.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
+import queue
+import threading
 import time
 from pathlib import Path
 
@@ -79,7 +83,7 @@ class RangeDownload:
                 if have < self.size:
                     digest, have = self._fetch(digest, have)
                 consecutive = 0
-            except (httpx.TransportError, HubError) as error:
+            except (httpx.TransportError, OSError, http.client.HTTPException, HubError) as error:
                 if isinstance(error, HubError) and error.status < 500:
                     raise
                 consecutive += 1
@@ -111,24 +115,63 @@ class RangeDownload:
         headers: dict[str, str] = {}
         if have:
             headers = {"Range": f"bytes={have}-", "If-Range": f'"{self.sha256}"'}
-        with self.transport.stream("GET", self.url, headers=headers) as response:
-            if response.status_code == 416:  # our partial file is longer than the attachment
+        with self.transport.bulk_get(self.url, headers=headers) as response:
+            if response.status == 416:  # our partial file is longer than the attachment
                 self.part.unlink(missing_ok=True)
                 return hashlib.sha256(), 0
-            if response.status_code == 200 and have:  # If-Range did not match: start over
+            if response.status == 200 and have:  # If-Range did not match: start over
                 digest, have = hashlib.sha256(), 0
-            if response.status_code == 206:
-                content_range = response.headers.get("Content-Range", "")
+            if response.status == 206:
+                content_range = response.getheader("Content-Range", "")
                 if not content_range.startswith(f"bytes {have}-"):
                     raise TransferFailed(
                         f"the hub answered range {content_range!r} to a request for bytes {have}-"
                     )
-            mode = "ab" if have else "wb"
-            with open(self.part, mode) as handle:
-                for block in response.iter_raw(READ_SIZE):
-                    handle.write(block)
-                    digest.update(block)
+            with _DiskWriter(self.part, "ab" if have else "wb", digest) as writer:
+                while block := response.read(READ_SIZE):
+                    writer.put(block)
                     have += len(block)
                     if self.progress is not None:
                         self.progress(self.name, have, self.size)
+        if have < self.size:
+            raise ConnectionError(f"connection closed after byte {have} of {self.size}")
         return digest, have
+
+
+class _DiskWriter:
+    """Writes and hashes received blocks in a thread, so the network is read meanwhile (file
+    writes and sha256 of large blocks release the GIL). At most `depth` blocks wait in memory.
+    On exit, even after a broken connection, every block received so far is written."""
+
+    def __init__(self, path: Path, mode: str, digest: hashlib._Hash, depth: int = 8) -> None:
+        self.handle = open(path, mode)  # noqa: SIM115 - closed by the writer thread's owner
+        self.digest = digest
+        self.blocks: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="ggk-download-writer", daemon=True)
+
+    def __enter__(self) -> _DiskWriter:
+        self.thread.start()
+        return self
+
+    def put(self, block: bytes) -> None:
+        if self.error is not None:
+            raise self.error
+        self.blocks.put(block)
+
+    def _run(self) -> None:
+        while (block := self.blocks.get()) is not None:
+            if self.error is not None:
+                continue  # keep draining so that put() never blocks forever
+            try:
+                self.handle.write(block)
+                self.digest.update(block)
+            except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
+                self.error = error
+
+    def __exit__(self, *exc: object) -> None:
+        self.blocks.put(None)
+        self.thread.join()
+        self.handle.close()
+        if self.error is not None:
+            raise self.error

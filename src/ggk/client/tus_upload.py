@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,8 +81,13 @@ class TusUpload:
         )
         return int(response.headers["Upload-Offset"])
 
-    def _patch(self, offset: int, chunk: bytes) -> int:
-        checksum = base64.b64encode(hashlib.sha256(chunk).digest()).decode("ascii")
+    def _prepare(self, fd: int, offset: int) -> tuple[bytes, str]:
+        """Read one chunk at `offset` and its base64 sha256 (runs one chunk ahead, in a thread:
+        hashing and reading release the GIL while the previous chunk is on the wire)."""
+        chunk = os.pread(fd, min(self.chunk_size, self.size - offset), offset)
+        return chunk, base64.b64encode(hashlib.sha256(chunk).digest()).decode("ascii")
+
+    def _patch(self, offset: int, chunk: bytes, checksum: str) -> int:
         response = self.transport.request(
             "PATCH",
             self.url,
@@ -99,7 +106,9 @@ class TusUpload:
         """Upload until the hub has every byte; returns the number of failed requests."""
         consecutive = 0
         offset: int | None = None
-        with open(self.path, "rb") as handle:
+        ahead: tuple[int, Future[tuple[bytes, str]]] | None = None
+        with open(self.path, "rb") as handle, ThreadPoolExecutor(1) as reader:
+            fd = handle.fileno()
             while True:
                 try:
                     if offset is None:
@@ -107,9 +116,15 @@ class TusUpload:
                         self._report(offset)
                     if offset >= self.size:
                         return self.failures
-                    handle.seek(offset)
-                    chunk = handle.read(min(self.chunk_size, self.size - offset))
-                    offset = self._patch(offset, chunk)
+                    if ahead is not None and ahead[0] == offset:
+                        chunk, checksum = ahead[1].result()
+                    else:
+                        chunk, checksum = self._prepare(fd, offset)
+                    following = offset + len(chunk)
+                    ahead = None
+                    if following < self.size:
+                        ahead = (following, reader.submit(self._prepare, fd, following))
+                    offset = self._patch(offset, chunk, checksum)
                     consecutive = 0
                     self._report(offset)
                 except (httpx.TransportError, HubError) as error:
