@@ -1,0 +1,58 @@
+"""The hook through which the station asks for a spiegelrapport (mirror report).
+
+A MirrorHook writes the report files (json/html/pdf) into a directory and returns their paths;
+the station sends every file as an attachment of one `gmsd.spiegelrapport`. The default hook uses
+`ggk.mirror.build_spiegelrapport` when that package provides it, and is None otherwise (then no
+mirror report is sent and the workflow stays in `goedgekeurd`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ggk.definitions import Definition
+
+# (definition, period, gemeente, accepted data source, output directory) -> written files
+MirrorHook = Callable[[Definition, str, str, Any, Path], list[Path]]
+
+
+def default_mirror_hook() -> MirrorHook | None:
+    try:
+        from ggk.mirror import build_spiegelrapport  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+
+    def hook(definition: Definition, period: str, gemeente: str, source: Any,
+             directory: Path) -> list[Path]:
+        report = build_spiegelrapport(definition, period, gemeente, source)
+        return write_mirror_files(report, directory)
+
+    return hook
+
+
+def write_mirror_files(report: Any, directory: Path) -> list[Path]:
+    """Write what the mirror package returned: an object with `write(directory)`, a mapping of
+    file name -> bytes/str, or a JSON-able dict (then only spiegelrapport.json)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    if hasattr(report, "write"):
+        written = report.write(directory)
+        if written:
+            return [Path(p) for p in written]
+        return sorted(p for p in directory.iterdir() if p.is_file())
+    if isinstance(report, dict) and report and all(
+            isinstance(v, bytes | str) and "." in k for k, v in report.items()):
+        paths = []
+        for name, content in report.items():
+            path = directory / Path(name).name
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, "utf-8")
+            paths.append(path)
+        return paths
+    path = directory / "spiegelrapport.json"
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n", "utf-8")
+    return [path]

@@ -1,0 +1,129 @@
+"""Reading and writing workflow records, deliveries, extensions and the audit trail (one place for
+the station's SQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from ggk.station import tables as t
+from ggk.station.database import as_utc
+from ggk.station.workflow import Record, State
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowKey:
+    statistic: str
+    period: str
+    gemeente: str
+    dataset: str
+
+    def where(self, table: sa.Table) -> sa.ColumnElement[bool]:
+        return sa.and_(table.c.statistic == self.statistic, table.c.period == self.period,
+                       table.c.gemeente == self.gemeente, table.c.dataset == self.dataset)
+
+    @property
+    def conversation_id(self) -> str:
+        return f"{self.statistic}/{self.period}/{self.gemeente}/{self.dataset}"
+
+
+def load_record(conn: sa.Connection, key: WorkflowKey, *, for_update: bool = False) -> Record:
+    query = sa.select(t.workflow).where(key.where(t.workflow))
+    if for_update and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().first()
+    if row is None:
+        return Record()
+    return Record(State(row["state"]), row["accepted_version"], row["versions"])
+
+
+def save_record(conn: sa.Connection, key: WorkflowKey, record: Record, now: dt.datetime,
+                *, delivered: bool = False) -> None:
+    values: dict[str, Any] = {"state": record.state.value,
+                              "accepted_version": record.accepted_version,
+                              "versions": record.versions, "updated_at": now}
+    if delivered:
+        values["last_delivery_at"] = now
+    updated = conn.execute(sa.update(t.workflow).where(key.where(t.workflow)).values(**values))
+    if updated.rowcount == 0:
+        conn.execute(sa.insert(t.workflow).values(
+            statistic=key.statistic, period=key.period, gemeente=key.gemeente,
+            dataset=key.dataset, **values))
+
+
+def write_audit(conn: sa.Connection, now: dt.datetime, event: str, *,
+                key: WorkflowKey | None = None,
+                gemeente: str | None = None, period: str | None = None,
+                statistic: str | None = None, from_state: State | None = None,
+                to_state: State | None = None, message_id: str | None = None,
+                detail: str | None = None) -> None:
+    conn.execute(sa.insert(t.audit).values(
+        at=now, event=event,
+        statistic=key.statistic if key else statistic, period=key.period if key else period,
+        gemeente=key.gemeente if key else gemeente, dataset=key.dataset if key else None,
+        from_state=from_state.value if from_state else None,
+        to_state=to_state.value if to_state else None, message_id=message_id, detail=detail))
+
+
+def extension_until(conn: sa.Connection, statistic: str, period: str,
+                    gemeente: str) -> dt.date | None:
+    return conn.execute(sa.select(t.extensions.c.until).where(
+        t.extensions.c.statistic == statistic, t.extensions.c.period == period,
+        t.extensions.c.gemeente == gemeente)).scalar()
+
+
+def grant_extension(conn: sa.Connection, statistic: str, period: str, gemeente: str,
+                    until: dt.date, now: dt.datetime, reason: str | None) -> None:
+    updated = conn.execute(sa.update(t.extensions).where(
+        t.extensions.c.statistic == statistic, t.extensions.c.period == period,
+        t.extensions.c.gemeente == gemeente).values(until=until, granted_at=now, reason=reason))
+    if updated.rowcount == 0:
+        conn.execute(sa.insert(t.extensions).values(
+            statistic=statistic, period=period, gemeente=gemeente, until=until, granted_at=now,
+            reason=reason))
+    write_audit(conn, now, "uitstel", statistic=statistic, period=period, gemeente=gemeente,
+                detail=f"until {until.isoformat()}" + (f": {reason}" if reason else ""))
+
+
+def accepted_delivery(conn: sa.Connection, key: WorkflowKey, version: int) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(t.deliveries).where(
+        key.where(t.deliveries), t.deliveries.c.version == version)).mappings().first()
+    return dict(row) if row else None
+
+
+def processed(conn: sa.Connection, message_id: str) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(t.processed_messages).where(
+        t.processed_messages.c.message_id == message_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def claim(conn: sa.Connection, message_id: str, worker: str, now: dt.datetime,
+          lease: dt.timedelta) -> bool:
+    """True when this worker may work on the message now (new claim, own claim, or expired one)."""
+    row = conn.execute(sa.select(t.claims).where(t.claims.c.message_id == message_id)
+                       ).mappings().first()
+    if row is None:
+        try:
+            with conn.begin_nested():
+                conn.execute(sa.insert(t.claims).values(
+                    message_id=message_id, worker=worker, claimed_at=now, lease_until=now + lease,
+                    done=False))
+        except sa.exc.IntegrityError:
+            return False
+        return True
+    if row["worker"] == worker:
+        return True
+    if row["done"] or as_utc(row["lease_until"]) > now:  # type: ignore[operator]
+        return False
+    taken = conn.execute(sa.update(t.claims).where(
+        t.claims.c.message_id == message_id, t.claims.c.worker == row["worker"],
+        t.claims.c.claimed_at == row["claimed_at"]).values(
+            worker=worker, claimed_at=now, lease_until=now + lease))
+    return taken.rowcount == 1
+
+
+def finish_claim(conn: sa.Connection, message_id: str) -> None:
+    conn.execute(sa.update(t.claims).where(t.claims.c.message_id == message_id).values(done=True))

@@ -1,0 +1,51 @@
+"""Station configuration: one dataclass, filled by `ggk station run` flags or by embedding code."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(slots=True)
+class StationSettings:
+    """Embedded: only `data_dir` (SQLite `station.sqlite3`, store `station-store/`, key file).
+    Production: `database_url` (postgresql+psycopg://...) and `store_dir` shared by all stations,
+    and `pseudonym_key` on a path outside the database (default: beside the store)."""
+
+    data_dir: Path | None = None
+    database_url: str | None = None
+    store_dir: Path | None = None
+    pseudonym_key: Path | None = None
+    retention_days: int = 30  # raw delivered files are purged after this many days
+    claim_lease_seconds: float = 300.0  # a claim of a dead station may be taken over after this
+    poll_wait: float = 10.0  # long-poll seconds per mailbox call
+    rescan_seconds: float = 30.0  # re-read the whole inbox (claims of dead stations) this often
+    worker_id: str = field(default_factory=_worker_id)
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        if self.data_dir is None:
+            raise ValueError("give --data-dir (embedded SQLite) or --database-url")
+        return f"sqlite:///{Path(self.data_dir) / 'station.sqlite3'}"
+
+    def resolved_store_dir(self) -> Path:
+        if self.store_dir is not None:
+            return Path(self.store_dir)
+        if self.data_dir is None:
+            raise ValueError("give --store-dir with --database-url (or --data-dir)")
+        return Path(self.data_dir) / "station-store"
+
+    def resolved_key_path(self) -> Path:
+        if self.pseudonym_key is not None:
+            return Path(self.pseudonym_key)
+        if self.data_dir is not None:
+            return Path(self.data_dir) / "station-pseudonym.key"
+        return self.resolved_store_dir().parent / "station-pseudonym.key"
