@@ -372,6 +372,13 @@ class Station:
             return self._store_delivery(message, definition, key, result, report, rapport,
                                         parquet_rel, changes, digest, size)
         except Refused as refused:  # the window closed or the state changed while validating
+            with self.engine.connect() as conn:
+                kept = conn.execute(sa.select(t.deliveries.c.message_id).where(
+                    t.deliveries.c.sha256 == digest).limit(1)).first()
+            if kept is None:
+                self.store.delete_raw(digest)
+            if parquet_rel:
+                self.store.absolute(parquet_rel).unlink(missing_ok=True)
             return self._refuse(message, refused, conversation_id=key.conversation_id,
                                 key=key, extra=_meta_subset(message))
 

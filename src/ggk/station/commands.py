@@ -1,0 +1,233 @@
+"""`ggk station run|migrate|status|extend|purge` (operators at CBS; English)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+DataDir = Annotated[Path | None, typer.Option(
+    "--data-dir", help="Embedded: SQLite file, store and pseudonym key in here.")]
+DatabaseUrl = Annotated[str | None, typer.Option(
+    "--database-url", envvar="GGK_STATION_DATABASE_URL",
+    help="Production: postgresql+psycopg://user@host/db")]
+StoreDir = Annotated[Path | None, typer.Option(
+    "--store-dir", help="File store (default DATA_DIR/station-store).")]
+KeyFile = Annotated[Path | None, typer.Option(
+    "--pseudonym-key", help="HMAC key file (created 0600 if missing; keep it outside the "
+    "database and its backups).")]
+Period = Annotated[str, typer.Option("--period", help="e.g. 2026-H1")]
+Statistic = Annotated[str, typer.Option("--statistic", help="The statistic (default gmsd).")]
+Now = Annotated[str | None, typer.Option(
+    "--now", help="Pretend it is this date/time (ISO), for simulations; default: real time.")]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _settings(data_dir: Path | None, database_url: str | None, store_dir: Path | None,
+              key: Path | None = None, **extra: Any) -> Any:
+    from ggk.station.settings import StationSettings
+
+    if data_dir is None and database_url is None:
+        raise _fail("give --data-dir (embedded SQLite) or --database-url")
+    if data_dir is None and store_dir is None:
+        raise _fail("give --store-dir with --database-url")
+    return StationSettings(data_dir=data_dir, database_url=database_url, store_dir=store_dir,
+                           pseudonym_key=key, **extra)
+
+
+def _clock(now: str | None) -> Any:
+    from ggk.station.clock import SimulatedClock, SystemClock
+
+    if now is None:
+        return SystemClock()
+    try:
+        moment = dt.datetime.fromisoformat(now)
+    except ValueError:
+        raise _fail(f"--now {now!r} is not an ISO date or date-time") from None
+    if moment.tzinfo is None:
+        from zoneinfo import ZoneInfo
+
+        moment = moment.replace(tzinfo=ZoneInfo("Europe/Amsterdam"))
+        if len(now) == 10:
+            moment = moment.replace(hour=12)
+    return SimulatedClock(moment)
+
+
+def _migrated_engine(settings: Any) -> Any:
+    from ggk.station.database import SchemaNotCurrent, create_engine, require_current_schema
+
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        require_current_schema(engine)
+    except SchemaNotCurrent as e:
+        raise _fail(str(e)) from None
+    return engine
+
+
+def register(app: typer.Typer) -> None:
+    station = typer.Typer(help="The CBS station: process deliveries, operator view.",
+                          no_args_is_help=True)
+    app.add_typer(station, name="station")
+
+    @station.command("migrate")
+    def migrate_cmd(data_dir: DataDir = None, database_url: DatabaseUrl = None,
+                    store_dir: StoreDir = None) -> None:
+        """Create or upgrade the station schema (its own tables; version table
+        alembic_version_station)."""
+        from ggk.station.database import create_engine, migrate
+
+        settings = _settings(data_dir, database_url, store_dir)
+        before, after = migrate(create_engine(settings.resolved_database_url()))
+        typer.echo(f"station schema: {before or 'empty'} -> {after}")
+
+    @station.command("run")
+    def run(
+        hub: Annotated[str, typer.Option("--hub", help="Hub base URL, https://host:port")],
+        cert: Annotated[Path, typer.Option("--cert", help="PEM with the CBS certificate + key")],
+        ca: Annotated[Path, typer.Option("--ca", help="CA PEM that verifies the hub")],
+        data_dir: DataDir = None, database_url: DatabaseUrl = None, store_dir: StoreDir = None,
+        pseudonym_key: KeyFile = None,
+        once: Annotated[bool, typer.Option("--once", help="Handle the inbox once, then stop.")]
+        = False,
+        wait: Annotated[float, typer.Option("--wait", help="Long-poll seconds per call.")] = 10.0,
+        retention_days: Annotated[int, typer.Option(
+            "--retention-days", help="Delete raw delivered files after this many days.")] = 30,
+        claim_lease: Annotated[float, typer.Option(
+            "--claim-lease", help="Seconds before another station may take over the claim of "
+            "a station that stopped mid-message.")] = 300.0,
+        now: Now = None,
+    ) -> None:
+        """Process deliveries and besluiten from the CBS mailbox and send the reports."""
+        import logging
+        import signal
+        import threading
+
+        from ggk.client import HubClient, HubUnreachable
+        from ggk.station.service import Station
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        for path, what in ((cert, "--cert"), (ca, "--ca")):
+            if not path.is_file():
+                raise _fail(f"{what} {path} does not exist")
+        settings = _settings(data_dir, database_url, store_dir, pseudonym_key,
+                             retention_days=retention_days, claim_lease_seconds=claim_lease,
+                             poll_wait=wait)
+        try:
+            client = HubClient(hub, cert=cert, ca=ca)
+        except Exception as e:
+            raise _fail(f"cannot set up the hub client: {e}") from None
+        with client:
+            try:
+                me = client.me()
+            except HubUnreachable as e:
+                raise _fail(f"hub {hub} is not reachable: {e}") from None
+            if me.role != "cbs":
+                raise _fail(f"the certificate {cert} is party {me.oin} with role {me.role}; the "
+                            "station needs the CBS certificate")
+            station = Station(settings, client, _clock(now))
+            try:
+                if once:
+                    handled = station.run_once(wait=0)
+                    typer.echo(f"handled {handled} messages")
+                    return
+                stop = threading.Event()
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    signal.signal(sig, lambda *_: stop.set())
+                typer.echo(f"station {settings.worker_id} running against {hub} as {me.oin}; "
+                           "Ctrl-C stops")
+                station.run_forever(stop)
+            finally:
+                station.close()
+
+    @station.command("status")
+    def status(
+        period: Period, statistic: Statistic = "gmsd",
+        data_dir: DataDir = None, database_url: DatabaseUrl = None, store_dir: StoreDir = None,
+        all_gemeenten: Annotated[bool, typer.Option(
+            "--all", help="Show every municipality, not only those with activity.")] = False,
+        hub: Annotated[str | None, typer.Option("--hub", help="Also show channel health.")]
+        = None,
+        cert: Annotated[Path | None, typer.Option("--cert")] = None,
+        ca: Annotated[Path | None, typer.Option("--ca")] = None,
+        now: Now = None,
+    ) -> None:
+        """Every municipality x dataset of a period: state, last delivery, deadline, totals."""
+        from ggk.definitions import UnknownPeriod, shipped
+        from ggk.refdata import register as gemeente_register
+        from ggk.station.status_view import print_status
+
+        settings = _settings(data_dir, database_url, store_dir)
+        try:
+            definition = shipped().for_period(statistic, period)
+        except UnknownPeriod as e:
+            raise _fail(str(e)) from None
+        engine = _migrated_engine(settings)
+        gemeenten = [(g.code, g.naam) for g in gemeente_register().all()]
+        health = None
+        if hub is not None:
+            if cert is None or ca is None:
+                raise _fail("--hub needs --cert and --ca")
+            from ggk.client import ClientError, HubClient
+
+            try:
+                with HubClient(hub, cert=cert, ca=ca) as client:
+                    parties = {p.oin: p for p in client.parties()}
+                    health = [(parties.get(m.oin), m) for m in client.monitoring()]
+            except ClientError as e:
+                typer.echo(f"warning: no channel health from {hub}: {e}", err=True)
+        print_status(engine, definition, period, _clock(now), gemeenten,
+                     show_all=all_gemeenten, health=health)
+        engine.dispose()
+
+    @station.command("extend")
+    def extend(
+        gemeente: Annotated[str, typer.Option("--gemeente", help="GM code, e.g. GM0363")],
+        period: Period,
+        until: Annotated[str, typer.Option("--until", help="Last allowed day, YYYY-MM-DD")],
+        statistic: Statistic = "gmsd",
+        reason: Annotated[str | None, typer.Option("--reason")] = None,
+        data_dir: DataDir = None, database_url: DatabaseUrl = None, store_dir: StoreDir = None,
+    ) -> None:
+        """Grant a municipality an extension: its deadlines of the period move to --until."""
+        from ggk.definitions import UnknownPeriod, shipped
+        from ggk.refdata import register as gemeente_register
+        from ggk.refdata.interfaces import UnknownGemeente
+        from ggk.station.clock import SystemClock
+        from ggk.station.service import grant_extension
+
+        try:
+            day = dt.date.fromisoformat(until)
+        except ValueError:
+            raise _fail(f"--until {until!r} is not a date YYYY-MM-DD") from None
+        try:
+            shipped().for_period(statistic, period)
+            gemeente_register().get(gemeente)
+        except (UnknownPeriod, UnknownGemeente) as e:
+            raise _fail(str(e)) from None
+        engine = _migrated_engine(_settings(data_dir, database_url, store_dir))
+        grant_extension(engine, SystemClock(), statistic, period, gemeente, day, reason)
+        engine.dispose()
+        typer.echo(f"extension for {gemeente} {statistic} {period} until {day.isoformat()}")
+
+    @station.command("purge")
+    def purge(
+        data_dir: DataDir = None, database_url: DatabaseUrl = None, store_dir: StoreDir = None,
+        retention_days: Annotated[int, typer.Option("--retention-days")] = 30,
+        now: Now = None,
+    ) -> None:
+        """Delete raw delivered files older than the retention (accepted Parquet stays)."""
+        from ggk.station.purge import purge_raw
+        from ggk.station.storage import FileStore
+
+        settings = _settings(data_dir, database_url, store_dir)
+        engine = _migrated_engine(settings)
+        deleted = purge_raw(engine, FileStore(settings.resolved_store_dir()), _clock(now),
+                            retention_days)
+        engine.dispose()
+        typer.echo(f"deleted {deleted} raw files older than {retention_days} days")
