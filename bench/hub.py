@@ -7,7 +7,7 @@ Run: `.venv/bin/python bench/hub.py [--size-mb 1024] [--messages 2000] [--no-res
    test CA and two parties (a gemeente and CBS);
 2. small messages: the gemeente sends N metadata-only messages (4 sender threads) while CBS
    long-polls its inbox and acknowledges each one; messages/s = N / wall time until the last ack;
-3. one file of `--size-mb` MiB: upload with `HubClient.send` (tus, 8 MiB chunks with sha256
+3. one file of `--size-mb` MiB: upload with `HubClient.send` (tus, 32 MiB chunks with sha256
    per chunk) and download with `HubClient.download` (Range-capable stream, sha256 verified);
    hashing the file before the upload is timed separately;
 4. the floor: the same file over plain HTTPS (server certificate only) by curl against a

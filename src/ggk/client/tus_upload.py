@@ -23,7 +23,7 @@ from ggk.client.interfaces import HubError, ProgressCallback, TransferFailed
 from ggk.client.transport import HubTransport, relative_path
 
 TUS_VERSION = "1.0.0"
-DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024
+DEFAULT_CHUNK_SIZE = 32 * 1024 * 1024  # measured on loopback: 8 MiB ~170 MB/s, 32 MiB ~215 MB/s
 _RETRYABLE_STATUSES = {409, 460, 500, 502, 503, 504}
 
 
