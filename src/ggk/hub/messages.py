@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ggk.hub import audit
-from ggk.hub.database import as_utc, utcnow
+from ggk.hub.database import as_utc, utcnow, writing
 from ggk.hub.interfaces import (
     INBOX_STATES,
     Attachment,
@@ -168,10 +168,8 @@ class MessageService:
         now = utcnow()
         available = not declaration.attachments
         try:
-            with self.engine.begin() as conn:
-                self._insert(conn, sender, declaration, content_hash, now)
-                if available:
-                    self._make_available(conn, declaration.id, now)
+            with writing(self.engine) as conn:
+                self._insert(conn, sender, declaration, content_hash, now, available)
         except sa.exc.IntegrityError:
             # another request inserted the same id concurrently
             with self.engine.connect() as conn:
@@ -182,11 +180,11 @@ class MessageService:
             return self._duplicate(sender, declaration, existing, content_hash), False
         if available:
             self.on_available()
-        # zero-byte attachments are complete the moment they are declared
-        for attachment in self.get_for(sender, declaration.id).attachments:
-            if attachment.size == 0:
-                self.finish_upload(attachment.id)
-        return self.get_for(sender, declaration.id), True
+        message = self.get_for(sender, declaration.id)
+        empty = [a.id for a in message.attachments if a.size == 0]
+        for attachment_id in empty:  # zero-byte attachments are complete when declared
+            message = self.finish_upload(attachment_id)
+        return message, True
 
     def _duplicate(self, sender: Party, declaration: MessageDeclaration, existing: sa.Row,
                    content_hash: str) -> Message:
@@ -226,30 +224,33 @@ class MessageService:
                            "try again later")
 
     def _insert(self, conn: sa.Connection, sender: Party, declaration: MessageDeclaration,
-                content_hash: str, now: dt.datetime) -> None:
+                content_hash: str, now: dt.datetime, available: bool) -> None:
+        audit.record(conn, actor=sender.oin, action="accepted", message_id=declaration.id,
+                     detail={"receiver": declaration.receiver, "type": declaration.type,
+                             "attachments": [[a.name, a.size, a.sha256]
+                                             for a in declaration.attachments]})
+        if available:
+            audit.record(conn, actor="hub", action="available", message_id=declaration.id)
+        # the cursor as late as possible: the counter row stays locked until commit
+        cursor = next_cursor(conn)
         conn.execute(messages.insert().values(
             id=declaration.id, sender=sender.oin, receiver=declaration.receiver,
             type=declaration.type, conversation_id=declaration.conversation_id,
             in_reply_to=declaration.in_reply_to,
             metadata_json=json.dumps(declaration.metadata, sort_keys=True),
-            content_hash=content_hash, state="accepted", created_at=now,
+            content_hash=content_hash, state="available" if available else "accepted",
+            created_at=now, available_at=now if available else None,
+            cursor=cursor if available else None, change_cursor=cursor,
             expires_at=now + dt.timedelta(seconds=self.settings.message_ttl_seconds),
-            change_cursor=0,
         ))
-        for position, a in enumerate(declaration.attachments):
-            attachment_id = uuid.uuid4().hex
-            conn.execute(attachments.insert().values(
-                id=attachment_id, message_id=declaration.id, position=position, name=a.name,
-                content_type=a.content_type, size=a.size, sha256=a.sha256, state="pending",
-                upload_offset=0))
-            self.store.create(attachment_id)
-        audit.record(conn, actor=sender.oin, action="accepted", message_id=declaration.id,
-                     detail={"receiver": declaration.receiver, "type": declaration.type,
-                             "attachments": [[a.name, a.size, a.sha256]
-                                             for a in declaration.attachments]})
-        # change cursor last: keeps the counter row locked as briefly as possible
-        conn.execute(messages.update().where(messages.c.id == declaration.id)
-                     .values(change_cursor=next_cursor(conn)))
+        if declaration.attachments:
+            rows = [dict(id=uuid.uuid4().hex, message_id=declaration.id, position=position,
+                         name=a.name, content_type=a.content_type, size=a.size, sha256=a.sha256,
+                         state="pending", upload_offset=0)
+                    for position, a in enumerate(declaration.attachments)]
+            conn.execute(attachments.insert(), rows)
+            for row in rows:
+                self.store.create(row["id"])
 
     def _make_available(self, conn: sa.Connection, message_id: str, now: dt.datetime) -> None:
         audit.record(conn, actor="hub", action="available", message_id=message_id)
@@ -288,7 +289,7 @@ class MessageService:
 
     def record_offset(self, attachment_id: str, old: int, new: int, actor: str) -> bool:
         """Record upload progress (after the bytes are fsync'ed); False if someone else moved."""
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             done = conn.execute(attachments.update().where(
                 attachments.c.id == attachment_id, attachments.c.upload_offset == old,
                 attachments.c.state == "pending").values(upload_offset=new))
@@ -307,7 +308,7 @@ class MessageService:
             reason = "checksum-mismatch"
         now = utcnow()
         became_available = False
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             current = conn.execute(sa.select(messages.c.state, messages.c.sender).where(
                 messages.c.id == a.message_id)).one()
             if reason is not None:
@@ -336,6 +337,8 @@ class MessageService:
                     became_available = True
         if became_available:
             self.on_available()
+        if reason is not None:
+            self.store.delete(attachment_id)  # a refused upload is never delivered
         with self.engine.connect() as conn:
             message = self._get(conn, a.message_id)
         assert message is not None
@@ -346,7 +349,7 @@ class MessageService:
         message, attachment = self.upload_target(party, attachment_id)
         if attachment.state != "pending":
             raise HubError(409, "upload-finished", "this upload is already finished")
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             conn.execute(attachments.update().where(attachments.c.id == attachment_id)
                          .values(state="refused"))
             if message.state == "accepted":
@@ -367,7 +370,7 @@ class MessageService:
         raise HubError(404, "attachment-not-found", f"message {message_id} has no attachment {name!r}")
 
     def mark_fetched(self, party: Party, message: Message, name: str) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             audit.record(conn, actor=party.oin, action="download", message_id=message.id,
                          detail={"attachment": name})
             if message.receiver == party.oin and message.state == "available":
@@ -382,7 +385,7 @@ class MessageService:
         if message.receiver != party.oin:
             raise HubError(403, "not-receiver", "only the receiver acknowledges a message")
         if message.state in ("available", "fetched"):
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 state = conn.execute(sa.select(messages.c.state).where(
                     messages.c.id == message_id)).scalar_one()
                 if state in ("available", "fetched"):
@@ -401,12 +404,16 @@ class MessageService:
                 messages.c.state.in_(("accepted", "available", "fetched")),
                 messages.c.expires_at < now).limit(1000)).scalars().all()
         for message_id in due:
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 state = conn.execute(sa.select(messages.c.state).where(
                     messages.c.id == message_id)).scalar_one()
                 if state in ("accepted", "available", "fetched"):
                     self._change_state(conn, message_id, "expired", "hub",
                                        {"previous_state": state})
+                attachment_ids = conn.execute(sa.select(attachments.c.id).where(
+                    attachments.c.message_id == message_id)).scalars().all()
+            for attachment_id in attachment_ids:  # expired payloads free their disk space
+                self.store.delete(attachment_id)
         return len(due)
 
     # ---- receipts and monitoring ---------------------------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ggk.hub import audit
-from ggk.hub.database import as_utc, utcnow
+from ggk.hub.database import as_utc, utcnow, writing
 from ggk.hub.interfaces import Party, PartyError
 from ggk.hub.routing import ROLES
 from ggk.hub.tables import parties
@@ -63,7 +63,7 @@ class PartyRegistry:
             cert_fingerprint=identity.fingerprint, cert_not_after=identity.not_after, active=True,
             max_message_bytes=max_message_bytes, revoked_at=None,
         )
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             existing = conn.execute(
                 sa.select(parties.c.oin).where(parties.c.oin == identity.oin)).first()
             if existing and not replace:
@@ -100,7 +100,7 @@ class PartyRegistry:
         return [_party(row) for row in rows]
 
     def revoke(self, oin: str) -> Party:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             done = conn.execute(parties.update().where(parties.c.oin == oin)
                                 .values(active=False, revoked_at=utcnow()))
             if done.rowcount == 0:

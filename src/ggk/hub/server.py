@@ -69,8 +69,11 @@ class HubServer:
         from ggk.hub.app import create_app
 
         self.app = create_app(self.settings)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted connections of
+        # sockets that say so, and without it every response waits for a delayed ACK (~40 ms).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((self.settings.host, self.settings.port))
         port = sock.getsockname()[1]
         config = uvicorn_config(self.app, self.settings, sock_port=port, log_level=self.log_level)

@@ -172,7 +172,10 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
         raise HubError(415, "bad-content-type", f"PATCH needs Content-Type: {OFFSET_CONTENT_TYPE}")
     offset = parse_int_header(request, "Upload-Offset")
     expected_checksum = _parse_checksum(request.headers.get("upload-checksum"))
-    _message, attachment = await run_in_threadpool(context.service.upload_target, party, upload_id)
+    message, attachment = await run_in_threadpool(context.service.upload_target, party, upload_id)
+    if message.state in ("refused", "expired") and attachment.state == "pending":
+        raise HubError(410, f"message-{message.state}",
+                       f"message {message.id} is {message.state}; nothing more is accepted")
     if attachment.state != "pending":
         if attachment.state == "complete" and offset == attachment.size:
             return Response(status_code=204, headers=_attachment_headers(attachment))
