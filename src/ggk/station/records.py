@@ -30,6 +30,20 @@ class WorkflowKey:
         return f"{self.statistic}/{self.period}/{self.gemeente}/{self.dataset}"
 
 
+def lock_record(conn: sa.Connection, key: WorkflowKey, now: dt.datetime) -> Record:
+    """The record, locked until the transaction ends (created first if missing, so that two
+    stations handling two deliveries of one dataset queue on the same row)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # BEGIN IMMEDIATE serialises writers
+    conn.execute(insert(t.workflow).values(
+        statistic=key.statistic, period=key.period, gemeente=key.gemeente, dataset=key.dataset,
+        state=State.GEEN_AANLEVERING.value, accepted_version=None, versions=0, updated_at=now,
+    ).on_conflict_do_nothing())
+    return load_record(conn, key, for_update=True)
+
+
 def load_record(conn: sa.Connection, key: WorkflowKey, *, for_update: bool = False) -> Record:
     query = sa.select(t.workflow).where(key.where(t.workflow))
     if for_update and conn.dialect.name == "postgresql":

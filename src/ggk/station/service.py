@@ -172,7 +172,9 @@ class Station:
         else:
             outcome = Outcome(done["outcome"],
                               [Reply(**r) for r in (done["reply_metadata"] or [])])
+        checkpoint("decided")
         self._send(outcome.replies)
+        checkpoint("replied")
         self._after_replies(message, outcome)
         self.client.ack(message.id)
         with self.engine.begin() as conn:
@@ -351,7 +353,7 @@ class Station:
                                      or message.attachments[0].name)
         report["aanlevering"] = message.id
         parquet_rel: str | None = None
-        changes = None
+        frame = None
         if result.accepted:
             frame = self.pseudonymiser.frame(
                 read_rows(raw, definition=definition, dataset=key.dataset), personal)
@@ -359,18 +361,11 @@ class Station:
                 key.statistic, key.period, key.gemeente, key.dataset, 0).replace(
                     "v0.parquet", f"{message.id}.parquet")
             self.store.write_parquet(parquet_rel, frame)
-            if record.accepted_version is not None:
-                with self.engine.connect() as conn:
-                    previous = records.accepted_delivery(conn, key, record.accepted_version)
-                if previous and previous["parquet_path"]:
-                    changes = compare(self.store.read_parquet(previous["parquet_path"]), frame,
-                                      definition.dataset(key.dataset).primary_key,
-                                      record.accepted_version)
         rapport = Reply(RAPPORT, reply_id(message.id, RAPPORT), message.sender, {}, message.id,
                         key.conversation_id)
         try:
             return self._store_delivery(message, definition, key, result, report, rapport,
-                                        parquet_rel, changes, digest, size)
+                                        parquet_rel, frame, digest, size)
         except Refused as refused:  # the window closed or the state changed while validating
             with self.engine.connect() as conn:
                 kept = conn.execute(sa.select(t.deliveries.c.message_id).where(
@@ -384,11 +379,18 @@ class Station:
 
     def _store_delivery(self, message: Message, definition: Definition, key: WorkflowKey,
                         result: Any, report: dict[str, Any], rapport: Reply,
-                        parquet_rel: str | None, changes: Any, digest: str, size: int) -> Outcome:
+                        parquet_rel: str | None, frame: Any, digest: str, size: int) -> Outcome:
         summary = report.get("summary", {})
         with self.engine.begin() as conn:
-            current = records.load_record(conn, key, for_update=True)
+            current = records.lock_record(conn, key, self.clock.now())
             ctx = self._context(conn, definition, key)
+            changes = None
+            if frame is not None and current.accepted_version is not None:
+                previous = records.accepted_delivery(conn, key, current.accepted_version)
+                if previous and previous["parquet_path"]:
+                    changes = compare(self.store.read_parquet(previous["parquet_path"]), frame,
+                                      definition.dataset(key.dataset).primary_key,
+                                      current.accepted_version)
             received = decide(current, Event.AANLEVERING, ctx)
             version = current.versions + 1
             verdict_event = Event.GOEDGEKEURD if result.accepted else Event.AFGEKEURD
