@@ -250,6 +250,31 @@ def curl(*args: str) -> float:
     return time.perf_counter() - started
 
 
+@dataclass
+class Measured:
+    seconds: float
+    hub_cpu: float  # CPU seconds of the hub process during the phase
+    client_cpu: float  # CPU seconds of this (client) process during the phase
+
+    def note(self) -> str:
+        return (
+            f"CPU s: hub {self.hub_cpu:.1f}, client {self.client_cpu:.1f}, wall {self.seconds:.1f}"
+        )
+
+
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def measured(action: Callable[[], object], hub: psutil.Process) -> Measured:
+    me = psutil.Process()
+    hub_before, me_before, started = _cpu(hub), _cpu(me), time.perf_counter()
+    action()
+    seconds = time.perf_counter() - started
+    return Measured(seconds, _cpu(hub) - hub_before, _cpu(me) - me_before)
+
+
 def timed(action: Callable[[], object]) -> float:
     started = time.perf_counter()
     action()
@@ -272,7 +297,9 @@ class Figures:
         self.rows.append((what, value, note))
 
 
-def bench_small_messages(hub_url: str, pki: Pki, count: int, figures: Figures) -> float:
+def bench_small_messages(
+    hub_url: str, pki: Pki, count: int, figures: Figures, hub_process: psutil.Process
+) -> float:
     from ggk.client import HubClient
 
     senders = 4
@@ -302,21 +329,23 @@ def bench_small_messages(hub_url: str, pki: Pki, count: int, figures: Figures) -
         except BaseException as error:  # noqa: BLE001
             errors.append(error)
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=send_some) for _ in range(senders)]
-    threads.append(threading.Thread(target=receive_all))
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    def run_all() -> None:
+        threads = [threading.Thread(target=send_some) for _ in range(senders)]
+        threads.append(threading.Thread(target=receive_all))
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    phase = measured(run_all, hub_process)
     if errors:
         raise errors[0]
+    elapsed = phase.seconds
     rate = count / elapsed
     figures.add(
         "small messages, send -> receive -> ack",
         f"{rate:,.0f} msg/s",
-        f"{count} messages, {senders} sender threads, 1 receiver, {elapsed:.1f} s (goal >= 500)",
+        f"{count} messages, {senders} sender threads, 1 receiver (goal >= 500); {phase.note()}",
     )
     return rate
 
@@ -346,7 +375,7 @@ def main() -> int:
     rss = PeakRss(hub.process.pid).start()
     try:
         rss_idle = rss._sample()
-        bench_small_messages(hub.url, pki, args.messages, figures)
+        bench_small_messages(hub.url, pki, args.messages, figures, rss.process)
         rss_after_small = rss.peak
         hash_seconds = timed(lambda: file_sha256(big))
         sha = file_sha256(big)
@@ -354,12 +383,13 @@ def main() -> int:
         with HubClient(hub.url, pki.gemeente, pki.ca) as gemeente:
             message_id = str(uuid.uuid4())
             source = AttachmentSource(big, name=big.name, sha256=sha)
-            up_seconds = timed(
-                lambda: gemeente.send(pki.cbs_oin, "bench.large", {}, [source], id=message_id)
+            up = measured(
+                lambda: gemeente.send(pki.cbs_oin, "bench.large", {}, [source], id=message_id),
+                rss.process,
             )
         down = run_dir / "download.bin"
         with HubClient(hub.url, pki.cbs, pki.ca) as cbs:
-            down_seconds = timed(lambda: cbs.download(message_id, big.name, down))
+            down_measured = measured(lambda: cbs.download(message_id, big.name, down), rss.process)
             cbs.ack(message_id)
         rss_large = rss.peak
         down.unlink()
@@ -381,19 +411,21 @@ def main() -> int:
         floor.stop()
         shutil.rmtree(floor.dir, ignore_errors=True)
 
-    up, down_rate = mb / up_seconds, mb / down_seconds
+    up_rate, down_rate = mb / up.seconds, mb / down_measured.seconds
     fup, fdown = mb / floor_up, mb / floor_down
     figures.add(
         f"sha256 of the {args.size_mb} MiB file (before upload)", f"{mb / hash_seconds:,.0f} MB/s"
     )
     figures.add(
-        "upload: ggk client -> hub (tus, TLS)", f"{up:,.0f} MB/s", f"{up / fup:.0%} of floor"
+        "upload: ggk client -> hub (tus, TLS)",
+        f"{up_rate:,.0f} MB/s",
+        f"{up_rate / fup:.0%} of floor; {up.note()}",
     )
     figures.add("upload floor: curl -T -> nginx (TLS)", f"{fup:,.0f} MB/s")
     figures.add(
         "download: hub -> ggk client (Range, TLS, sha256 verified)",
         f"{down_rate:,.0f} MB/s",
-        f"{down_rate / fdown:.0%} of floor",
+        f"{down_rate / fdown:.0%} of floor; {down_measured.note()}",
     )
     figures.add("download floor: nginx -> curl (TLS)", f"{fdown:,.0f} MB/s")
     figures.add("hub RSS idle", f"{rss_idle / MIB:,.0f} MiB")
