@@ -123,3 +123,20 @@ def test_iter_new_follows_pages_and_cursor(hub: RunningHub) -> None:
         last = seen[-1].cursor
         later = gemeente.send(CBS_OIN, "gmsd.besluit", {"n": 5})
         assert [m.id for m in cbs.iter_new(after=last, wait=5)] == [later.id]
+
+
+def test_monitoring_for_cbs_and_not_for_a_gemeente(hub: RunningHub, tmp_path: Path) -> None:
+    data = tmp_path / "a.csv"
+    data.write_bytes(b"x\n" * 1000)
+    with (
+        HubClient(hub.url, hub.gemeente, hub.ca) as gemeente,
+        HubClient(hub.url, hub.cbs, hub.ca) as cbs,
+    ):
+        gemeente.send(CBS_OIN, "gmsd.aanlevering", {}, [data])
+        by_oin = {p.oin: p for p in cbs.monitoring()}
+        assert by_oin[CBS_OIN].unacknowledged == 1
+        assert by_oin[CBS_OIN].oldest_unacknowledged_seconds is not None
+        assert by_oin[GEMEENTE_OIN].bytes_in >= 2000
+        assert by_oin[GEMEENTE_OIN].name == "Gemeente Amsterdam"
+        with pytest.raises(Forbidden):
+            gemeente.monitoring()

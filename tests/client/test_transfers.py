@@ -30,8 +30,9 @@ def _send(hub: RunningHub, payload: Path) -> str:
 
 
 def test_upload_resumes_after_connection_cut_midway(
-    hub: RunningHub, payload: Path, tmp_path: Path
+    hub_on_each_database: RunningHub, payload: Path, tmp_path: Path
 ) -> None:
+    hub = hub_on_each_database
     with CuttingProxy(hub.port, direction="up", cut_after=3 * MIB) as proxy:
         with HubClient(proxy.url, hub.gemeente, hub.ca, chunk_size=MIB, retry=FAST_RETRY) as g:
             sent = g.send(CBS_OIN, "gmsd.aanlevering", {}, [payload])

@@ -283,7 +283,10 @@ class HubClient:
     def monitoring(self) -> list[PartyMonitoring]:
         data = self._get("/monitoring/parties")
         items = data.get("parties", data) if isinstance(data, dict) else data
-        known = {"oin", "unacknowledged", "oldest_unacknowledged_seconds", "bytes_in", "bytes_out"}
+        known = {
+            "oin", "name", "role", "unacknowledged", "oldest_unacknowledged_seconds", "bytes_in",
+            "bytes_out",
+        }  # fmt: skip
         return [
             PartyMonitoring(
                 oin=p["oin"],
@@ -291,6 +294,8 @@ class HubClient:
                 oldest_unacknowledged_seconds=p.get("oldest_unacknowledged_seconds"),
                 bytes_in=int(p.get("bytes_in", 0)),
                 bytes_out=int(p.get("bytes_out", 0)),
+                name=p.get("name") or "",
+                role=p.get("role"),
                 extra={k: v for k, v in p.items() if k not in known},
             )
             for p in items

@@ -186,6 +186,8 @@ class PartyMonitoring:
     oldest_unacknowledged_seconds: float | None
     bytes_in: int
     bytes_out: int
+    name: str = ""
+    role: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
