@@ -86,9 +86,14 @@ class HubTransport:
         self.http.close()
 
     def _unreachable(self, error: httpx.TransportError) -> HubUnreachable:
-        cause = error.__context__ or error
-        if isinstance(cause, ssl.SSLError) or "SSL" in type(cause).__name__:
-            return HubUnreachable(f"TLS handshake with the hub at {self.base_url} failed: {cause}")
+        cause: BaseException | None = error
+        while cause is not None and not isinstance(cause, ssl.SSLError):
+            cause = cause.__cause__ or cause.__context__
+        if isinstance(cause, ssl.SSLError) or "[SSL" in str(error):
+            return HubUnreachable(
+                f"TLS handshake with the hub at {self.base_url} failed: {error}; check --ca (the "
+                "CA that signed the hub's certificate) and that your certificate is valid"
+            )
         return HubUnreachable(f"cannot reach the hub at {self.base_url}: {error or type(error)}")
 
     def request(
