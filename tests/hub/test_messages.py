@@ -79,7 +79,8 @@ def test_duplicate_ids(running_hub: RunningHub) -> None:
     first = gemeente.post("/api/v1/messages", json=body)
     again = gemeente.post("/api/v1/messages", json=body)
     assert (first.status_code, again.status_code) == (201, 200)
-    assert again.json()["attachments"][0]["upload_url"] == first.json()["attachments"][0]["upload_url"]
+    upload_url = first.json()["attachments"][0]["upload_url"]
+    assert again.json()["attachments"][0]["upload_url"] == upload_url
     changed = gemeente.post("/api/v1/messages", json={**body, "metadata": {"other": True}})
     assert changed.status_code == 409 and changed.json()["code"] == "duplicate-id"
     # another party reusing the id is a conflict too, never the original

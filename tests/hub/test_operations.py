@@ -15,7 +15,6 @@ from tests.hub.conftest import HubPki, RunningHub, StartHub
 from tests.hub.helpers import attachment, message_body, patch, send
 
 
-
 def ggk(*args: str) -> subprocess.CompletedProcess[str]:
     """Run the real `ggk` command line in this process (subprocess start-up costs seconds)."""
     from typer.testing import CliRunner
@@ -69,7 +68,8 @@ def test_metrics_and_monitoring(running_hub: RunningHub) -> None:
     assert (f'ggk_hub_unacknowledged_messages{{oin="{running_hub.oin["cbs"]}",role="cbs"}} 1.0'
             in text)
     assert "ggk_hub_oldest_unacknowledged_seconds" in text
-    assert 'ggk_hub_request_seconds_count{method="POST",route="/api/v1/messages",status="201"}' in text
+    assert ('ggk_hub_request_seconds_count{method="POST",route="/api/v1/messages",'
+            'status="201"}') in text
     parties = {p["oin"]: p for p in running_hub.client("cbs").get(
         "/api/v1/monitoring/parties").json()}
     cbs = parties[running_hub.oin["cbs"]]

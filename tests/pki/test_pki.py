@@ -33,7 +33,8 @@ from ggk.pki import (
 
 def test_validate_oin() -> None:
     assert validate_oin("00000099000000000363") == "00000099000000000363"
-    for bad in ["", "123", "0000009900000000036a", "000000990000000003630", "0000 0099000000000363"]:
+    for bad in ["", "123", "0000009900000000036a", "000000990000000003630",
+                "0000 0099000000000363"]:
         with pytest.raises(InvalidOin):
             validate_oin(bad)
 
@@ -64,7 +65,8 @@ def test_party_certificate_is_pkioverheid_style(tmp_path: Path) -> None:
     identity = read_identity(pem)
     assert (identity.role, identity.gemeentecode) == ("gemeente", "GM0363")
     assert identity.fingerprint == fingerprint(cert)
-    assert dt.timedelta(days=29) < identity.not_after - dt.datetime.now(dt.UTC) <= dt.timedelta(days=30)
+    remaining = identity.not_after - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(days=29) < remaining <= dt.timedelta(days=30)
     assert issued_by(cert, ca_cert)
     other = init_ca(tmp_path / "other")
     assert not issued_by(cert, load_certificate(other.cert_path))

@@ -21,7 +21,8 @@ FINAL_STATES: tuple[MessageState, ...] = ("acknowledged", "refused", "expired")
 class HubError(Exception):
     """A problem to report to the caller as application/problem+json (RFC 9457).
 
-    `code` is a stable machine string (e.g. `sender-mismatch`); `detail` is a clear English sentence.
+    `code` is a stable machine string (e.g. `sender-mismatch`); `detail` is a clear English
+    sentence.
     """
 
     def __init__(self, status: int, code: str, detail: str, title: str | None = None,

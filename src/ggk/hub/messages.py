@@ -204,7 +204,8 @@ class MessageService:
                            f"receiver {declaration.receiver} is not an active party of this hub")
         if not route_allowed(sender.role, receiver.role, declaration.type):
             raise HubError(403, "route-not-allowed",
-                           f"a {sender.role} may not send {declaration.type!r} to a {receiver.role}")
+                           f"a {sender.role} may not send {declaration.type!r} "
+                           f"to a {receiver.role}")
         metadata_size = len(canonical_json(declaration.metadata))
         if metadata_size > self.settings.max_metadata_bytes:
             raise HubError(413, "metadata-too-large",
@@ -359,7 +360,8 @@ class MessageService:
         self.store.delete(attachment_id)
 
     # ---- receiving -----------------------------------------------------------------------
-    def download_target(self, party: Party, message_id: str, name: str) -> tuple[Message, Attachment]:
+    def download_target(self, party: Party, message_id: str, name: str
+                        ) -> tuple[Message, Attachment]:
         message = self.get_for(party, message_id)
         for attachment in message.attachments:
             if attachment.name == name:
@@ -367,7 +369,8 @@ class MessageService:
                     raise HubError(409, "attachment-not-complete",
                                    f"attachment {name!r} is {attachment.state}, not complete")
                 return message, attachment
-        raise HubError(404, "attachment-not-found", f"message {message_id} has no attachment {name!r}")
+        raise HubError(404, "attachment-not-found",
+                       f"message {message_id} has no attachment {name!r}")
 
     def mark_fetched(self, party: Party, message: Message, name: str) -> None:
         with writing(self.engine) as conn:

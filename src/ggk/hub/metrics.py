@@ -26,7 +26,8 @@ class _DatabaseCollector(Collector):
         for message_type, state, count in self.service.counts_by_type_and_state():
             by_state.add_metric([message_type, state], count)
         waiting = GaugeMetricFamily("ggk_hub_unacknowledged_messages",
-                                    "Available or fetched messages not yet acknowledged, by receiver",
+                                    "Available or fetched messages not yet acknowledged, "
+                                    "by receiver",
                                     labels=["oin", "role"])
         oldest = GaugeMetricFamily("ggk_hub_oldest_unacknowledged_seconds",
                                    "Age of the oldest unacknowledged message, by receiver",

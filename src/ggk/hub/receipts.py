@@ -47,7 +47,8 @@ class HubKey:
         return base64.b64encode(self.private_key.sign(canonical_json(receipt))).decode()
 
     def describe(self) -> dict[str, str]:
-        return {"key_id": self.key_id, "algorithm": "Ed25519", "public_key_pem": self.public_key_pem}
+        return {"key_id": self.key_id, "algorithm": "Ed25519",
+                "public_key_pem": self.public_key_pem}
 
 
 def load_or_create_hub_key(path: Path) -> HubKey:

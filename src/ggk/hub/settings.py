@@ -12,8 +12,9 @@ GIB = 1024**3
 class HubSettings:
     """Everything a hub process needs.
 
-    Embedded default: only `data_dir` (SQLite file `hub.sqlite3` and the file store `store/` inside).
-    Production: `database_url` (postgresql+psycopg://...) and `store_dir` shared by all hub processes.
+    Embedded default: only `data_dir` (SQLite file `hub.sqlite3` and the file store `store/`
+    inside). Production: `database_url` (postgresql+psycopg://...) and `store_dir`, shared by all
+    hub processes.
     """
 
     ca_file: Path | None = None  # CA that issued the party certificates

@@ -95,12 +95,14 @@ def tus_create(request: Request, party: PartyDep) -> Response:
     attachment = context.service.find_upload(party, message_id, name)
     limit = party.max_message_bytes or context.settings.max_message_bytes
     if length > limit:
-        raise HubError(413, "upload-too-large", f"Upload-Length {length} exceeds your limit {limit}")
+        raise HubError(413, "upload-too-large",
+                       f"Upload-Length {length} exceeds your limit {limit}")
     if length != attachment.size:
         raise HubError(400, "upload-length-mismatch",
                        f"Upload-Length {length} differs from the declared size {attachment.size}")
     return Response(status_code=201, headers=tus_headers(
-        Location=f"{API}/uploads/{attachment.id}", **{"Upload-Offset": str(attachment.upload_offset)}))
+        Location=f"{API}/uploads/{attachment.id}",
+        **{"Upload-Offset": str(attachment.upload_offset)}))
 
 
 def _attachment_headers(attachment: Attachment) -> dict[str, str]:
@@ -187,7 +189,8 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
                        f"{attachment.upload_offset}; HEAD the upload and resume from there",
                        headers=_attachment_headers(attachment))
     declared_length = request.headers.get("content-length")
-    if declared_length and declared_length.isdigit() and offset + int(declared_length) > attachment.size:
+    if (declared_length and declared_length.isdigit()
+            and offset + int(declared_length) > attachment.size):
         raise HubError(413, "upload-exceeds-length",
                        f"this chunk would go beyond the declared size {attachment.size}")
     remaining = attachment.size - offset

@@ -1,4 +1,7 @@
-"""A local TEST certificate authority and PKIoverheid-style party certificates (OIN in serialNumber)."""
+"""A local TEST certificate authority and PKIoverheid-style party certificates.
+
+The OIN goes in the subject serialNumber, the organisation name in O.
+"""
 
 from ggk.pki.certificates import (
     TEST_CA_NAME,

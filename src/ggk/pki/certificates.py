@@ -51,7 +51,8 @@ def init_ca(directory: Path, *, days: int = 3650) -> CertificateAuthority:
     """Create a clearly marked TEST CA in `directory` (ca.pem, ca-key.pem); refuses to overwrite."""
     ca = CertificateAuthority(Path(directory))
     if ca.cert_path.exists() or ca.key_path.exists():
-        raise PkiError(f"a CA already exists in {ca.directory}; remove it first or use another --dir")
+        raise PkiError(f"a CA already exists in {ca.directory}; remove it first or use "
+                       "another --dir")
     key = _new_key()
     name = x509.Name(
         [
@@ -167,7 +168,8 @@ def issue_party_cert(
     )
 
 
-def issue_server_cert(ca_dir: Path, hosts: list[str] | tuple[str, ...], *, days: int = 825) -> bytes:
+def issue_server_cert(ca_dir: Path, hosts: list[str] | tuple[str, ...], *, days: int = 825
+                      ) -> bytes:
     """A TLS server certificate for `hosts` (IP addresses and DNS names; localhost always added)."""
     names: list[x509.GeneralName] = []
     for host in [*hosts, "localhost"]:

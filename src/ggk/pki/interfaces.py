@@ -1,4 +1,4 @@
-"""Contract of the pki package: a local TEST certificate authority and PKIoverheid-style certificates.
+"""Contract of the pki package: a local TEST CA and PKIoverheid-style certificates.
 
 A party certificate carries the party's OIN in the subject serialNumber and its organisation name in
 O, as PKIoverheid does. ggk also records its own hints in the subject's OU values
