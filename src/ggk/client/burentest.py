@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from ggk.client.hub_client import HubClient
-from ggk.client.interfaces import PING_TYPE, PONG_TYPE, ClientError, Message
+from ggk.client.hub_client import HubClient, reply_id
+from ggk.client.interfaces import PING_TYPE, PONG_TYPE, ClientError, Message, NotFound
 from ggk.client.tls_check import (
     EXPIRY_WARNING_DAYS,
     CertificateFacts,
@@ -69,18 +69,22 @@ def _certificate_check(report: BurentestReport, label: str, facts: CertificateFa
 
 
 class _Exchange:
-    """The ping/pong exchange with one peer, driven by long-polling our inbox."""
+    """The ping/pong exchange with one peer, driven by long-polling our inbox.
+
+    Reply ids are derived from the ping id (`reply_id`), so the backward direction is found even
+    when another client of ours (a station using the same certificate) answered the ping back.
+    """
 
     def __init__(self, client: HubClient, peer: str, timeout: float) -> None:
         self.client = client
         self.peer = peer
         self.deadline = time.monotonic() + timeout
-        self.timeout = timeout
         self.our_ping: Message | None = None
         self.ping_sent_at = 0.0
         self.forward_seconds: float | None = None
-        self.peer_ping: Message | None = None
-        self.our_pong: Message | None = None
+        self.ping_back_id = ""
+        self.our_pong_id = ""
+        self.ping_back: Message | None = None
         self.backward_seconds: float | None = None
 
     def remaining(self) -> float:
@@ -89,51 +93,53 @@ class _Exchange:
     def run(self) -> None:
         self.ping_sent_at = time.monotonic()
         self.our_ping = self.client.ping(self.peer, ping_back=True)
+        self.ping_back_id = reply_id("ping-back", self.our_ping.id)
+        self.our_pong_id = reply_id("pong", self.ping_back_id)
         cursor: int | None = None
-        while self.remaining() > 0 and not self._done():
-            waiting_for_inbox = self.forward_seconds is None or self.peer_ping is None
-            wait = min(5, max(1, int(self.remaining()))) if waiting_for_inbox else 0
+        while self.remaining() > 0:
+            need_inbox = self.forward_seconds is None or self.ping_back is None
+            wait = min(5, max(1, int(self.remaining()))) if need_inbox else 0
             page = self.client.mailbox(after=cursor, wait=wait, limit=100)
             cursor = page.cursor if page.cursor is not None else cursor
             self._handle(page.messages)
-            if not waiting_for_inbox:
-                self._poll_our_pong()
-
-    def _done(self) -> bool:
-        return self.forward_seconds is not None and self.backward_seconds is not None
+            if self.backward_seconds is None:
+                self._check_backward()
+            if self.forward_seconds is not None and self.backward_seconds is not None:
+                return
+            if not need_inbox:
+                time.sleep(min(0.2, max(0.0, self.remaining())))
 
     def _handle(self, messages: tuple[Message, ...]) -> None:
         assert self.our_ping is not None
-        pings = [m for m in messages if m.type == PING_TYPE]
         for message in messages:
             if message.type == PONG_TYPE and message.in_reply_to == self.our_ping.id:
                 if self.forward_seconds is None:
                     self.forward_seconds = time.monotonic() - self.ping_sent_at
                 self.client.ack(message.id)
-        for ping in pings:
-            if ping.sender == self.peer and ping.metadata.get("ping_back_of") == self.our_ping.id:
-                self.peer_ping = ping
-        answers = self.client.answer_pings(pings)
-        if self.peer_ping is not None and self.our_pong is None:
-            self.our_pong = next(
-                (p for p in answers.pongs if p.in_reply_to == self.peer_ping.id), None
-            )
+            elif message.type == PING_TYPE and message.id == self.ping_back_id:
+                self.ping_back = message
+        self.client.answer_pings([m for m in messages if m.type == PING_TYPE])
 
-    def _poll_our_pong(self) -> None:
-        assert self.our_pong is not None and self.peer_ping is not None
-        pong = self.client.message(self.our_pong.id)
-        if pong.state == "acknowledged" and pong.acknowledged_at and self.peer_ping.created_at:
-            self.backward_seconds = (
-                pong.acknowledged_at - self.peer_ping.created_at
-            ).total_seconds()
-        elif pong.state == "acknowledged":
-            self.backward_seconds = 0.0
+    def _check_backward(self) -> None:
+        try:
+            pong = self.client.message(self.our_pong_id)
+        except NotFound:
+            return
+        if pong.state != "acknowledged":
+            return
+        if self.ping_back is None:  # answered by another client of ours
+            self.ping_back = self.client.message(self.ping_back_id)
+        started = self.ping_back.created_at
+        if pong.acknowledged_at and started:
+            self.backward_seconds = (pong.acknowledged_at - started).total_seconds()
         else:
-            time.sleep(min(0.2, max(0.0, self.remaining())))
+            self.backward_seconds = 0.0
 
-    def our_ping_state(self) -> str:
-        assert self.our_ping is not None
-        return self.client.message(self.our_ping.id).state
+    def state_of(self, message_id: str) -> str | None:
+        try:
+            return self.client.message(message_id).state
+        except NotFound:
+            return None
 
 
 def _exchange_checks(report: BurentestReport, exchange: _Exchange, timeout: float) -> None:
@@ -146,7 +152,8 @@ def _exchange_checks(report: BurentestReport, exchange: _Exchange, timeout: floa
             exchange.forward_seconds,
         )
     else:
-        state = exchange.our_ping_state()
+        assert exchange.our_ping is not None
+        state = exchange.state_of(exchange.our_ping.id)
         if state == "available":
             reason = (
                 f"the peer did not fetch your ping within {t}: the peer's client is not running "
@@ -161,7 +168,7 @@ def _exchange_checks(report: BurentestReport, exchange: _Exchange, timeout: floa
     name = "peer -> you -> peer (peer's ping, your pong)"
     if exchange.backward_seconds is not None:
         report.add(name, "ok", "peer acknowledged your pong", exchange.backward_seconds)
-    elif exchange.peer_ping is None:
+    elif exchange.state_of(exchange.ping_back_id) is None:
         report.add(
             name,
             "failed",

@@ -36,6 +36,12 @@ MAX_WAIT_SECONDS = 30.0
 _PONG_NAMESPACE = uuid.UUID("5d6f3c1e-9a0b-4c55-8f1e-7a2b3c4d5e60")
 
 
+def reply_id(kind: str, message_id: str) -> str:
+    """The id of our automatic reply (`pong` or `ping-back`) to a message: derived, so that
+    answering the same ping twice is idempotent at the hub and a burentest can look it up."""
+    return str(uuid.uuid5(_PONG_NAMESPACE, f"{kind}:{message_id}"))
+
+
 def parse_message(data: dict[str, Any]) -> Message:
     return Message(
         id=str(data["id"]),
@@ -323,7 +329,7 @@ class HubClient:
                         message.sender,
                         PONG_TYPE,
                         {"ping_id": message.id, "answers_ping_back": bool(back_of)},
-                        id=str(uuid.uuid5(_PONG_NAMESPACE, f"pong:{message.id}")),
+                        id=reply_id("pong", message.id),
                         conversation_id=message.conversation_id,
                         in_reply_to=message.id,
                     )
@@ -334,7 +340,7 @@ class HubClient:
                             message.sender,
                             PING_TYPE,
                             {"ping_back": False, "ping_back_of": message.id},
-                            id=str(uuid.uuid5(_PONG_NAMESPACE, f"ping-back:{message.id}")),
+                            id=reply_id("ping-back", message.id),
                         )
                     )
             elif not (message.type == PONG_TYPE and message.metadata.get("answers_ping_back")):
