@@ -51,6 +51,11 @@ CHECKPOINT_ENV = "GGK_STATION_CHECKPOINT"  # "<name>:<seconds>" sleeps at that c
 NINE_DIGITS = re.compile(r"\d{9}")
 
 
+def masked(text: str) -> str:
+    """Text for a log line: every run of 9 digits (a possible BSN) replaced by asterisks."""
+    return NINE_DIGITS.sub("*********", text)
+
+
 def reply_id(message_id: str, reply_type: str) -> str:
     """The deterministic id of the station's reply of one type to one message."""
     return str(uuid.uuid5(REPLY_NAMESPACE, f"{message_id}/{reply_type}"))
@@ -143,7 +148,7 @@ class Station:
                     self._cursor = page.cursor
                 backoff = 1.0
             except Exception as e:  # keep the worker alive; the message is retried later
-                log.warning("station loop error (retry in %.0fs): %s", backoff, e)
+                log.warning("station loop error (retry in %.0fs): %s", backoff, masked(str(e)))
                 stop_event.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
 
@@ -152,8 +157,13 @@ class Station:
         if pings:
             self.client.answer_pings(pings)
         for message in messages:
-            if message.type not in PING_TYPES:
+            if message.type in PING_TYPES:
+                continue
+            try:
                 self.handle(message)
+            except Exception as e:  # one bad message must not block the others; retried later
+                log.error("message %s (%s) failed, will be retried: %s: %s", message.id,
+                          message.type, type(e).__name__, masked(str(e))[:500])
         return len(messages)
 
     # -- one message ---------------------------------------------------------------------------
@@ -469,7 +479,8 @@ class Station:
             files = self.mirror(definition, key.period, key.gemeente,
                                 accepted_data_source(self), directory)
         except Exception as e:
-            log.error("spiegelrapport for %s %s failed: %s", key.gemeente, key.period, e)
+            log.error("spiegelrapport for %s %s failed: %s", key.gemeente, key.period,
+                      masked(str(e)))
             shutil.rmtree(directory, ignore_errors=True)
             return
         if not files:
@@ -503,7 +514,7 @@ class Station:
         party = self._party(message.sender)
         gemeente = party.gemeentecode if party else None
         conversation = f"{statistic}/{period}/{gemeente}/besluit"
-        toelichting = NINE_DIGITS.sub("*********", str(meta.get("toelichting") or ""))[:500]
+        toelichting = masked(str(meta.get("toelichting") or ""))[:500]
         try:
             if gemeente is None or (meta.get("gemeente") and meta["gemeente"] != gemeente):
                 raise Refused("gemeente-afzender", (
