@@ -173,10 +173,11 @@ class Station:
         wall = dt.datetime.now(dt.UTC)  # leases use real time, also under a simulated clock
         with self.engine.begin() as conn:
             done = records.processed(conn, message.id)
-            if done is None or done["acked_at"] is None:
-                if not records.claim(conn, message.id, self.settings.worker_id, wall,
-                                     dt.timedelta(seconds=self.settings.claim_lease_seconds)):
-                    return None
+            if done is not None and done["acked_at"] is not None:
+                return None  # finished (by this or another station) after the inbox was read
+            if not records.claim(conn, message.id, self.settings.worker_id, wall,
+                                 dt.timedelta(seconds=self.settings.claim_lease_seconds)):
+                return None
         if done is None:
             outcome = self._decide(message)
         else:
