@@ -16,6 +16,7 @@ from ggk.hub.messages import AttachmentDeclaration, MessageDeclaration
 from ggk.hub.routing import MONITORING_ROLES
 from ggk.hub.schemas import (
     API,
+    TYPE_PATTERN,
     Health,
     HubKeyOut,
     Mailbox,
@@ -106,10 +107,10 @@ def send_message(body: MessageIn, request: Request, response: Response,
 async def mailbox(
     request: Request,
     box: Literal["inbox", "outbox"] = "inbox",
-    after: Annotated[int | None, Query(ge=0)] = None,
+    after: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     wait: Annotated[float, Query(ge=0, le=30)] = 0,
-    type: Annotated[str | None, Query(max_length=200)] = None,
+    type: Annotated[str | None, Query(max_length=200, pattern=TYPE_PATTERN)] = None,
 ) -> Mailbox:
     """Your inbox (available, not yet acknowledged) or outbox (all states) after a cursor.
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -70,6 +71,17 @@ def not_found(message_id: str) -> HubError:
     return HubError(404, "message-not-found", f"no message {message_id} in your mailbox")
 
 
+_UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def canonical_message_id(message_id: str) -> str:
+    """Message ids are UUIDs in canonical form; anything else cannot exist (404)."""
+    try:
+        return str(uuid.UUID(message_id))
+    except ValueError:
+        raise not_found(message_id) from None
+
+
 def next_cursor(conn: sa.Connection) -> int:
     return int(conn.execute(
         counters.update().where(counters.c.name == "cursor")
@@ -119,6 +131,7 @@ class MessageService:
 
     def get_for(self, party: Party, message_id: str) -> Message:
         """The message if `party` is its sender, or its receiver once it is available."""
+        message_id = canonical_message_id(message_id)
         with self.engine.connect() as conn:
             message = self._get(conn, message_id)
         if message is None or not self.visible_to(message, party):
@@ -269,6 +282,8 @@ class MessageService:
     # ---- uploads -------------------------------------------------------------------------
     def upload_target(self, party: Party, attachment_id: str) -> tuple[Message, Attachment]:
         """The attachment behind a tus upload URL; only its sender may see it (else 404)."""
+        if not _UPLOAD_ID.fullmatch(attachment_id):
+            raise HubError(404, "upload-not-found", f"no upload {attachment_id!r} of yours")
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(attachments.c.message_id)
                                .where(attachments.c.id == attachment_id)).first()

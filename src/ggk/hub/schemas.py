@@ -7,7 +7,7 @@ import uuid
 from typing import Any, Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from ggk.hub.interfaces import Message
 
@@ -40,6 +40,20 @@ class AttachmentIn(BaseModel):
         return value
 
 
+def _refuse_nul(value: Any, where: str = "") -> None:
+    """PostgreSQL text cannot hold NUL characters; refuse them up front (422, not 500)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"NUL character not allowed{' in ' + where if where else ''}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key, where)
+            _refuse_nul(item, where)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_nul(item, where)
+
+
 class MessageIn(BaseModel):
     id: uuid.UUID
     receiver: str = Field(pattern=OIN_PATTERN)
@@ -49,6 +63,12 @@ class MessageIn(BaseModel):
     in_reply_to: uuid.UUID | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=100)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        _refuse_nul(data)
+        return data
 
 
 class AttachmentOut(BaseModel):
