@@ -8,6 +8,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from ggk.station import accepted_data_source, grant_extension
@@ -85,10 +86,14 @@ def test_delivery_workflow_end_to_end(world: StationWorld) -> None:
     assert state(world, "GM0363") == ("spiegelrapport-verzonden", 2)
 
     # facultatief now allowed
-    fac = gen(d, tmp, "GM0363", 50, dataset="facultatief", seed=1, basis=clean, name="fac1")
+    fac = gen(d, tmp, "GM0363", 50, dataset="facultatief", seed=1, basis=clean, name="fac1",
+              errors={"geen-basisrecord": 3})
     sent_fac = world.deliver("gemeente_a", fac, dataset="facultatief")
     world.station.run_once()
-    assert world.report("gemeente_a", sent_fac)["verdict"] == "goedgekeurd"
+    report = world.report("gemeente_a", sent_fac)
+    assert report["verdict"] == "goedgekeurd"
+    # the keys are linked through the pseudonymised basis: exactly the 3 unknown ones warned
+    assert {(f["code"], f["count"]) for f in report["findings"]} == {("geen-basisrecord", 3)}
 
     # a correction after the deadline but inside the correctieperiode: replaces, with a diff
     world.clock.set(dt.datetime(2026, 10, 10, 10, tzinfo=dt.UTC))
@@ -146,3 +151,31 @@ def test_delivery_workflow_end_to_end(world: StationWorld) -> None:
                      "uitstel", "besluit-intrekken", "besluit-opt-in"):
         assert expected in events, expected
     assert not any("123456782" in (detail or "") for _, detail in audit)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_malformed_messages_are_refused_and_pings_answered(world: StationWorld) -> None:
+    clean = gen(world.definition, world.tmp, "GM0363", 20, seed=4)
+    cbs = world.hub.oin["cbs"]
+    client = world.gemeente["gemeente_a"]
+    no_period = client.send(cbs, "gmsd.aanlevering", {"statistic": "gmsd", "dataset": "basis",
+                                                      "gemeente": "GM0363"}, [clean])
+    wrong_dataset = world.deliver("gemeente_a", clean, dataset="kosten")
+    wrong_period = world.deliver("gemeente_a", clean, period="2031-H1")
+    two_files = client.send(cbs, "gmsd.aanlevering", {
+        "statistic": "gmsd", "period": PERIOD, "dataset": "basis", "gemeente": "GM0363"},
+        [clean, clean.with_name(clean.stem + "-antwoorden.json")])
+    unknown = client.send(cbs, "gmsd.iets-anders", {})
+    wrong_besluit = world.besluit("gemeente_a", "misschien")
+    ping = client.ping(cbs)
+    assert world.station.run_once() == 7
+    expected = [(no_period, "metadata-onvolledig"), (wrong_dataset, "onbekende-dataset"),
+                (wrong_period, "onbekende-periode"), (two_files, "bijlage"),
+                (unknown, "onbekend-berichttype"), (wrong_besluit, "onbekend-besluit")]
+    for sent, code in expected:
+        metadata = refusal(world, "gemeente_a", sent)
+        assert metadata["reden"] == code and metadata["bericht"], metadata
+        assert world.cbs.message(sent.id).state == "acknowledged"
+    assert [m.type for m in world.replies("gemeente_a", ping)] == ["ggk.pong"]
+    with world.station.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(t.deliveries)).scalar() == 0
