@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -159,3 +160,25 @@ def test_party_commands(database_url: str, hub_pki: HubPki) -> None:
     assert "REVOKED" in ggk("party", "list", "--database-url", database_url).stdout
     unknown = ggk("party", "revoke", "00000099999999999999", "--database-url", database_url)
     assert unknown.returncode == 2 and "no party" in unknown.stderr
+
+
+def test_outdated_schema_is_refused_and_embedding_can_migrate(database_url: str,
+                                                              hub_pki: HubPki,
+                                                              tmp_path: Path) -> None:
+    from ggk.hub.interfaces import SchemaNotCurrent
+    from ggk.hub.server import HubServer
+    from ggk.hub.settings import HubSettings
+
+    settings = HubSettings(ca_file=hub_pki.ca, server_cert=hub_pki.server_pem,
+                           database_url=database_url, store_dir=tmp_path / "store", port=0)
+    with pytest.raises(SchemaNotCurrent, match="no hub schema"):
+        HubServer(settings).start()
+    server = HubServer(settings, migrate=True)
+    server.start()
+    server.stop()
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version_hub SET version_num = '0000_older'"))
+    engine.dispose()
+    with pytest.raises(SchemaNotCurrent, match="0000_older"):
+        HubServer(settings).start()

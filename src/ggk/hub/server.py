@@ -57,9 +57,13 @@ def uvicorn_config(app: Any, settings: HubSettings, sock_port: int | None = None
 class HubServer:
     """The hub in a background thread of this process: `start()` returns the base URL."""
 
-    def __init__(self, settings: HubSettings, log_level: str = "warning") -> None:
+    def __init__(self, settings: HubSettings, log_level: str = "warning",
+                 migrate: bool = False) -> None:
+        """`migrate=True` brings the schema up to date first (embedded use, e.g. the pilot);
+        otherwise an unmigrated database makes `start()` raise SchemaNotCurrent."""
         self.settings = settings
         self.log_level = log_level
+        self.migrate = migrate
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.base_url: str | None = None
@@ -67,8 +71,17 @@ class HubServer:
 
     def start(self, timeout: float = 20) -> str:
         from ggk.hub.app import create_app
+        from ggk.hub.context import HubContext
+        from ggk.hub.database import migrate
 
-        self.app = create_app(self.settings)
+        context = HubContext.build(self.settings)
+        try:
+            if self.migrate:
+                migrate(context.engine)
+            self.app = create_app(self.settings, context)
+        except Exception:
+            context.engine.dispose()
+            raise
         # proto IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted connections of
         # sockets that say so, and without it every response waits for a delayed ACK (~40 ms).
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
