@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
 Role = Literal["gemeente", "cbs", "operator"]
 MessageState = Literal["accepted", "available", "fetched", "acknowledged", "refused", "expired"]
@@ -100,3 +101,52 @@ class AuditEntry:
     action: str
     message_id: str | None
     detail: dict[str, Any]
+
+
+class PartyDirectory(Protocol):
+    """The hub's parties (implemented by `ggk.hub.parties.PartyRegistry`)."""
+
+    def add(self, cert: Path | bytes, *, role: str | None = None, name: str | None = None,
+            gemeentecode: str | None = None, max_message_bytes: int | None = None,
+            replace: bool = False) -> Party:
+        """Register the holder of `cert` (OIN, name and hints read from it); PartyError if bad."""
+        ...
+
+    def get(self, oin: str) -> Party | None:
+        """The party with this OIN, active or revoked, or None."""
+        ...
+
+    def list(self) -> list[Party]:
+        """All parties, by role and OIN."""
+        ...
+
+    def revoke(self, oin: str) -> Party:
+        """Revoke a party: its certificate is refused (403) from now on."""
+        ...
+
+
+class Mailboxes(Protocol):
+    """Messages and their life cycle (implemented by `ggk.hub.messages.MessageService`).
+
+    Every method raises HubError (404 for what the party may not see) rather than leaking."""
+
+    def get_for(self, party: Party, message_id: str) -> Message:
+        """The message, if `party` is its sender or (once available) its receiver."""
+        ...
+
+    def mailbox(self, party: Party, box: str, after: int | None, limit: int,
+                message_type: str | None) -> tuple[list[Message], int | None]:
+        """inbox (available/fetched, by cursor) or outbox (all states, by change cursor)."""
+        ...
+
+    def acknowledge(self, party: Party, message_id: str) -> Message:
+        """Receiver only; idempotent."""
+        ...
+
+    def expire_due(self, now: dt.datetime | None = None) -> int:
+        """Expire unacknowledged messages past their TTL; returns how many."""
+        ...
+
+    def monitoring(self, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+        """Per party: unacknowledged count, oldest age, bytes in and out."""
+        ...
