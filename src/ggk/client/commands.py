@@ -188,17 +188,19 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps([_message_dict(m) for m in messages], indent=1))
             return
         table = Table(title=f"{box} of {oin}: {len(messages)} message(s)")
-        for column in ("cursor", "id", "type", "from", "to", "state", "attachments", "created"):
-            table.add_column(column)
+        party_column = "from" if box == "inbox" else "to"
+        table.add_column("cursor")
+        table.add_column("id", no_wrap=True, min_width=36)  # copied into `ggk fetch`/`ggk ack`
+        for column in ("type", party_column, "state", "attachments", "created"):
+            table.add_column(column, overflow="fold")
         for m in messages:
             table.add_row(
                 str(m.cursor or ""),
                 m.id,
                 m.type,
-                m.sender,
-                m.receiver,
+                m.sender if box == "inbox" else m.receiver,
                 m.state,
-                ", ".join(f"{a.name} ({a.size} B)" for a in m.attachments),
+                ", ".join(f"{a.name} ({a.size:,} B)" for a in m.attachments),
                 m.created_at.strftime("%Y-%m-%d %H:%M:%S") if m.created_at else "",
             )
         Console().print(table)

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from ggk.client.transport import tls_context
 
@@ -38,9 +39,23 @@ class HandshakeFacts:
     server_certificate: CertificateFacts
 
 
+def _short_subject(name: x509.Name) -> str:
+    """`O (OIN serialNumber)` for party certificates, else the CN (or the whole subject)."""
+
+    def first(oid: x509.ObjectIdentifier) -> str | None:
+        values = name.get_attributes_for_oid(oid)
+        return str(values[0].value) if values else None
+
+    organisation = first(NameOID.ORGANIZATION_NAME)
+    oin = first(NameOID.SERIAL_NUMBER)
+    if organisation and oin:
+        return f"{organisation} (OIN {oin})"
+    return first(NameOID.COMMON_NAME) or name.rfc4514_string()
+
+
 def certificate_facts(certificate: x509.Certificate) -> CertificateFacts:
     return CertificateFacts(
-        subject=certificate.subject.rfc4514_string(),
+        subject=_short_subject(certificate.subject),
         not_before=certificate.not_valid_before_utc,
         not_after=certificate.not_valid_after_utc,
     )
