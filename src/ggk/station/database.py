@@ -11,6 +11,7 @@ from sqlalchemy import event
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version_station"
+MIGRATION_LOCK = 0x67676B53  # pg advisory lock key of the station migrations ("ggkS")
 
 
 class SchemaNotCurrent(RuntimeError):
@@ -59,19 +60,25 @@ def head_revision() -> str:
 
 
 def current_revision(engine: sa.Engine) -> str | None:
+    with engine.connect() as conn:
+        return current_revision_on(conn)
+
+
+def current_revision_on(conn: sa.Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    with engine.connect() as conn:
-        return MigrationContext.configure(
-            conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
+    return MigrationContext.configure(
+        conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
 
 
 def migrate(engine: sa.Engine) -> tuple[str | None, str]:
     """Bring the station schema to head; returns (before, after)."""
     from alembic import command
 
-    before = current_revision(engine)
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # several stations starting at once: one migrates
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        before = current_revision_on(conn)
         command.upgrade(_config(conn), "head")
     return before, head_revision()
 
