@@ -591,7 +591,23 @@ class Station:
 
     def extend(self, gemeente: str, period: str, until: dt.date, *, statistic: str = "gmsd",
                reason: str | None = None) -> None:
+        """Operator extension: the gemeente's deadlines of this period move to `until`."""
         grant_extension(self.engine, self.clock, statistic, period, gemeente, until, reason)
+
+    def status(self, period: str, statistic: str = "gmsd") -> Any:
+        """The operator view as data (`ggk.station.status.PeriodStatus`) for all 342 gemeenten."""
+        from ggk.refdata import register
+        from ggk.station.status import period_status
+
+        gemeenten = [(g.code, g.naam) for g in register().all()]
+        return period_status(self.engine, self._definition(statistic, period), period,
+                             self.clock, gemeenten)
+
+    def purge(self) -> int:
+        """Delete raw files older than the retention (by this station's clock); files deleted."""
+        from ggk.station.purge import purge_raw
+
+        return purge_raw(self.engine, self.store, self.clock, self.settings.retention_days)
 
 
 def grant_extension(engine: sa.Engine, clock: Clock, statistic: str, period: str, gemeente: str,
