@@ -140,3 +140,19 @@ def test_monitoring_for_cbs_and_not_for_a_gemeente(hub: RunningHub, tmp_path: Pa
         assert by_oin[GEMEENTE_OIN].name == "Gemeente Amsterdam"
         with pytest.raises(Forbidden):
             gemeente.monitoring()
+
+
+def test_a_wrong_declared_checksum_is_refused_and_resending_does_not_upload_again(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    data = tmp_path / "basis.csv"
+    data.write_bytes(b"gemeentecode\nGM0363\n" * 100)
+    wrong = AttachmentSource(data, sha256="0" * 64)
+    message_id = str(uuid.uuid4())
+    with HubClient(hub.url, hub.gemeente, hub.ca) as gemeente:
+        refused = gemeente.send(CBS_OIN, "gmsd.aanlevering", {}, [wrong], id=message_id)
+        assert (refused.state, refused.refusal_reason) == ("refused", "checksum-mismatch")
+        again = gemeente.send(CBS_OIN, "gmsd.aanlevering", {}, [wrong], id=message_id)
+        assert again.state == "refused"
+    with HubClient(hub.url, hub.cbs, hub.ca) as cbs:
+        assert message_id not in {m.id for m in cbs.mailbox().messages}

@@ -202,6 +202,8 @@ class HubClient:
         }
         response = self.transport.request("POST", API_PREFIX + "/messages", json=body)
         message = parse_message(response.json())
+        if message.state in ("refused", "expired"):
+            return message  # the same id was sent before and refused: nothing left to upload
         for source, declaration in zip(sources, declared, strict=True):
             attachment = message.attachment(declaration["name"])
             if attachment.state == "complete":
