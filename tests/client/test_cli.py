@@ -72,7 +72,12 @@ def test_send_mailbox_fetch_ack_receipt(hub: RunningHub, tmp_path: Path) -> None
         "gmsd.aanlevering"
     )
 
+    outbox = json.loads(ggk(gemeente, "mailbox", "--box", "outbox", "--json"))
+    assert [m["id"] for m in outbox] == [sent["id"]]
     assert "acknowledged" in ggk(cbs, "ack", sent["id"])
+    # the outbox cursor follows state changes: the acknowledged message shows up again
+    outbox = json.loads(ggk(gemeente, "mailbox", "--box", "outbox", "--json"))
+    assert [(m["id"], m["state"]) for m in outbox] == [(sent["id"], "acknowledged")]
     shown = ggk(gemeente, "receipt", sent["id"])
     assert "signature verified" in shown and "acknowledged" in shown
     signed = json.loads(ggk(gemeente, "receipt", sent["id"], "--json"))

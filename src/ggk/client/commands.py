@@ -176,14 +176,15 @@ def register(app: typer.Typer) -> None:
         with _client(hub, cert, ca) as client:
             oin = client.me().oin
             after = None if all_ else store.get(hub, oin, box)
-            messages = (
-                list(client.iter_new(after=after, wait=wait, type=type))
-                if box == "inbox"
-                else list(client.mailbox(after=after, wait=wait, box="outbox", type=type).messages)
-            )
-            cursors = [m.cursor for m in messages if m.cursor is not None]
-            if cursors and not all_:
-                store.set(hub, oin, max(cursors), box)
+            if box == "inbox":
+                messages = list(client.iter_new(after=after, wait=wait, type=type))
+                cursors = [m.cursor for m in messages if m.cursor is not None]
+                new_cursor = max(cursors) if cursors else None
+            else:  # the outbox cursor moves on every state change of our sent messages
+                page = client.mailbox(after=after, wait=wait, box="outbox", type=type)
+                messages, new_cursor = list(page.messages), page.cursor
+            if new_cursor is not None and not all_:
+                store.set(hub, oin, new_cursor, box)
         if as_json:
             typer.echo(json.dumps([_message_dict(m) for m in messages], indent=1))
             return

@@ -171,6 +171,8 @@ class Receipt:
     hub_key_id: str
     signature: str
     document: dict[str, Any]  # the signed `receipt` object exactly as received
+    state: str | None = None  # the message's state when the receipt was issued
+    refusal_reason: str | None = None
 
     def event(self, state: str) -> ReceiptEvent | None:
         for event in self.events:

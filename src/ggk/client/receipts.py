@@ -73,4 +73,6 @@ def verify_receipt(document: dict[str, Any], key: HubKey) -> Receipt:
         hub_key_id=body.get("hub_key_id") or key.key_id,
         signature=document["signature"],
         document=body,
+        state=body.get("state"),
+        refusal_reason=body.get("refusal_reason"),
     )

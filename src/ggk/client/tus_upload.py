@@ -24,7 +24,9 @@ from ggk.client.transport import HubTransport, relative_path
 
 TUS_VERSION = "1.0.0"
 DEFAULT_CHUNK_SIZE = 32 * 1024 * 1024  # measured on loopback: 8 MiB ~170 MB/s, 32 MiB ~215 MB/s
-_RETRYABLE_STATUSES = {409, 460, 500, 502, 503, 504}
+# 409 offset-mismatch / upload-complete (HEAD tells where we are), 423 upload-busy (the hub still
+# finishes a PATCH whose connection broke), 460 chunk checksum mismatch, 5xx.
+_RETRYABLE_STATUSES = {409, 423, 460, 500, 502, 503, 504}
 
 
 @dataclass(frozen=True, slots=True)
