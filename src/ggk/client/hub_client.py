@@ -26,6 +26,7 @@ from ggk.client.interfaces import (
     ProgressCallback,
     Receipt,
     Role,
+    TransferFailed,
 )
 from ggk.client.range_download import RangeDownload
 from ggk.client.receipts import parse_time, verify_receipt
@@ -210,10 +211,14 @@ class HubClient:
                 if progress is not None:
                     progress(attachment.name, attachment.size, attachment.size)
                 continue
-            upload_url = attachment.upload_url or f"{API_PREFIX}/uploads/{message.id}"
+            if not attachment.upload_url:
+                raise TransferFailed(
+                    f"the hub gave no upload_url for attachment {attachment.name!r} of message "
+                    f"{message.id} (state {attachment.state})"
+                )
             TusUpload(
                 self.transport,
-                upload_url,
+                attachment.upload_url,
                 Path(source.path),
                 name=attachment.name,
                 chunk_size=self.chunk_size,
