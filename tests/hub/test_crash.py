@@ -96,7 +96,7 @@ def test_sigkill_mid_upload_loses_nothing(hub_process: HubProcess) -> None:
                      f"Upload-Offset: {first}\r\n"
                      "Content-Type: application/offset+octet-stream\r\n"
                      f"Content-Length: {len(data) - first}\r\n\r\n").encode()
-                    + data[first:first + 1_000_000])
+                    + data[first:first + 1_800_000])
         for _ in range(100):  # until the hub has written unconfirmed bytes
             if store_file.stat().st_size > first:
                 break

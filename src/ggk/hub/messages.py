@@ -14,7 +14,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -72,6 +72,12 @@ def not_found(message_id: str) -> HubError:
 
 
 _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
+# Hot statements built once: SQLAlchemy then skips rebuilding them and their cache keys.
+_MESSAGE_BY_ID = sa.select(messages).where(messages.c.id == sa.bindparam("message_id"))
+_ATTACHMENTS_OF = (sa.select(attachments)
+                   .where(attachments.c.message_id.in_(sa.bindparam("ids", expanding=True)))
+                   .order_by(attachments.c.message_id, attachments.c.position))
+_STATE_OF = sa.select(messages.c.state).where(messages.c.id == sa.bindparam("message_id"))
 
 
 def canonical_message_id(message_id: str) -> str:
@@ -105,8 +111,7 @@ class MessageService:
             return []
         ids = [row.id for row in rows]
         by_message: dict[str, list[Attachment]] = {i: [] for i in ids}
-        for a in conn.execute(sa.select(attachments).where(attachments.c.message_id.in_(ids))
-                              .order_by(attachments.c.message_id, attachments.c.position)):
+        for a in conn.execute(_ATTACHMENTS_OF, {"ids": ids}):
             by_message[a.message_id].append(Attachment(
                 id=a.id, message_id=a.message_id, name=a.name, content_type=a.content_type,
                 size=a.size, sha256=a.sha256, state=a.state, upload_offset=a.upload_offset))
@@ -125,7 +130,7 @@ class MessageService:
         ]
 
     def _get(self, conn: sa.Connection, message_id: str) -> Message | None:
-        rows = conn.execute(sa.select(messages).where(messages.c.id == message_id)).all()
+        rows = conn.execute(_MESSAGE_BY_ID, {"message_id": message_id}).all()
         loaded = self._load(conn, rows)
         return loaded[0] if loaded else None
 
@@ -182,7 +187,7 @@ class MessageService:
         available = not declaration.attachments
         try:
             with writing(self.engine) as conn:
-                self._insert(conn, sender, declaration, content_hash, now, available)
+                cursor = self._insert(conn, sender, declaration, content_hash, now, available)
         except sa.exc.IntegrityError:
             # another request inserted the same id concurrently
             with self.engine.connect() as conn:
@@ -193,6 +198,14 @@ class MessageService:
             return self._duplicate(sender, declaration, existing, content_hash), False
         if available:
             self.on_available()
+            return Message(
+                id=declaration.id, sender=sender.oin, receiver=declaration.receiver,
+                type=declaration.type, conversation_id=declaration.conversation_id,
+                in_reply_to=declaration.in_reply_to, metadata=declaration.metadata,
+                state="available", refusal_reason=None, created_at=now, available_at=now,
+                fetched_at=None, acknowledged_at=None, expires_at=now + dt.timedelta(
+                    seconds=self.settings.message_ttl_seconds),
+                cursor=cursor, change_cursor=cursor), True
         message = self.get_for(sender, declaration.id)
         empty = [a.id for a in message.attachments if a.size == 0]
         for attachment_id in empty:  # zero-byte attachments are complete when declared
@@ -238,7 +251,7 @@ class MessageService:
                            "try again later")
 
     def _insert(self, conn: sa.Connection, sender: Party, declaration: MessageDeclaration,
-                content_hash: str, now: dt.datetime, available: bool) -> None:
+                content_hash: str, now: dt.datetime, available: bool) -> int:
         audit.record(conn, actor=sender.oin, action="accepted", message_id=declaration.id,
                      detail={"receiver": declaration.receiver, "type": declaration.type,
                              "attachments": [[a.name, a.size, a.sha256]
@@ -265,6 +278,7 @@ class MessageService:
             conn.execute(attachments.insert(), rows)
             for row in rows:
                 self.store.create(row["id"])
+        return cursor
 
     def _make_available(self, conn: sa.Connection, message_id: str, now: dt.datetime) -> None:
         audit.record(conn, actor="hub", action="available", message_id=message_id)
@@ -403,12 +417,14 @@ class MessageService:
         if message.receiver != party.oin:
             raise HubError(403, "not-receiver", "only the receiver acknowledges a message")
         if message.state in ("available", "fetched"):
+            now = utcnow()
             with writing(self.engine) as conn:
-                state = conn.execute(sa.select(messages.c.state).where(
-                    messages.c.id == message_id)).scalar_one()
+                state = conn.execute(_STATE_OF, {"message_id": message.id}).scalar_one()
                 if state in ("available", "fetched"):
-                    self._change_state(conn, message_id, "acknowledged", party.oin,
-                                       acknowledged_at=utcnow())
+                    self._change_state(conn, message.id, "acknowledged", party.oin,
+                                       acknowledged_at=now)
+            if state in ("available", "fetched"):
+                return replace(message, state="acknowledged", acknowledged_at=now)
         elif message.state != "acknowledged":
             raise HubError(409, "not-acknowledgeable",
                            f"message {message_id} is {message.state}; it cannot be acknowledged")

@@ -14,6 +14,7 @@ from ggk.hub.routing import ROLES
 from ggk.hub.tables import parties
 
 _GEMEENTECODE = re.compile(r"GM[0-9]{4}")
+_PARTY_BY_OIN = sa.select(parties).where(parties.c.oin == sa.bindparam("oin"))
 
 
 def _party(row: sa.Row) -> Party:
@@ -91,7 +92,7 @@ class PartyRegistry:
 
     def get(self, oin: str) -> Party | None:
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(parties).where(parties.c.oin == oin)).first()
+            row = conn.execute(_PARTY_BY_OIN, {"oin": oin}).first()
         return _party(row) if row else None
 
     def list(self) -> list[Party]:

@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ggk.hub.auth import PEER_CERT_STATE_KEY
 from ggk.hub.settings import HubSettings
@@ -33,8 +32,19 @@ def server_ssl_context(settings: HubSettings) -> ssl.SSLContext:
     return context
 
 
-class PeerCertificateProtocol(H11Protocol):
-    """h11 protocol that puts the TLS peer certificate (DER) in every request's scope state."""
+def _base_protocol() -> type[asyncio.Protocol]:
+    """uvicorn's httptools protocol when httptools is installed (much faster), else h11."""
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+
+        return H11Protocol
+    return HttpToolsProtocol
+
+
+class PeerCertificateProtocol(_base_protocol()):  # type: ignore[misc]
+    """HTTP protocol that puts the TLS peer certificate (DER) in every request's scope state."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
