@@ -202,12 +202,28 @@ def main() -> None:
         record(lines, " ".join(sys.argv[1:]))
 
 
+def validator_label() -> str:
+    from ggk.validation import validate_file
+
+    if validate_file.__module__.startswith("ggk.validation"):
+        return "validator: ggk.validation"
+    return (f"validator: STAND-IN `{validate_file.__module__}` (elfproef only; ggk.validation had "
+            "not landed): these figures are the station + hub overhead without the real checks")
+
+
+def mirror_label() -> str:
+    from ggk.station.mirror_hook import default_mirror_hook
+
+    return "with the spiegelrapport" if default_mirror_hook() else \
+        "no mirror report (ggk.mirror not present)"
+
+
 def record(lines: list[str], argv: str) -> None:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     block = [f"### {stamp}, `python bench/station.py {argv}`".rstrip(),
              "", f"{platform.processor() or platform.machine()}, 2 cores shared; hub + station "
-             "+ municipalities in one process, SQLite, loopback TLS; no mirror report "
-             "(ggk.mirror not present).", "", *lines, ""]
+             f"+ municipalities in one process, SQLite, loopback TLS; {mirror_label()}; "
+             f"{validator_label()}.", "", *lines, ""]
     text = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"
     if "\n## station\n" not in text:
         text = text.rstrip("\n") + "\n\n## station\n\n"
