@@ -279,24 +279,26 @@ class _BlockWriter:
     def __init__(self, f: Any, digests: tuple[Any, ...]) -> None:
         self.f = f
         self.digests = [d for d in digests if d is not None]
-        self.buffer = bytearray()
+        self.parts: list[bytes] = []
+        self.buffered = 0
         self.pending: asyncio.Future[None] | None = None
 
-    def _consume(self, block: bytes) -> None:
-        self.f.write(block)
-        for digest in self.digests:
-            digest.update(block)
+    def _consume(self, parts: list[bytes]) -> None:
+        for part in parts:
+            self.f.write(part)
+            for digest in self.digests:
+                digest.update(part)
 
     async def add(self, data: bytes) -> None:
-        self.buffer += data
-        if len(self.buffer) >= self.BLOCK:
+        self.parts.append(data)
+        self.buffered += len(data)
+        if self.buffered >= self.BLOCK:
             await self._send_buffer()
 
     async def _send_buffer(self) -> None:
         await self.drain()
-        block = bytes(self.buffer)
-        self.buffer.clear()
-        self.pending = asyncio.ensure_future(run_in_threadpool(self._consume, block))
+        parts, self.parts, self.buffered = self.parts, [], 0
+        self.pending = asyncio.ensure_future(run_in_threadpool(self._consume, parts))
 
     async def drain(self) -> None:
         """Wait for the block in flight."""
@@ -306,7 +308,7 @@ class _BlockWriter:
 
     async def finish(self) -> None:
         """Everything received so far is written and hashed."""
-        if self.buffer:
+        if self.parts:
             await self._send_buffer()
         await self.drain()
 
