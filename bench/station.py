@@ -220,7 +220,8 @@ def mirror_label() -> str:
 
 def record(lines: list[str], argv: str) -> None:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    block = [f"### {stamp}, `python bench/station.py {argv}`".rstrip(),
+    command = f"python bench/station.py {argv}".rstrip()
+    block = [f"### {stamp}, `{command}`",
              "", f"{platform.processor() or platform.machine()}, 2 cores shared; hub + station "
              f"+ municipalities in one process, SQLite, loopback TLS; {mirror_label()}; "
              f"{validator_label()}.", "", *lines, ""]
@@ -230,7 +231,7 @@ def record(lines: list[str], argv: str) -> None:
     head, _, tail = text.partition("\n## station\n")
     # insert at the end of the station section (before the next "## " section, if any)
     rest = tail.split("\n## ", 1)
-    section = rest[0].rstrip("\n") + "\n\n" + "\n".join(block) + "\n"
+    section = (rest[0].strip("\n") + "\n\n" if rest[0].strip() else "\n") + "\n".join(block) + "\n"
     text = head + "\n## station\n" + section + ("\n## " + rest[1] if len(rest) > 1 else "")
     RESULTS.write_text(text, "utf-8")
 
