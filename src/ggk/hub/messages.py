@@ -77,7 +77,6 @@ _MESSAGE_BY_ID = sa.select(messages).where(messages.c.id == sa.bindparam("messag
 _ATTACHMENTS_OF = (sa.select(attachments)
                    .where(attachments.c.message_id.in_(sa.bindparam("ids", expanding=True)))
                    .order_by(attachments.c.message_id, attachments.c.position))
-_STATE_OF = sa.select(messages.c.state).where(messages.c.id == sa.bindparam("message_id"))
 
 
 def canonical_message_id(message_id: str) -> str:
@@ -111,7 +110,9 @@ class MessageService:
             return []
         ids = [row.id for row in rows]
         by_message: dict[str, list[Attachment]] = {i: [] for i in ids}
-        for a in conn.execute(_ATTACHMENTS_OF, {"ids": ids}):
+        with_attachments = [row.id for row in rows if row.attachment_count]
+        for a in (conn.execute(_ATTACHMENTS_OF, {"ids": with_attachments})
+                  if with_attachments else ()):
             by_message[a.message_id].append(Attachment(
                 id=a.id, message_id=a.message_id, name=a.name, content_type=a.content_type,
                 size=a.size, sha256=a.sha256, state=a.state, upload_offset=a.upload_offset))
@@ -268,6 +269,7 @@ class MessageService:
             content_hash=content_hash, state="available" if available else "accepted",
             created_at=now, available_at=now if available else None,
             cursor=cursor if available else None, change_cursor=cursor,
+            attachment_count=len(declaration.attachments),
             expires_at=now + dt.timedelta(seconds=self.settings.message_ttl_seconds),
         ))
         if declaration.attachments:
@@ -287,11 +289,18 @@ class MessageService:
             state="available", available_at=now, cursor=cursor, change_cursor=cursor))
 
     def _change_state(self, conn: sa.Connection, message_id: str, state: MessageState,
-                      actor: str, detail: dict[str, Any] | None = None,
-                      **values: Any) -> None:
+                      actor: str, detail: dict[str, Any] | None = None, *,
+                      allowed_from: tuple[MessageState, ...], **values: Any) -> bool:
+        """Move the message to `state` if it is in one of `allowed_from` (checked by the UPDATE
+        itself, so concurrent requests cannot both win); audits it. False if it was not."""
+        cursor = next_cursor(conn)  # a gap in the cursors when False is harmless
+        done = conn.execute(messages.update().where(
+            messages.c.id == message_id, messages.c.state.in_(allowed_from))
+            .values(state=state, change_cursor=cursor, **values))
+        if done.rowcount == 0:
+            return False
         audit.record(conn, actor=actor, action=state, message_id=message_id, detail=detail)
-        conn.execute(messages.update().where(messages.c.id == message_id).values(
-            state=state, change_cursor=next_cursor(conn), **values))
+        return True
 
     # ---- uploads -------------------------------------------------------------------------
     def upload_target(self, party: Party, attachment_id: str) -> tuple[Message, Attachment]:
@@ -345,12 +354,11 @@ class MessageService:
                 conn.execute(attachments.update().where(attachments.c.id == attachment_id,
                                                         attachments.c.state == "pending")
                              .values(state="refused"))
-                if current.state == "accepted":
-                    self._change_state(conn, a.message_id, "refused", "hub",
-                                       {"attachment": a.name, "reason": reason,
-                                        "declared_sha256": a.sha256, "actual_sha256": actual_sha,
-                                        "declared_size": a.size, "actual_size": actual_size},
-                                       refusal_reason=reason)
+                self._change_state(conn, a.message_id, "refused", "hub",
+                                   {"attachment": a.name, "reason": reason,
+                                    "declared_sha256": a.sha256, "actual_sha256": actual_sha,
+                                    "declared_size": a.size, "actual_size": actual_size},
+                                   allowed_from=("accepted",), refusal_reason=reason)
             else:
                 updated = conn.execute(attachments.update().where(
                     attachments.c.id == attachment_id, attachments.c.state == "pending")
@@ -382,10 +390,9 @@ class MessageService:
         with writing(self.engine) as conn:
             conn.execute(attachments.update().where(attachments.c.id == attachment_id)
                          .values(state="refused"))
-            if message.state == "accepted":
-                self._change_state(conn, message.id, "refused", party.oin,
-                                   {"attachment": attachment.name, "reason": "upload-terminated"},
-                                   refusal_reason="upload-terminated")
+            self._change_state(conn, message.id, "refused", party.oin,
+                               {"attachment": attachment.name, "reason": "upload-terminated"},
+                               allowed_from=("accepted",), refusal_reason="upload-terminated")
         self.store.delete(attachment_id)
 
     # ---- receiving -----------------------------------------------------------------------
@@ -406,11 +413,8 @@ class MessageService:
             audit.record(conn, actor=party.oin, action="download", message_id=message.id,
                          detail={"attachment": name})
             if message.receiver == party.oin and message.state == "available":
-                state = conn.execute(sa.select(messages.c.state).where(
-                    messages.c.id == message.id)).scalar_one()
-                if state == "available":
-                    self._change_state(conn, message.id, "fetched", party.oin,
-                                       {"attachment": name}, fetched_at=utcnow())
+                self._change_state(conn, message.id, "fetched", party.oin, {"attachment": name},
+                                   allowed_from=("available",), fetched_at=utcnow())
 
     def acknowledge(self, party: Party, message_id: str) -> Message:
         message = self.get_for(party, message_id)
@@ -419,16 +423,16 @@ class MessageService:
         if message.state in ("available", "fetched"):
             now = utcnow()
             with writing(self.engine) as conn:
-                state = conn.execute(_STATE_OF, {"message_id": message.id}).scalar_one()
-                if state in ("available", "fetched"):
-                    self._change_state(conn, message.id, "acknowledged", party.oin,
-                                       acknowledged_at=now)
-            if state in ("available", "fetched"):
+                done = self._change_state(conn, message.id, "acknowledged", party.oin,
+                                          allowed_from=("available", "fetched"),
+                                          acknowledged_at=now)
+            if done:
                 return replace(message, state="acknowledged", acknowledged_at=now)
-        elif message.state != "acknowledged":
+            message = self.get_for(party, message_id)  # changed meanwhile
+        if message.state != "acknowledged":
             raise HubError(409, "not-acknowledgeable",
                            f"message {message_id} is {message.state}; it cannot be acknowledged")
-        return self.get_for(party, message_id)
+        return message
 
     def expire_due(self, now: dt.datetime | None = None) -> int:
         """Expire messages that were not acknowledged within their TTL; returns how many."""
@@ -439,11 +443,9 @@ class MessageService:
                 messages.c.expires_at < now).limit(1000)).scalars().all()
         for message_id in due:
             with writing(self.engine) as conn:
-                state = conn.execute(sa.select(messages.c.state).where(
-                    messages.c.id == message_id)).scalar_one()
-                if state in ("accepted", "available", "fetched"):
-                    self._change_state(conn, message_id, "expired", "hub",
-                                       {"previous_state": state})
+                self._change_state(conn, message_id, "expired", "hub",
+                                   {"ttl_seconds": self.settings.message_ttl_seconds},
+                                   allowed_from=("accepted", "available", "fetched"))
                 attachment_ids = conn.execute(sa.select(attachments.c.id).where(
                     attachments.c.message_id == message_id)).scalars().all()
             for attachment_id in attachment_ids:  # expired payloads free their disk space

@@ -43,6 +43,7 @@ messages = sa.Table(
     sa.Column("cursor", sa.BigInteger, nullable=True, unique=True),
     # outbox cursor: re-assigned on every state change, so a sender can follow its messages
     sa.Column("change_cursor", sa.BigInteger, nullable=False),
+    sa.Column("attachment_count", sa.Integer, nullable=False),
     sa.Index("ix_hub_message_receiver_cursor", "receiver", "cursor"),
     sa.Index("ix_hub_message_sender_change", "sender", "change_cursor"),
     sa.Index("ix_hub_message_state_expires", "state", "expires_at"),

@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("expires_at", TZ, nullable=False),
         sa.Column("cursor", sa.BigInteger, nullable=True, unique=True),
         sa.Column("change_cursor", sa.BigInteger, nullable=False),
+        sa.Column("attachment_count", sa.Integer, nullable=False),
     )
     op.create_index("ix_hub_message_receiver_cursor", "hub_message", ["receiver", "cursor"])
     op.create_index("ix_hub_message_sender_change", "hub_message", ["sender", "change_cursor"])
