@@ -15,13 +15,15 @@ from ggk.hub.database import as_utc, utcnow
 from ggk.hub.interfaces import AuditEntry
 from ggk.hub.tables import audit_log
 
+_INSERT = audit_log.insert()  # built once; parameters are passed per call
+
 
 def record(conn: sa.Connection, *, actor: str, action: str, message_id: str | None,
            detail: dict[str, Any] | None = None) -> None:
-    conn.execute(audit_log.insert().values(
-        at=utcnow(), actor=actor, action=action, message_id=message_id,
-        detail=json.dumps(detail or {}, sort_keys=True, separators=(",", ":")),
-    ))
+    conn.execute(_INSERT, {
+        "at": utcnow(), "actor": actor, "action": action, "message_id": message_id,
+        "detail": json.dumps(detail or {}, sort_keys=True, separators=(",", ":")),
+    })
 
 
 def entries(conn: sa.Connection, message_id: str | None = None, limit: int | None = None

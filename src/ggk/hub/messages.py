@@ -87,11 +87,15 @@ def canonical_message_id(message_id: str) -> str:
         raise not_found(message_id) from None
 
 
+_NEXT_CURSOR = (counters.update().where(counters.c.name == "cursor")
+                .values(value=counters.c.value + 1).returning(counters.c.value))
+_INSERT_MESSAGE = messages.insert()
+_PARTY_BY_OIN = sa.select(parties.c.role, parties.c.active).where(
+    parties.c.oin == sa.bindparam("oin"))
+
+
 def next_cursor(conn: sa.Connection) -> int:
-    return int(conn.execute(
-        counters.update().where(counters.c.name == "cursor")
-        .values(value=counters.c.value + 1).returning(counters.c.value)
-    ).scalar_one())
+    return int(conn.execute(_NEXT_CURSOR).scalar_one())
 
 
 class MessageService:
@@ -224,8 +228,7 @@ class MessageService:
         if sender.role == "operator" and declaration.type not in ("ggk.ping", "ggk.pong"):
             raise HubError(403, "route-not-allowed", "operators only send ggk.ping/ggk.pong")
         with self.engine.connect() as conn:
-            receiver = conn.execute(sa.select(parties).where(
-                parties.c.oin == declaration.receiver)).first()
+            receiver = conn.execute(_PARTY_BY_OIN, {"oin": declaration.receiver}).first()
         if receiver is None or not receiver.active:
             raise HubError(422, "unknown-receiver",
                            f"receiver {declaration.receiver} is not an active party of this hub")
@@ -261,7 +264,7 @@ class MessageService:
             audit.record(conn, actor="hub", action="available", message_id=declaration.id)
         # the cursor as late as possible: the counter row stays locked until commit
         cursor = next_cursor(conn)
-        conn.execute(messages.insert().values(
+        conn.execute(_INSERT_MESSAGE, dict(
             id=declaration.id, sender=sender.oin, receiver=declaration.receiver,
             type=declaration.type, conversation_id=declaration.conversation_id,
             in_reply_to=declaration.in_reply_to,
@@ -269,7 +272,8 @@ class MessageService:
             content_hash=content_hash, state="available" if available else "accepted",
             created_at=now, available_at=now if available else None,
             cursor=cursor if available else None, change_cursor=cursor,
-            attachment_count=len(declaration.attachments),
+            attachment_count=len(declaration.attachments), refusal_reason=None,
+            fetched_at=None, acknowledged_at=None,
             expires_at=now + dt.timedelta(seconds=self.settings.message_ttl_seconds),
         ))
         if declaration.attachments:
