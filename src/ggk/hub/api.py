@@ -7,11 +7,11 @@ import asyncio
 from typing import Annotated, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from ggk.hub.context import current_party, hub
-from ggk.hub.interfaces import HubError, Party
+from ggk.hub.interfaces import HubError, Message, Party
 from ggk.hub.messages import AttachmentDeclaration, MessageDeclaration
 from ggk.hub.routing import MONITORING_ROLES
 from ggk.hub.schemas import (
@@ -32,7 +32,6 @@ from ggk.hub.schemas import (
 PROBLEMS = {status: {"model": Problem, "content": {"application/problem+json": {}}}
             for status in (403, 404, 409, 413, 422, 507)}
 router = APIRouter(responses={403: PROBLEMS[403]})
-PartyDep = Annotated[Party, Depends(current_party)]
 
 
 def require_monitoring(party: Party) -> None:
@@ -55,8 +54,9 @@ def healthz(request: Request) -> Health:
 
 @router.get("/metrics", tags=["operations"], response_class=Response,
             responses={200: {"content": {"text/plain": {}}}})
-def metrics(request: Request, party: PartyDep) -> Response:
+def metrics(request: Request) -> Response:
     """Prometheus metrics (roles operator and cbs)."""
+    party = current_party(request)
     from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
     require_monitoring(party)
@@ -64,29 +64,32 @@ def metrics(request: Request, party: PartyDep) -> Response:
 
 
 @router.get(f"{API}/me", response_model=Me, tags=["parties"])
-def me(party: PartyDep) -> Me:
+def me(request: Request) -> Me:
     """Who the hub thinks you are (from your certificate)."""
+    party = current_party(request)
     return Me(oin=party.oin, name=party.name, role=party.role, gemeentecode=party.gemeentecode)
 
 
 @router.get(f"{API}/parties", response_model=list[PartyOut], tags=["parties"])
-def list_parties(request: Request, party: PartyDep) -> list[PartyOut]:
+def list_parties(request: Request) -> list[PartyOut]:
     """All parties (so a client can find the CBS OIN or a gemeente's OIN by gemeentecode)."""
+    current_party(request)
     return [PartyOut(**p.public()) for p in hub(request).registry.list()]
 
 
 @router.get(f"{API}/hub-key", response_model=HubKeyOut, tags=["receipts"])
-def hub_key(request: Request, party: PartyDep) -> HubKeyOut:
+def hub_key(request: Request) -> HubKeyOut:
     """The public key that verifies the hub's receipts."""
+    current_party(request)
     return HubKeyOut(**hub(request).key.describe())
 
 
 @router.post(f"{API}/messages", response_model=MessageOut, status_code=201, tags=["messages"],
              responses={200: {"model": MessageOut, "description": "Same id, same content"},
                         **{s: PROBLEMS[s] for s in (409, 413, 422, 507)}})
-def send_message(body: MessageIn, request: Request, response: Response,
-                 party: PartyDep) -> MessageOut:
+def send_message(body: MessageIn, request: Request, response: Response) -> MessageOut:
     """Create a message; attachments are uploaded afterwards by tus to their `upload_url`."""
+    party = current_party(request)
     if body.sender is not None and body.sender != party.oin:
         raise HubError(403, "sender-mismatch",
                        f"sender {body.sender} is not the OIN of your certificate ({party.oin})")
@@ -117,13 +120,19 @@ async def mailbox(
     With `wait`, a long poll: answers as soon as a message arrives, or empty after `wait` seconds.
     """
     context = hub(request)
-    party = await run_in_threadpool(context.authenticator.party, request)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
+    party: Party | None = None
+
+    def look() -> tuple[list[Message], int | None]:
+        nonlocal party
+        if party is None:  # authenticate in the same worker-thread hop as the first query
+            party = current_party(request)
+        return context.service.mailbox(party, box, after, limit, type)
+
     while True:
         generation = context.notifier.generation
-        found, cursor = await run_in_threadpool(context.service.mailbox, party, box, after, limit,
-                                                type)
+        found, cursor = await run_in_threadpool(look)
         remaining = deadline - loop.time()
         if found or remaining <= 0 or await request.is_disconnected():
             return Mailbox(messages=[MessageOut.of(m) for m in found], cursor=cursor)
@@ -133,29 +142,33 @@ async def mailbox(
 
 @router.get(f"{API}/messages/{{message_id}}", response_model=MessageOut, tags=["messages"],
             responses={404: PROBLEMS[404]})
-def get_message(message_id: str, request: Request, party: PartyDep) -> MessageOut:
+def get_message(message_id: str, request: Request) -> MessageOut:
     """One message (its sender or receiver only)."""
+    party = current_party(request)
     return MessageOut.of(hub(request).service.get_for(party, message_id))
 
 
 @router.post(f"{API}/messages/{{message_id}}/ack", response_model=MessageOut, tags=["messages"],
              responses={404: PROBLEMS[404], 409: PROBLEMS[409]})
-def acknowledge(message_id: str, request: Request, party: PartyDep) -> MessageOut:
+def acknowledge(message_id: str, request: Request) -> MessageOut:
     """Acknowledge a received message (receiver only; idempotent)."""
+    party = current_party(request)
     return MessageOut.of(hub(request).service.acknowledge(party, message_id))
 
 
 @router.get(f"{API}/messages/{{message_id}}/receipt", response_model=SignedReceipt,
             tags=["receipts"], responses={404: PROBLEMS[404]})
-def receipt(message_id: str, request: Request, party: PartyDep) -> SignedReceipt:
+def receipt(message_id: str, request: Request) -> SignedReceipt:
     """The hub-signed history of a message (sender or receiver)."""
+    party = current_party(request)
     context = hub(request)
     return SignedReceipt(**context.service.receipt(party, message_id, context.key))
 
 
 @router.get(f"{API}/monitoring/parties", response_model=list[PartyMonitoring],
             tags=["operations"])
-def monitoring(request: Request, party: PartyDep) -> list[PartyMonitoring]:
+def monitoring(request: Request) -> list[PartyMonitoring]:
     """Per party: unacknowledged messages, the oldest one's age, bytes in and out."""
+    party = current_party(request)
     require_monitoring(party)
     return [PartyMonitoring(**p) for p in hub(request).service.monitoring()]

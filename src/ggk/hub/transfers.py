@@ -13,15 +13,15 @@ import binascii
 import hashlib
 import os
 import re
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from starlette.requests import ClientDisconnect
 
 from ggk.hub.context import HubContext, current_party, hub
-from ggk.hub.interfaces import Attachment, HubError, Party
+from ggk.hub.interfaces import Attachment, HubError, Message, Party
 from ggk.hub.schemas import API, Problem
 from ggk.hub.storage import UploadBusy
 
@@ -34,7 +34,6 @@ router = APIRouter(tags=["transfers"], responses={
     403: {"model": Problem, "content": {"application/problem+json": {}}},
     404: {"model": Problem, "content": {"application/problem+json": {}}},
 })
-PartyDep = Annotated[Party, Depends(current_party)]
 
 
 def tus_headers(**extra: str) -> dict[str, str]:
@@ -78,10 +77,11 @@ def tus_options(request: Request) -> Response:
 
 
 @router.post(f"{API}/uploads", status_code=201)
-def tus_create(request: Request, party: PartyDep) -> Response:
+def tus_create(request: Request) -> Response:
     """tus creation: points a standard tus client at the pre-created upload of an attachment.
 
     Upload-Metadata must carry `message_id` and `name` (or `filename`)."""
+    party = current_party(request)
     check_tus_version(request)
     if "upload-defer-length" in request.headers:
         raise HubError(400, "defer-length-unsupported", "Upload-Defer-Length is not supported")
@@ -112,8 +112,9 @@ def _attachment_headers(attachment: Attachment) -> dict[str, str]:
 
 
 @router.head(f"{API}/uploads/{{upload_id}}")
-def tus_head(upload_id: str, request: Request, party: PartyDep) -> Response:
+def tus_head(upload_id: str, request: Request) -> Response:
     """The recorded offset (bytes beyond it, from an unrecorded chunk, are dropped)."""
+    party = current_party(request)
     context = hub(request)
     _message, attachment = context.service.upload_target(party, upload_id)
     if attachment.state == "refused":
@@ -169,13 +170,17 @@ def running_hashes(context: HubContext) -> _RunningHashes:
 async def tus_patch(upload_id: str, request: Request) -> Response:
     """Append a chunk at Upload-Offset (the sender only)."""
     context = hub(request)
-    party = await run_in_threadpool(context.authenticator.party, request)
+
+    def target() -> tuple[Party, Message, Attachment]:
+        party = current_party(request)
+        return (party, *context.service.upload_target(party, upload_id))
+
+    party, message, attachment = await run_in_threadpool(target)
     check_tus_version(request)
     if request.headers.get("content-type", "").split(";")[0].strip() != OFFSET_CONTENT_TYPE:
         raise HubError(415, "bad-content-type", f"PATCH needs Content-Type: {OFFSET_CONTENT_TYPE}")
     offset = parse_int_header(request, "Upload-Offset")
     expected_checksum = _parse_checksum(request.headers.get("upload-checksum"))
-    message, attachment = await run_in_threadpool(context.service.upload_target, party, upload_id)
     if message.state in ("refused", "expired") and attachment.state == "pending":
         raise HubError(410, f"message-{message.state}",
                        f"message {message.id} is {message.state}; nothing more is accepted")
@@ -319,8 +324,9 @@ def _sync(f: object) -> None:
 
 
 @router.delete(f"{API}/uploads/{{upload_id}}", status_code=204)
-def tus_terminate(upload_id: str, request: Request, party: PartyDep) -> Response:
+def tus_terminate(upload_id: str, request: Request) -> Response:
     """tus termination: withdraw the upload (the message is refused: upload-terminated)."""
+    party = current_party(request)
     check_tus_version(request)
     hub(request).service.terminate_upload(party, upload_id)
     return Response(status_code=204, headers=tus_headers())
@@ -366,8 +372,9 @@ def _requested_length(range_header: str | None, size: int, etag: str,
             responses={200: {"content": {"application/octet-stream": {}}},
                        206: {"description": "Partial content"},
                        416: {"model": Problem}})
-def download(message_id: str, name: str, request: Request, party: PartyDep) -> Response:
+def download(message_id: str, name: str, request: Request) -> Response:
     """Download an attachment (receiver or sender); Range, If-Range and ETag resume it."""
+    party = current_party(request)
     context = hub(request)
     message, attachment = context.service.download_target(party, message_id, name)
     etag = f'"{attachment.sha256}"'
