@@ -1,0 +1,154 @@
+"""The catalogue of check types: every finding the validator can report, frictionless-style.
+
+Generic check types (file level and field level) are defined here; cross-field rules come from the
+definition's rules.toml and are turned into check types by `rule_check`. Each check type carries a
+Dutch title, description (what it means), message and fix hint (how to repair it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ggk.definitions import Definition, Rule
+
+Level = Literal["file", "field", "row"]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckType:
+    code: str
+    severity: Literal["error", "warning"]
+    level: Level
+    title: str
+    description: str
+    message: str  # may use {column}
+    fix: str  # may use {column}
+    has_column: bool  # whether findings of this type name a column in the report
+
+    def message_for(self, column: str | None) -> str:
+        return self.message.format(column=column or "")
+
+    def fix_for(self, column: str | None) -> str:
+        return self.fix.format(column=column or "")
+
+
+def _file(code: str, title: str, description: str, message: str, fix: str, has_column: bool = False
+          ) -> CheckType:
+    return CheckType(code, "error", "file", title, description, message, fix, has_column)
+
+
+FILE_CHECKS: tuple[CheckType, ...] = (
+    _file("bestand-leeg", "Bestand is leeg",
+          "Het bestand bevat geen kopregel met kolomnamen (het is leeg of bevat alleen lege regels).",
+          "Het bestand bevat geen kopregel.",
+          "Exporteer het bestand opnieuw: de eerste regel moet de kolomnamen bevatten, gevolgd door "
+          "de gegevensregels."),
+    _file("codering", "Bestand is geen UTF-8",
+          "Het bestand bevat tekens die geen geldige UTF-8 zijn, bijvoorbeeld omdat het als Windows-1252 "
+          "of Latin-1 is opgeslagen.",
+          "Het bestand is niet in UTF-8 gecodeerd.",
+          "Sla het bestand op met tekenset UTF-8 (in Excel: 'CSV UTF-8'); de regel hieronder bevat het "
+          "eerste ongeldige teken."),
+    _file("scheidingsteken", "Verkeerd scheidingsteken",
+          "De kopregel is gescheiden met komma's of tabs; de specificatie schrijft een puntkomma (;) voor.",
+          "De kolommen zijn niet gescheiden door een puntkomma (;).",
+          "Exporteer het bestand met de puntkomma als scheidingsteken."),
+    _file("kolom-ontbreekt", "Kolom ontbreekt",
+          "Een kolom uit de specificatie staat niet in de kopregel. Alle kolommen moeten aanwezig zijn, "
+          "ook als de waarden leeg mogen zijn.",
+          "De kolom {column} ontbreekt in de kopregel.",
+          "Voeg de kolom {column} toe aan de export (laat de waarden leeg als ze niet bekend zijn en "
+          "dat is toegestaan).", True),
+    _file("kolom-onbekend", "Onbekende kolom",
+          "De kopregel bevat een kolom die niet in de specificatie staat.",
+          "De kolom '{column}' komt niet voor in de specificatie.",
+          "Verwijder de kolom '{column}' of corrigeer de spelling van de kolomnaam.", True),
+    _file("kolom-dubbel", "Kolom komt dubbel voor",
+          "Dezelfde kolomnaam staat meer dan eens in de kopregel.",
+          "De kolom {column} komt meer dan eens voor in de kopregel.",
+          "Laat elke kolom precies één keer in de export voorkomen.", True),
+)
+
+
+def _field(code: str, title: str, description: str, message: str, fix: str) -> CheckType:
+    return CheckType(code, "error", "field", title, description, message, fix, True)
+
+
+FIELD_CHECKS: tuple[CheckType, ...] = (
+    _field("verplicht", "Verplicht veld is leeg",
+           "Dit veld moet op elke regel een waarde hebben.",
+           "Het verplichte veld {column} is leeg.",
+           "Vul {column} in op de genoemde regels; controleer in uw bronsysteem waarom de waarde "
+           "ontbreekt."),
+    _field("type", "Waarde heeft het verkeerde type",
+           "Een datum of getal is niet te lezen. Datums schrijft u als JJJJ-MM-DD (bestaande datum), "
+           "getallen met een komma als decimaalteken en zonder scheidingsteken voor duizendtallen.",
+           "De waarde in {column} is geen geldige datum of geen geldig getal.",
+           "Schrijf datums als JJJJ-MM-DD (bijvoorbeeld 2026-03-01) en getallen als 12,5 (komma, "
+           "geen punt)."),
+    _field("patroon", "Waarde heeft niet het juiste patroon",
+           "De waarde voldoet niet aan het voorgeschreven patroon, bijvoorbeeld een BSN van precies "
+           "9 cijfers of een gemeentecode GM gevolgd door 4 cijfers.",
+           "De waarde in {column} heeft niet het voorgeschreven patroon.",
+           "Controleer het formaat van {column}: let op voorloopnullen die bij het exporteren (bijv. "
+           "via Excel) zijn weggevallen."),
+    _field("codelijst", "Waarde staat niet in de codelijst",
+           "De waarde komt niet voor in de codelijst van dit veld.",
+           "De waarde in {column} staat niet in de codelijst.",
+           "Gebruik alleen codes uit de codelijst van {column} (zie de specificatie), met "
+           "voorloopnul waar de code die heeft."),
+    _field("minimum", "Waarde is te klein",
+           "Het getal is kleiner dan de toegestane ondergrens.",
+           "De waarde in {column} is kleiner dan het toegestane minimum.",
+           "Controleer {column}: negatieve waarden zijn niet toegestaan."),
+    _field("elfproef", "BSN doorstaat de elfproef niet",
+           "Het burgerservicenummer heeft 9 cijfers maar is geen geldig BSN volgens de elfproef; "
+           "waarschijnlijk een tikfout of een intern nummer in plaats van het BSN.",
+           "Het BSN in {column} doorstaat de elfproef niet.",
+           "Neem het BSN over uit de BRP-gegevens in uw bronsysteem; gebruik geen intern "
+           "cliëntnummer."),
+)
+
+ROW_CHECKS: tuple[CheckType, ...] = (
+    CheckType("aantal-velden", "error", "row", "Verkeerd aantal velden",
+              "De regel heeft meer of minder velden dan de kopregel. Deze regel is verder niet "
+              "gecontroleerd.",
+              "De regel heeft een ander aantal velden dan de kopregel.",
+              "Controleer of er een puntkomma in een waarde staat (zet die waarde dan tussen "
+              "aanhalingstekens) of dat er een veld ontbreekt.", False),
+    CheckType("gemeentecode-afzender", "error", "row", "Gemeentecode is niet de afzender",
+              "De gemeentecode is geldig, maar hoort niet bij de gemeente die aanlevert.",
+              "De gemeentecode in {column} is niet die van de aanleverende gemeente.",
+              "Lever alleen records van uw eigen gemeente aan, met uw eigen gemeentecode.", True),
+    CheckType("dubbel-record", "error", "row", "Dubbel record",
+              "Dezelfde combinatie van sleutelvelden staat al op een eerdere regel. De eerste regel "
+              "telt niet als fout, de herhalingen wel.",
+              "Dit record komt al eerder in het bestand voor (zelfde sleutel).",
+              "Verwijder de dubbele regels of controleer of begindatum of productcategorie moet "
+              "verschillen.", False),
+    CheckType("geen-basisrecord", "warning", "row", "Geen bijbehorend basisrecord",
+              "Er is geen record met dezelfde sleutel in de laatst goedgekeurde basisaanlevering van "
+              "deze periode.",
+              "Bij dit record hoort geen record in de basisaanlevering.",
+              "Controleer of de voorziening in de basisaanlevering staat, met dezelfde BSN, "
+              "productcategorie en begindatum; lever zo nodig eerst een gecorrigeerde basis aan.",
+              False),
+)
+
+GENERIC_CHECKS: dict[str, CheckType] = {c.code: c for c in (*FILE_CHECKS, *FIELD_CHECKS, *ROW_CHECKS)}
+FIELD_CHECK_ORDER: tuple[str, ...] = tuple(c.code for c in FIELD_CHECKS)
+
+
+def rule_check(rule: Rule) -> CheckType:
+    """The check type of a cross-field rule from the definition."""
+    return CheckType(rule.code, rule.severity, "row", rule.title, rule.description, rule.message,
+                     rule.fix, rule.column is not None)
+
+
+def checks_for(definition: Definition, dataset: str) -> dict[str, CheckType]:
+    """Every check type that can occur for this dataset, generic ones first."""
+    checks = dict(GENERIC_CHECKS)
+    for rule in definition.rules_for(dataset):
+        checks[rule.code] = rule_check(rule)
+    return checks
