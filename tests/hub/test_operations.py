@@ -117,29 +117,52 @@ def test_two_hub_processes_share_one_database(start_hub: StartHub) -> None:
                                     ).content == b"1;2\n"
 
 
-def test_concurrent_senders_get_distinct_increasing_cursors(running_hub: RunningHub) -> None:
+def test_concurrent_senders_get_distinct_increasing_cursors(start_hub: StartHub) -> None:
+    """Two hubs (own engines and pools) on one database, two senders each, one reader."""
+    hubs = [start_hub(), start_hub()]
+    running_hub = hubs[0]
     errors: list[BaseException] = []
+    seen: list[int] = []
+    done = threading.Event()
 
-    def burst(party: str) -> None:
+    def burst(hub: RunningHub, party: str) -> None:
         try:
-            client = running_hub.client(party)
+            client = hub.client(party)
             for _ in range(15):
-                body = message_body(running_hub.oin["cbs"])
+                body = message_body(hub.oin["cbs"])
                 assert client.post("/api/v1/messages", json=body).status_code == 201
         except BaseException as e:  # noqa: BLE001 - reported below
             errors.append(e)
 
-    threads = [threading.Thread(target=burst, args=(p,)) for p in ("gemeente_a", "gemeente_b")]
+    def read_while_sending() -> None:
+        # a reader following the cursor during the bursts must never skip a message
+        client = hubs[1].client("cbs")
+        cursor = None
+        while not done.is_set() or len(seen) < 60:
+            page = client.get("/api/v1/messages", params={"limit": 7, "wait": 0.2}
+                              | ({"after": cursor} if cursor is not None else {})).json()
+            seen.extend(m["cursor"] for m in page["messages"])
+            cursor = page["cursor"]
+            if done.is_set() and not page["messages"]:
+                break
+
+    reader = threading.Thread(target=read_while_sending)
+    reader.start()
+    threads = [threading.Thread(target=burst, args=(hub, p))
+               for hub in hubs for p in ("gemeente_a", "gemeente_b")]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    done.set()
+    reader.join(timeout=60)
     assert not errors
     cbs = running_hub.client("cbs")
-    first = cbs.get("/api/v1/messages", params={"limit": 20}).json()
+    first = cbs.get("/api/v1/messages", params={"limit": 40}).json()
     rest = cbs.get("/api/v1/messages", params={"after": first["cursor"]}).json()
     cursors = [m["cursor"] for m in first["messages"] + rest["messages"]]
-    assert len(cursors) == 30 and cursors == sorted(set(cursors))
+    assert len(cursors) == 60 and cursors == sorted(set(cursors))
+    assert seen == cursors  # the live reader saw every message exactly once, in order
 
 
 def test_party_commands(database_url: str, hub_pki: HubPki) -> None:
