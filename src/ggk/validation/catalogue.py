@@ -112,8 +112,8 @@ FIELD_CHECKS: tuple[CheckType, ...] = (
 
 ROW_CHECKS: tuple[CheckType, ...] = (
     CheckType("aantal-velden", "error", "row", "Verkeerd aantal velden",
-              "De regel heeft meer of minder velden dan de kopregel. Deze regel is verder niet "
-              "gecontroleerd.",
+              "Deze regel is verder niet gecontroleerd, omdat niet vast te stellen is welke waarde "
+              "bij welke kolom hoort.",
               "De regel heeft een ander aantal velden dan de kopregel.",
               "Controleer of er een puntkomma in een waarde staat (zet die waarde dan tussen "
               "aanhalingstekens) of dat er een veld ontbreekt.", False),
@@ -136,7 +136,10 @@ ROW_CHECKS: tuple[CheckType, ...] = (
               False),
 )
 
-GENERIC_CHECKS: dict[str, CheckType] = {c.code: c for c in (*FILE_CHECKS, *FIELD_CHECKS, *ROW_CHECKS)}
+# Report order: file level, then the field count of a line, then field checks, then row rules.
+GENERIC_CHECKS: dict[str, CheckType] = {
+    c.code: c for c in (*FILE_CHECKS, ROW_CHECKS[0], *FIELD_CHECKS, *ROW_CHECKS[1:])
+}
 FIELD_CHECK_ORDER: tuple[str, ...] = tuple(c.code for c in FIELD_CHECKS)
 
 
