@@ -49,7 +49,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise _fail(path, f"invalid TOML: {e}") from None
 
 
-def _require(obj: dict[str, Any], key: str, where: str, kind: type | tuple[type, ...]) -> Any:
+def _require(obj: Any, key: str, where: str, kind: type | tuple[type, ...]) -> Any:
+    if not isinstance(obj, dict):
+        raise _fail(where, f"must be an object (table) with key {key!r}, not {type(obj).__name__}")
     if key not in obj:
         raise _fail(where, f"missing key {key!r}")
     value = obj[key]
@@ -59,7 +61,7 @@ def _require(obj: dict[str, Any], key: str, where: str, kind: type | tuple[type,
 
 
 def _field(raw: dict[str, Any], where: str) -> FieldSpec:
-    name = _require(raw, "name", where, str)
+    name = _require(raw, "name", f"{where} field", str)
     where = f"{where} field {name!r}"
     ftype = _require(raw, "type", where, str)
     if ftype not in FIELD_TYPES:
@@ -120,10 +122,18 @@ def _dataset(raw: dict[str, Any], where: str) -> DatasetSpec:
         if n not in names:
             raise _fail(where, f"primaryKey names unknown field {n!r}")
     fks = []
-    for fk in schema.get("foreignKeys", []):
+    fks_raw = schema.get("foreignKeys", [])
+    if not isinstance(fks_raw, list):
+        raise _fail(where, "schema.foreignKeys must be a list")
+    for fk in fks_raw:
+        fk_fields = _require(fk, "fields", f"{where} foreignKey", list)
         ref = _require(fk, "reference", f"{where} foreignKey", dict)
-        fks.append(ForeignKey(tuple(fk["fields"]), ref["resource"], tuple(ref["fields"])))
-        for n in fk["fields"]:
+        ref_resource = _require(ref, "resource", f"{where} foreignKey reference", str)
+        ref_fields = _require(ref, "fields", f"{where} foreignKey reference", list)
+        if len(ref_fields) != len(fk_fields):
+            raise _fail(where, "foreignKey fields and reference fields differ in number")
+        fks.append(ForeignKey(tuple(fk_fields), ref_resource, tuple(ref_fields)))
+        for n in fk_fields:
             if n not in names:
                 raise _fail(where, f"foreignKey names unknown field {n!r}")
     d = raw.get("dialect", {}) or {}
@@ -144,6 +154,8 @@ def _dataset(raw: dict[str, Any], where: str) -> DatasetSpec:
 
 def _rules(path: Path, datasets: dict[str, DatasetSpec]) -> tuple[Rule, ...]:
     raw = _read_toml(path).get("rule", [])
+    if not isinstance(raw, list):
+        raise _fail(path, "rules must be written as [[rule]] tables")
     rules = []
     seen: set[tuple[str, str]] = set()
     for i, r in enumerate(raw, start=1):
@@ -163,7 +175,7 @@ def _rules(path: Path, datasets: dict[str, DatasetSpec]) -> tuple[Rule, ...]:
             if n not in known:
                 raise _fail(where, f"names unknown field {n!r} of dataset {ds!r}")
         violation = _require(r, "violation", where, str)
-        _check_sql(violation, requires, where)
+        _check_sql(violation, requires, where, datasets[ds])
         if (code, ds) in seen:
             raise _fail(where, "code occurs twice for the same dataset")
         seen.add((code, ds))
@@ -191,16 +203,29 @@ def substitute_period(sql: str, start: dt.date, end: dt.date) -> str:
     )
 
 
-def _check_sql(expr: str, columns: tuple[str, ...], where: str) -> None:
+POLARS_TYPES = {"string": "String", "date": "Date", "number": "Float64", "integer": "Int64"}
+
+
+def _check_sql(expr: str, columns: tuple[str, ...], where: str, dataset: DatasetSpec) -> None:
     import polars as pl
 
     for token in re.findall(r":[a-z_]+", expr):
         if token not in PERIOD_PLACEHOLDERS:
             raise _fail(where, f"unknown placeholder {token}; allowed: {', '.join(PERIOD_PLACEHOLDERS)}")
     try:
-        pl.sql_expr(substitute_period(expr, dt.date(2000, 1, 1), dt.date(2000, 6, 30)))
+        parsed = pl.sql_expr(substitute_period(expr, dt.date(2000, 1, 1), dt.date(2000, 6, 30)))
     except Exception as e:  # polars raises several error types for bad SQL
         raise _fail(where, f"violation is not a valid SQL expression: {e}") from None
+    # Evaluate on an empty frame typed like the dataset: catches type errors (a date compared with
+    # a number, arithmetic on strings) and a result that is not a boolean, at load time.
+    empty = pl.DataFrame(schema={f.name: getattr(pl, POLARS_TYPES[f.type]) for f in dataset.fields})
+    try:
+        dtype = empty.lazy().select(parsed.alias("violation")).collect_schema()["violation"]
+    except Exception as e:
+        first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise _fail(where, f"violation does not fit the field types: {first_line}") from None
+    if dtype not in (pl.Boolean, pl.Null):
+        raise _fail(where, f"violation must be a boolean expression, not {dtype}")
     referenced = set(re.findall(r"\b[a-z_][a-z0-9_]*\b", re.sub(r"'[^']*'", "", expr.lower())))
     sql_words = {"and", "or", "not", "is", "null", "in", "between", "like", "cast", "as", "date",
                  "true", "false", "case", "when", "then", "else", "end", "period_start",
