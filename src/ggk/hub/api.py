@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 
 from ggk.hub.context import current_party, hub
 from ggk.hub.interfaces import HubError, Message, Party
@@ -32,6 +33,13 @@ from ggk.hub.schemas import (
 PROBLEMS = {status: {"model": Problem, "content": {"application/problem+json": {}}}
             for status in (403, 404, 409, 413, 422, 507)}
 router = APIRouter(responses={403: PROBLEMS[403]})
+
+
+def json_response(model: BaseModel, status_code: int = 200) -> Response:
+    """Serialise a response model once (FastAPI would validate it again); the declared
+    response_model still documents it in OpenAPI."""
+    return Response(model.model_dump_json(), status_code=status_code,
+                    media_type="application/json")
 
 
 def require_monitoring(party: Party) -> None:
@@ -87,7 +95,7 @@ def hub_key(request: Request) -> HubKeyOut:
 @router.post(f"{API}/messages", response_model=MessageOut, status_code=201, tags=["messages"],
              responses={200: {"model": MessageOut, "description": "Same id, same content"},
                         **{s: PROBLEMS[s] for s in (409, 413, 422, 507)}})
-def send_message(body: MessageIn, request: Request, response: Response) -> MessageOut:
+def send_message(body: MessageIn, request: Request) -> Response:
     """Create a message; attachments are uploaded afterwards by tus to their `upload_url`."""
     party = current_party(request)
     if body.sender is not None and body.sender != party.oin:
@@ -101,9 +109,7 @@ def send_message(body: MessageIn, request: Request, response: Response) -> Messa
                           for a in body.attachments),
     )
     message, created = hub(request).service.create(party, declaration)
-    if not created:
-        response.status_code = 200
-    return MessageOut.of(message)
+    return json_response(MessageOut.of(message), 201 if created else 200)
 
 
 @router.get(f"{API}/messages", response_model=Mailbox, tags=["messages"])
@@ -114,7 +120,7 @@ async def mailbox(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     wait: Annotated[float, Query(ge=0, le=30)] = 0,
     type: Annotated[str | None, Query(max_length=200, pattern=TYPE_PATTERN)] = None,
-) -> Mailbox:
+) -> Response:
     """Your inbox (available, not yet acknowledged) or outbox (all states) after a cursor.
 
     With `wait`, a long poll: answers as soon as a message arrives, or empty after `wait` seconds.
@@ -135,7 +141,8 @@ async def mailbox(
         found, cursor = await run_in_threadpool(look)
         remaining = deadline - loop.time()
         if found or remaining <= 0 or await request.is_disconnected():
-            return Mailbox(messages=[MessageOut.of(m) for m in found], cursor=cursor)
+            return json_response(Mailbox(messages=[MessageOut.of(m) for m in found],
+                                         cursor=cursor))
         await context.notifier.wait(generation,
                                     min(context.settings.long_poll_interval, remaining))
 
@@ -150,10 +157,10 @@ def get_message(message_id: str, request: Request) -> MessageOut:
 
 @router.post(f"{API}/messages/{{message_id}}/ack", response_model=MessageOut, tags=["messages"],
              responses={404: PROBLEMS[404], 409: PROBLEMS[409]})
-def acknowledge(message_id: str, request: Request) -> MessageOut:
+def acknowledge(message_id: str, request: Request) -> Response:
     """Acknowledge a received message (receiver only; idempotent)."""
     party = current_party(request)
-    return MessageOut.of(hub(request).service.acknowledge(party, message_id))
+    return json_response(MessageOut.of(hub(request).service.acknowledge(party, message_id)))
 
 
 @router.get(f"{API}/messages/{{message_id}}/receipt", response_model=SignedReceipt,
