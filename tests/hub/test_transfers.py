@@ -149,3 +149,30 @@ def test_zero_byte_attachment(running_hub: RunningHub) -> None:
     assert created["state"] == "available"
     cbs = running_hub.client("cbs")
     assert cbs.get(created["attachments"][0]["download_url"]).content == b""
+
+
+def test_tus_creation_refuses_a_different_size(running_hub: RunningHub) -> None:
+    import base64
+
+    gemeente = running_hub.client("gemeente_a")
+    body = message_body(running_hub.oin["cbs"], attachments=[attachment("a.csv", b"abcdef")])
+    gemeente.post("/api/v1/messages", json=body)
+
+    def b64(text: str) -> str:
+        return base64.b64encode(text.encode()).decode()
+
+    metadata = f"message_id {b64(body['id'])},name {b64('a.csv')}"
+    wrong = gemeente.post("/api/v1/uploads", headers={
+        **TUS, "Upload-Length": "7", "Upload-Metadata": metadata})
+    assert wrong.status_code == 400 and wrong.json()["code"] == "upload-length-mismatch"
+    right = gemeente.post("/api/v1/uploads", headers={
+        **TUS, "Upload-Length": "6", "Upload-Metadata": metadata})
+    assert right.status_code == 201 and right.headers["Location"].startswith("/api/v1/uploads/")
+    # another party cannot find the upload of this message
+    other = running_hub.client("cbs").post("/api/v1/uploads", headers={
+        **TUS, "Upload-Length": "6", "Upload-Metadata": metadata})
+    assert other.status_code == 404
+    old_tus = gemeente.patch(right.headers["Location"], content=b"abc", headers={
+        "Tus-Resumable": "0.2.2", "Upload-Offset": "0",
+        "Content-Type": "application/offset+octet-stream"})
+    assert old_tus.status_code == 412
