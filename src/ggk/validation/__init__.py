@@ -1,16 +1,27 @@
-"""Validation of delivered files against a statistic's definition (the technisch controlerapport)."""
+"""Validation of delivered files against a statistic's definition (technisch controlerapport).
 
-from ggk.validation.catalogue import CheckType, checks_for
-from ggk.validation.interfaces import ValidationInputError, ValidationResult, Validator
-from ggk.validation.validator import CheckedFile, read_rows, validate_file
+Names are imported lazily so that `ggk --help` does not pay for Polars.
+"""
 
-__all__ = [
-    "CheckType",
-    "CheckedFile",
-    "ValidationInputError",
-    "ValidationResult",
-    "Validator",
-    "checks_for",
-    "read_rows",
-    "validate_file",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "CheckType": "ggk.validation.catalogue",
+    "checks_for": "ggk.validation.catalogue",
+    "ValidationInputError": "ggk.validation.interfaces",
+    "ValidationResult": "ggk.validation.interfaces",
+    "Validator": "ggk.validation.interfaces",
+    "CheckedFile": "ggk.validation.validator",
+    "read_rows": "ggk.validation.validator",
+    "validate_file": "ggk.validation.validator",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'ggk.validation' has no attribute {name!r}")

@@ -23,6 +23,10 @@ def code_column(name: str) -> str:
     return f"__code_{name}"
 
 
+def typed_column(name: str) -> str:
+    return f"__typed_{name}"
+
+
 def _format_regex(date_format: str) -> str | None:
     """A strict regex for the common date formats, so that e.g. 2026-1-5 is not accepted."""
     parts = {"%Y": r"\d{4}", "%m": r"\d{2}", "%d": r"\d{2}"}
@@ -56,15 +60,18 @@ def typed(f: FieldSpec) -> pl.Expr:
 
 
 def _elfproef_ok(col: pl.Expr) -> pl.Expr:
-    digits = [col.str.slice(i, 1).cast(pl.Int32, strict=False) for i in range(9)]
-    total = sum((d * w for d, w in zip(digits, ELFPROEF_WEIGHTS, strict=True)), pl.lit(0))
-    return (col.str.len_chars() == 9) & (total % 11 == 0) & (col != "000000000")
+    """Spec section 6 on a 9-digit string, with integer arithmetic (one parse, no per-digit slices)."""
+    number = col.str.to_integer(strict=False)
+    total = sum(
+        (((number // 10 ** (8 - i)) % 10) * w for i, w in enumerate(ELFPROEF_WEIGHTS)), pl.lit(0)
+    )
+    return (col.str.len_chars() == 9) & (total % 11 == 0) & (number != 0)
 
 
 def field_code(f: FieldSpec) -> pl.Expr:
     """The one field-level finding code of field `f` on each row, or null."""
     col = pl.col(f.name)
-    value = typed(f)
+    value = pl.col(typed_column(f.name)) if f.type != "string" else col
     steps: list[tuple[pl.Expr, str]] = []
     if f.required:
         steps.append((col.is_null(), "verplicht"))
@@ -88,13 +95,16 @@ def field_code(f: FieldSpec) -> pl.Expr:
 
 
 def with_field_codes(records: pl.DataFrame, spec: DatasetSpec) -> pl.DataFrame:
-    """Records with the right field count, plus a code column per field and typed values."""
-    return records.with_columns(field_code(f) for f in spec.fields)
+    """Records plus a typed column and a finding-code column per field (parsed once)."""
+    typed_fields = [f for f in spec.fields if f.type != "string"]
+    return records.with_columns(
+        typed(f).alias(typed_column(f.name)) for f in typed_fields
+    ).with_columns(field_code(f) for f in spec.fields)
 
 
 def field_findings(checked: pl.DataFrame, spec: DatasetSpec) -> pl.DataFrame:
     frames = [
-        checked.filter(pl.col(code_column(f.name)).is_not_null()).select(
+        checked.lazy().filter(pl.col(code_column(f.name)).is_not_null()).select(
             LINE,
             pl.lit(f.name).alias("column"),
             pl.col(code_column(f.name)).alias("code"),
@@ -102,7 +112,7 @@ def field_findings(checked: pl.DataFrame, spec: DatasetSpec) -> pl.DataFrame:
         )
         for f in spec.fields
     ]
-    return pl.concat(frames) if frames else pl.DataFrame(schema=FINDING_SCHEMA)
+    return pl.concat(frames).collect() if frames else pl.DataFrame(schema=FINDING_SCHEMA)
 
 
 def _clean_fields(names: tuple[str, ...] | list[str]) -> pl.Expr:
@@ -120,13 +130,15 @@ def row_findings(
 ) -> pl.DataFrame:
     """Findings of the sender check, the definition's SQL rules and the key checks."""
     cal = definition.calendar(period)
-    typed_frame = checked.with_columns(typed(f) for f in spec.fields if f.type != "string")
-    frames: list[pl.DataFrame] = []
+    typed_frame = checked.lazy().with_columns(
+        pl.col(typed_column(f.name)).alias(f.name) for f in spec.fields if f.type != "string"
+    )
+    frames: list[pl.LazyFrame] = []
 
     def emit(mask: pl.Expr, code: str, column: str | None) -> None:
         value = pl.col(column) if column else pl.lit(None, dtype=pl.String)
         frames.append(
-            checked.filter(mask.fill_null(False)).select(
+            checked.lazy().filter(mask.fill_null(False)).select(
                 LINE, pl.lit(column, dtype=pl.String).alias("column"), pl.lit(code).alias("code"),
                 value.cast(pl.String).alias("value"),
             )
@@ -139,18 +151,18 @@ def row_findings(
 
     for rule in definition.rules_for(spec.name):
         violation = pl.sql_expr(substitute_period(rule.violation, cal.start, cal.end))
-        mask = typed_frame.select(violation.fill_null(False) & _clean_fields(rule.requires))
         frames.append(
-            checked.filter(mask.to_series()).select(
+            typed_frame.filter(violation.fill_null(False) & _clean_fields(rule.requires)).select(
                 LINE, pl.lit(rule.column, dtype=pl.String).alias("column"),
                 pl.lit(rule.code).alias("code"),
-                (pl.col(rule.column) if rule.column else pl.lit(None, dtype=pl.String)).alias("value"),
+                (pl.col(rule.column).cast(pl.String) if rule.column
+                 else pl.lit(None, dtype=pl.String)).alias("value"),
             )
         )
 
     if spec.primary_key:
         key = list(spec.primary_key)
-        candidates = typed_frame.filter(_clean_fields(key))
+        candidates = typed_frame.filter(_clean_fields(key)).select(LINE, *key)
         dupes = candidates.filter(~pl.struct(key).is_first_distinct())
         frames.append(dupes.select(
             LINE, pl.lit(None, dtype=pl.String).alias("column"), pl.lit("dubbel-record").alias("code"),
@@ -161,7 +173,7 @@ def row_findings(
         if basis_keys is None:
             continue
         own = list(fk.fields)
-        candidates = typed_frame.filter(_clean_fields(own)).select(LINE, *own)
+        candidates = typed_frame.filter(_clean_fields(own)).select(LINE, *own).collect()
         if key_transform:
             candidates = candidates.with_columns(
                 key_transform[c](pl.col(c)).alias(c) for c in own if c in key_transform
@@ -173,11 +185,11 @@ def row_findings(
             pl.col(c).cast(candidates.schema[c]) for c in own if reference.schema[c] != candidates.schema[c]
         )
         missing = candidates.join(reference, on=own, how="anti", nulls_equal=True)
-        frames.append(missing.select(
+        frames.append(missing.lazy().select(
             LINE, pl.lit(None, dtype=pl.String).alias("column"),
             pl.lit("geen-basisrecord").alias("code"), pl.lit(None, dtype=pl.String).alias("value"),
         ))
-    return pl.concat(frames) if frames else pl.DataFrame(schema=FINDING_SCHEMA)
+    return pl.concat(frames).collect() if frames else pl.DataFrame(schema=FINDING_SCHEMA)
 
 
 def field_count_findings(records: pl.DataFrame, n_columns: int) -> pl.DataFrame:

@@ -9,6 +9,7 @@ file-level finding; no input raises.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -19,6 +20,7 @@ BOM = b"\xef\xbb\xbf"
 LINE = "line"
 N_FIELDS = "__n_fields"
 ALTERNATIVE_DELIMITERS = (",", "\t")
+UNUSED_SEPARATOR = "\x1f"  # ASCII unit separator: not expected in a delivery
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,16 +50,33 @@ def _split_header(text: str, delimiter: str, quote: str) -> list[str]:
     return [c.strip().strip(quote).strip().lower() for c in cells]
 
 
-def _records(text: str, quote: str) -> pl.DataFrame:
-    """Non-blank logical records with the physical line number of their first line."""
-    lines = pl.Series("text", [text], dtype=pl.String).str.split("\n").explode()
-    frame = pl.DataFrame({"text": lines}).with_columns(
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE),
-        pl.col("text").str.strip_suffix("\r"),
-    )
+def _physical_lines(raw: bytes) -> pl.Series:
+    """Every physical line (CR of CRLF removed; null or empty for a blank line), fast path first.
+
+    Polars' CSV reader with a separator that does not occur in the file splits lines in native code
+    and keeps blank lines (as null), so row i is physical line i+1. Files containing that
+    separator take the plain string split instead.
+    """
+    if UNUSED_SEPARATOR.encode() not in raw and raw.count(b"\r") == raw.count(b"\r\n"):
+        try:
+            return pl.read_csv(
+                io.BytesIO(raw), has_header=False, separator=UNUSED_SEPARATOR, quote_char=None,
+                new_columns=["text"], schema={"text": pl.String}, raise_if_empty=False,
+            ).to_series()
+        except pl.exceptions.ComputeError:
+            pass
+    text = raw.decode("utf-8")
     if text.endswith("\n"):
-        frame = frame.head(frame.height - 1)
-    if quote in text:
+        text = text[:-1]
+    return pl.Series("text", [text], dtype=pl.String).str.split("\n").explode().str.strip_suffix("\r")
+
+
+def _records(raw: bytes, quote: str) -> pl.DataFrame:
+    """Non-blank logical records with the physical line number of their first line."""
+    frame = pl.DataFrame({"text": _physical_lines(raw)}).with_columns(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE)
+    )
+    if quote.encode() in raw:
         # A quoted field may span lines: a record continues while its quotes are unbalanced.
         odd = pl.col("text").str.count_matches(quote, literal=True).fill_null(0) % 2
         frame = (
@@ -66,7 +85,7 @@ def _records(text: str, quote: str) -> pl.DataFrame:
                 ((pl.col("__open").shift(1, fill_value=0) % 2) == 0).cum_sum().alias("__record")
             )
             .group_by("__record", maintain_order=True)
-            .agg(pl.col(LINE).first(), pl.col("text").str.join("\n"))
+            .agg(pl.col(LINE).first(), pl.col("text").fill_null("").str.join("\n"))
             .drop("__record")
         )
     return frame.filter(pl.col("text").str.strip_chars() != "")
@@ -87,20 +106,34 @@ def _clean(expr: pl.Expr, quote: str) -> pl.Expr:
 
 def _fields(data: pl.DataFrame, columns: list[str], delimiter: str, quote: str) -> pl.DataFrame:
     n = len(columns)
-    has_quote = pl.col("text").str.contains(quote, literal=True)
-    plain = data.filter(~has_quote)
-    quoted = data.filter(has_quote)
+    if data.select(pl.col("text").str.contains(quote, literal=True).any()).item():
+        has_quote = pl.col("text").str.contains(quote, literal=True)
+        plain, quoted = data.filter(~has_quote), data.filter(has_quote)
+    else:  # the common case: no quotes at all, no copies
+        plain, quoted = data, data.clear()
     parts = []
     if plain.height:
-        split = pl.col("text").str.split_exact(delimiter, n - 1).struct.rename_fields(columns)
+        # Split into n+1 parts: a value in the extra part means too many fields, a missing last
+        # part too few; the exact count only matters as "not n" (aantal-velden).
+        split = pl.col("text").str.split_exact(delimiter, n).struct.rename_fields(
+            [*columns, "__extra"]
+        )
+        padded = plain.select(
+            pl.col("text").str.contains(" ", literal=True).any()
+            | pl.col("text").str.contains("\t", literal=True).any()
+        ).item()
+        tidy = (lambda c: pl.col(c).str.strip_chars(" \t")) if padded else pl.col
         parts.append(
-            plain.select(
-                LINE,
-                (pl.col("text").str.count_matches(delimiter, literal=True) + 1).alias(N_FIELDS),
-                split.alias("__s"),
-            )
+            plain.select(LINE, split.alias("__s"))
             .unnest("__s")
-            .with_columns(pl.col(c).str.strip_chars(" \t").replace("", None) for c in columns)
+            .with_columns(
+                pl.when(pl.col("__extra").is_not_null()).then(n + 1)
+                .when(pl.col(columns[-1]).is_null()).then(n - 1)
+                .otherwise(n).cast(pl.UInt32).alias(N_FIELDS),
+                *(pl.when(tidy(c) != "").then(tidy(c)).alias(c) for c in columns),
+            )
+            .drop("__extra")
+            .select(LINE, N_FIELDS, *columns)
         )
     if quoted.height:
         # Each field is matched together with the delimiter that ends it (a delimiter is appended
@@ -143,16 +176,14 @@ def read_delivery(raw: bytes, spec: DatasetSpec) -> ParsedFile:
     if raw.startswith(BOM):
         raw = raw[len(BOM):]
     try:
-        text = raw.decode("utf-8")
+        raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
         physical = raw.count(b"\n") + (0 if raw.endswith(b"\n") or not raw else 1)
         return ParsedFile(physical, file_findings=[FileFinding("codering", line=line)])
-    del raw
-    physical = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    physical = raw.count(b"\n") + (0 if raw.endswith(b"\n") or not raw else 1)
     delimiter, quote = spec.dialect.delimiter, spec.dialect.quote_char
-    records = _records(text, quote)
-    del text
+    records = _records(raw, quote)
     if records.height == 0:
         return ParsedFile(physical, file_findings=[FileFinding("bestand-leeg")])
 

@@ -161,7 +161,11 @@ def validate_file(
     else:
         assert parsed.records is not None
         n = len(parsed.columns)
-        good = with_field_codes(parsed.records.filter(pl.col(N_FIELDS) == n), spec)
+        records = parsed.records
+        if records.select((pl.col(N_FIELDS) != n).any()).item():
+            records = records.filter(pl.col(N_FIELDS) == n)
+        good = with_field_codes(records, spec)
+        del records
         findings = pl.concat([
             field_count_findings(parsed.records, n),
             field_findings(good, spec),
