@@ -366,8 +366,10 @@ class Station:
         parquet_rel: str | None = None
         frame = None
         if result.accepted:
-            frame = self.pseudonymiser.frame(
-                read_rows(raw, definition=definition, dataset=key.dataset), personal)
+            fields = definition.dataset(key.dataset).field_names
+            rows = read_rows(raw, definition=definition, dataset=key.dataset)
+            frame = self.pseudonymiser.frame(  # only the schema's fields (no line numbers)
+                rows.select([c for c in fields if c in rows.columns]), personal)
             parquet_rel = self.store.accepted_relpath(
                 key.statistic, key.period, key.gemeente, key.dataset, 0).replace(
                     "v0.parquet", f"{message.id}.parquet")
