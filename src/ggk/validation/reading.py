@@ -71,18 +71,50 @@ def _physical_lines(raw: bytes) -> pl.Series:
     return pl.Series("text", [text], dtype=pl.String).str.split("\n").explode().str.strip_suffix("\r")
 
 
-def _records(raw: bytes, quote: str) -> pl.DataFrame:
+def _ends_inside_quotes(delimiter: str, quote: str) -> tuple[pl.Expr, pl.Expr]:
+    """Whether a physical line ends inside a quoted field, when it starts outside / inside one.
+
+    A quote opens a quoted field only at the start of a field (after optional spaces), as in
+    Python's csv module and Polars; a stray quote inside an unquoted value (`Z"IN`) is a plain
+    character and must not swallow the following lines.
+    """
+    d, q, nd, nq = _re(delimiter), _re(quote), _cls(delimiter), _cls(quote)
+    inside = f"(?:[^{nq}]|{q}{q})*"
+    field = f"(?:[ \\t]*{q}{inside}{q}[^{nd}]*|[ \\t]*(?:[^{nd}{nq} \\t][^{nd}]*)?)"
+    opens = f"(?:{field}{d})*[ \\t]*{q}{inside}$"
+    text = pl.col("text").fill_null("")
+    has_quote = text.str.contains(quote, literal=True)
+    from_outside = has_quote & text.str.contains(f"^{opens}")
+    from_inside = ~has_quote | text.str.contains(f"^{inside}$") | text.str.contains(
+        f"^{inside}{q}[^{nd}]*{d}{opens}"
+    )
+    return from_outside, from_inside
+
+
+def _records(raw: bytes, quote: str, delimiter: str) -> pl.DataFrame:
     """Non-blank logical records with the physical line number of their first line."""
     frame = pl.DataFrame({"text": _physical_lines(raw)}).with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE)
     )
     if quote.encode() in raw:
-        # A quoted field may span lines: a record continues while its quotes are unbalanced.
-        odd = pl.col("text").str.count_matches(quote, literal=True).fill_null(0) % 2
+        # A quoted field may span lines. Each line maps the state "inside a quoted field" at its
+        # start to the state at its end: a constant, the identity or a negation. The state after
+        # a line is the value of the last constant line XOR the parity of negations since then:
+        # a vectorised scan, no Python loop per line.
+        from_outside, from_inside = _ends_inside_quotes(delimiter, quote)
+        constant = pl.col("__a") == pl.col("__b")
+        negation = pl.col("__a") & ~pl.col("__b")
         frame = (
-            frame.with_columns(odd.cum_sum().alias("__open"))
+            frame.with_columns(from_outside.alias("__a"), from_inside.alias("__b"))
             .with_columns(
-                ((pl.col("__open").shift(1, fill_value=0) % 2) == 0).cum_sum().alias("__record")
+                pl.when(constant).then(pl.col("__a")).forward_fill().fill_null(False).alias("__base"),
+                negation.cast(pl.UInt32).cum_sum().over(constant.cum_sum()).alias("__parity"),
+            )
+            .with_columns(
+                (pl.col("__base") ^ ((pl.col("__parity") % 2) == 1)).alias("__open")
+            )
+            .with_columns(
+                (~pl.col("__open").shift(1, fill_value=False)).cum_sum().alias("__record")
             )
             .group_by("__record", maintain_order=True)
             .agg(pl.col(LINE).first(), pl.col("text").fill_null("").str.join("\n"))
@@ -101,7 +133,7 @@ def _clean(expr: pl.Expr, quote: str) -> pl.Expr:
         quote + quote, quote, literal=True
     )
     value = pl.when(quoted).then(unquoted).otherwise(trimmed)
-    return pl.when(trimmed == "").then(None).otherwise(value)
+    return pl.when(value == "").then(None).otherwise(value)
 
 
 def _fields(data: pl.DataFrame, columns: list[str], delimiter: str, quote: str) -> pl.DataFrame:
@@ -183,7 +215,7 @@ def read_delivery(raw: bytes, spec: DatasetSpec) -> ParsedFile:
         return ParsedFile(physical, file_findings=[FileFinding("codering", line=line)])
     physical = raw.count(b"\n") + (0 if raw.endswith(b"\n") or not raw else 1)
     delimiter, quote = spec.dialect.delimiter, spec.dialect.quote_char
-    records = _records(raw, quote)
+    records = _records(raw, quote, delimiter)
     if records.height == 0:
         return ParsedFile(physical, file_findings=[FileFinding("bestand-leeg")])
 
