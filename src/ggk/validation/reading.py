@@ -102,6 +102,8 @@ def _records(raw: bytes, quote: str, delimiter: str) -> pl.DataFrame:
         # a line is the value of the last constant line XOR the parity of negations since then:
         # a vectorised scan, no Python loop per line.
         from_outside, from_inside = _ends_inside_quotes(delimiter, quote)
+        if not frame.select(from_outside.any()).item():
+            return frame.filter(pl.col("text").str.strip_chars() != "")  # no multi-line record
         constant = pl.col("__a") == pl.col("__b")
         negation = pl.col("__a") & ~pl.col("__b")
         frame = (
