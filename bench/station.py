@@ -231,8 +231,10 @@ def record(lines: list[str], argv: str) -> None:
     head, _, tail = text.partition("\n## station\n")
     # insert at the end of the station section (before the next "## " section, if any)
     rest = tail.split("\n## ", 1)
-    section = (rest[0].strip("\n") + "\n\n" if rest[0].strip() else "\n") + "\n".join(block) + "\n"
-    text = head + "\n## station\n" + section + ("\n## " + rest[1] if len(rest) > 1 else "")
+    earlier = rest[0].strip("\n")
+    section = (earlier + "\n\n" if earlier else "") + "\n".join(block) + "\n"
+    after = "\n## " + rest[1] if len(rest) > 1 else ""
+    text = head + "\n## station\n\n" + section + after
     RESULTS.write_text(text, "utf-8")
 
 
