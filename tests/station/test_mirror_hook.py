@@ -1,0 +1,38 @@
+"""The station's default mirror hook over ggk.mirror: after an accepted basis the gemeente gets a
+`gmsd.spiegelrapport`; withdrawn data is not in the source the mirror sees."""
+
+from __future__ import annotations
+
+import pytest
+
+from ggk.station import accepted_data_source
+from ggk.station.mirror_hook import default_mirror_hook, write_mirror_files
+from tests.station.conftest import PERIOD, StationWorld, gen
+
+
+def test_write_mirror_files_accepts_the_shapes_of_a_report(tmp_path) -> None:  # noqa: ANN001
+    class Report:
+        def write(self, directory):  # noqa: ANN001, ANN202
+            (directory / "spiegelrapport.html").write_text("<html></html>")
+
+    assert [p.name for p in write_mirror_files(Report(), tmp_path / "a")] == [
+        "spiegelrapport.html"]
+    files = write_mirror_files({"s.json": "{}", "s.pdf": b"%PDF"}, tmp_path / "b")
+    assert sorted(p.name for p in files) == ["s.json", "s.pdf"]
+    assert write_mirror_files({"indicator": 1.5}, tmp_path / "c")[0].name == "spiegelrapport.json"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_spiegelrapport_from_ggk_mirror_after_an_accepted_basis(world: StationWorld) -> None:
+    if default_mirror_hook() is None:
+        pytest.skip("ggk.mirror.build_spiegelrapport has not landed yet")
+    d, tmp = world.definition, world.tmp
+    sent_a = world.deliver("gemeente_a", gen(d, tmp, "GM0363", 400, seed=11))
+    sent_b = world.deliver("gemeente_b", gen(d, tmp, "GM0599", 300, seed=12))
+    world.station.run_once()
+    for name, sent in (("gemeente_a", sent_a), ("gemeente_b", sent_b)):
+        spiegel = world.reply(name, sent, "gmsd.spiegelrapport")
+        assert spiegel.attachments, spiegel
+        assert spiegel.in_reply_to == sent.id
+    source = accepted_data_source(world.station)
+    assert set(source.accepted("gmsd", PERIOD, "basis")) == {"GM0363", "GM0599"}
