@@ -43,10 +43,10 @@ def chart_svg(data: dict[str, Any]) -> str:
         if band[0]["p10"] is not None and band[0]["p90"] is not None:
             layers.append(alt.Chart(alt.Data(values=band)).mark_bar(
                 height=14, color="#c6dbef").encode(
-                x=alt.X("p10:Q", title=ind["eenheid"]), x2="p90:Q"))
+                x=alt.X("p10:Q", title=ind["eenheid"], scale=alt.Scale(zero=False)), x2="p90:Q"))
         layers.append(alt.Chart(alt.Data(values=rows)).mark_point(
             size=90, filled=True).encode(
-            x=alt.X("waarde:Q", title=ind["eenheid"]),
+            x=alt.X("waarde:Q", title=ind["eenheid"], scale=alt.Scale(zero=False)),
             shape=alt.Shape("wat:N", title=None, scale=alt.Scale(
                 domain=["Eigen gemeente", "Vorige periode", "Mediaan vergelijkbare gemeenten",
                         "Nederland"],
@@ -60,7 +60,7 @@ def chart_svg(data: dict[str, Any]) -> str:
         return ""
     chart = alt.vconcat(*panels, spacing=14).configure_view(stroke=None).configure_legend(
         orient="top", labelFontSize=11)
-    svg = vlc.vegalite_to_svg(chart.to_dict())
+    svg = vlc.vegalite_to_svg(chart.to_dict(), format_locale="nl-NL")
     return svg[svg.index("<svg"):]
 
 
