@@ -47,3 +47,12 @@ def test_multiline_quoted_fields_keep_line_numbers(tmp_path: Path) -> None:
                    (5, "productcategorie", "codelijst"), (6, "productcategorie", "codelijst"),
                    (9, "einddatum", "einddatum-voor-begindatum"), (9, None, "buiten-periode")}
     assert summary["rows"] == 5
+
+
+def test_spaces_before_a_quoted_field_and_a_delimiter_inside_it(tmp_path: Path) -> None:
+    got, summary = _findings(tmp_path, [
+        'GM0363; "111222333" ;01; "Z;IN";2026-01-01;;;;',  # 2: codelijst with value Z;IN
+        'GM0363;123456782;02;ZIN;2026-01-01;;" 4,5";uur;',  # 3: quoted keeps space: type
+    ])
+    assert got == {(2, "leveringsvorm", "codelijst"), (3, "intensiteit", "type")}
+    assert summary["rows"] == 2
