@@ -23,13 +23,31 @@ def mask(expr: pl.Expr) -> pl.Expr:
     return expr.str.slice(0, keep) + pl.lit("*").repeat_by(expr.str.len_chars() - keep).list.join("")
 
 
+def _looks_personal(expr: pl.Expr, patterns: list[str]) -> pl.Expr:
+    return pl.any_horizontal([expr.str.contains(p) for p in patterns]).fill_null(False)
+
+
 def mask_personal(findings: pl.DataFrame, spec: DatasetSpec) -> pl.DataFrame:
+    """Mask values of personal fields, and any value or unknown column name that contains
+    something shaped like a personal field (its pattern, unanchored): a BSN that landed in
+    another column (columns swapped in the export) or in the header (a file without header line)
+    must not show in full either."""
     personal = [f.name for f in spec.fields if f.personal]
     if not personal:
         return findings
+    patterns = [f.pattern for f in spec.fields if f.personal and f.pattern]
+    value_personal = pl.col("column").is_in(personal).fill_null(False)
+    column_personal = pl.lit(False)
+    if patterns:
+        value_personal = value_personal | _looks_personal(pl.col("value"), patterns)
+        column_personal = _looks_personal(pl.col("column"), patterns) & ~pl.col("column").is_in(
+            list(spec.field_names)
+        ).fill_null(False)
     return findings.with_columns(
-        pl.when(pl.col("column").is_in(personal)).then(mask(pl.col("value")))
-        .otherwise(pl.col("value")).alias("value")
+        pl.when(value_personal).then(mask(pl.col("value"))).otherwise(pl.col("value"))
+        .alias("value"),
+        pl.when(column_personal).then(mask(pl.col("column"))).otherwise(pl.col("column"))
+        .alias("column"),
     )
 
 
