@@ -1,0 +1,256 @@
+"""CLI: `ggk gemeente submit|status|reports|besluit`, `ggk ketentest` and `ggk pilot`.
+
+User text is Dutch (municipalities read it). Exit codes: 0 ok, 1 the chain said no (afgekeurd,
+ketentest failed), 2 usage or I/O errors (missing file, unreachable hub, wrong certificate).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+HubOption = Annotated[str, typer.Option("--hub", envvar="GGK_HUB", help="Adres van de hub.")]
+CertOption = Annotated[Path, typer.Option(
+    "--cert", envvar="GGK_CERT", help="PEM met het certificaat en de sleutel van de gemeente.")]
+CaOption = Annotated[Path, typer.Option(
+    "--ca", envvar="GGK_CA", help="PEM van de CA die de hub vertrouwt.")]
+PeriodOption = Annotated[str, typer.Option("--period", help="Periode, bijvoorbeeld 2026-H1.")]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"[bold red]Fout:[/] {message}")
+    return typer.Exit(code)
+
+
+def _client(hub: str, cert: Path, ca: Path) -> Any:
+    from ggk.client import HubClient
+
+    for label, path in (("certificaat (--cert)", cert), ("CA (--ca)", ca)):
+        if not path.is_file():
+            raise _fail(f"{label} niet gevonden: {path}")
+    try:
+        return HubClient(hub, cert=cert, ca=ca)
+    except Exception as e:  # noqa: BLE001 - bad PEM, bad URL
+        raise _fail(f"kan geen verbinding opzetten met {hub}: {e}") from e
+
+
+def _guard(action: Any) -> Any:
+    """Run `action()`; turn hub/client errors and GemeenteError into exit 2 with a Dutch line."""
+    from ggk.client.interfaces import ClientError
+    from ggk.gemeente.submit import GemeenteError
+
+    try:
+        return action()
+    except GemeenteError as e:
+        raise _fail(str(e)) from e
+    except ClientError as e:
+        raise _fail(f"de hub gaf een fout: {e}") from e
+    except OSError as e:
+        raise _fail(f"lezen of schrijven mislukt: {e}") from e
+
+
+def submit(
+    file: Annotated[Path, typer.Argument(help="Het aan te leveren CSV-bestand.")],
+    period: PeriodOption = "2026-H1",
+    dataset: Annotated[str, typer.Option("--dataset", help="basis of facultatief.")] = "basis",
+    force: Annotated[bool, typer.Option("--force", help="Ook versturen bij fouten.")] = False,
+    basis: Annotated[Path | None, typer.Option(
+        "--basis", help="Basisbestand, voor de controle van een facultatief bestand.")] = None,
+    hub: HubOption = "https://127.0.0.1:8443",
+    cert: CertOption = Path("gemeente.pem"),
+    ca: CaOption = Path("ca.pem"),
+) -> None:
+    """Controleer een bestand lokaal en lever het aan bij CBS (gmsd.aanlevering)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    from ggk.gemeente.submit import check_locally, own_gemeentecode, submit_file
+
+    console = Console()
+    if not file.is_file():
+        raise _fail(f"bestand niet gevonden: {file}")
+    with _client(hub, cert, ca) as client:
+        gemeente = _guard(lambda: own_gemeentecode(client))
+        result = _guard(lambda: check_locally(file, period=period, dataset=dataset,
+                                              gemeente=gemeente, basis=basis))
+        if result is None:
+            console.print("[yellow]Lokale controle overgeslagen: ggk.validation is niet "
+                          "geïnstalleerd. CBS controleert het bestand na ontvangst.[/]")
+        else:
+            from ggk.validation.commands import print_summary
+
+            print_summary(result.report)
+            if not result.accepted and not force:
+                raise _fail("het bestand is afgekeurd en is NIET verstuurd. Verbeter de fouten "
+                            "hierboven, of verstuur toch met --force.", 1)
+            if not result.accepted:
+                console.print("[yellow]--force: het bestand wordt toch verstuurd; CBS zal het "
+                              "afkeuren.[/]")
+        with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                      TransferSpeedColumn(), console=console, transient=True) as bar:
+            task = bar.add_task(f"uploaden {file.name}", total=file.stat().st_size)
+            sent = _guard(lambda: submit_file(
+                client, file, period=period, dataset=dataset, gemeente=gemeente,
+                progress=lambda _name, done, total: bar.update(task, completed=done, total=total)))
+    if sent.state == "refused":
+        raise _fail(f"de hub weigerde het bestand ({sent.refusal_reason}); verstuur het opnieuw")
+    console.print(f"[green]Verstuurd[/]: aanlevering {sent.id} ({dataset}, {period}, {gemeente}). "
+                  "Haal het technisch controlerapport op met `ggk gemeente reports`.")
+
+
+def status(
+    period: Annotated[str | None, typer.Option("--period", help="Alleen deze periode.")] = None,
+    hub: HubOption = "https://127.0.0.1:8443",
+    cert: CertOption = Path("gemeente.pem"),
+    ca: CaOption = Path("ca.pem"),
+) -> None:
+    """Toon uw aanleveringen en besluiten en wat er nog klaarligt."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ggk.gemeente.status import sent_messages, unread_reports
+    from ggk.gemeente.submit import own_gemeentecode
+
+    console = Console()
+    with _client(hub, cert, ca) as client:
+        gemeente = _guard(lambda: own_gemeentecode(client))
+        lines = _guard(lambda: sent_messages(client, period))
+        unread = _guard(lambda: unread_reports(client, period))
+    table = Table(title=f"Verzonden door {gemeente}" + (f" ({period})" if period else ""))
+    for column in ("verzonden", "soort", "onderwerp", "bestand", "stand bij de hub", "bericht-id"):
+        table.add_column(column)
+    for line in lines:
+        sent = line.sent_at.strftime("%Y-%m-%d %H:%M") if line.sent_at else "-"
+        table.add_row(sent, line.type, line.onderwerp, line.bestand, line.toelichting,
+                      line.message_id)
+    console.print(table if lines else "Nog niets verzonden" + (f" voor {period}." if period else "."))
+    if unread:
+        console.print(f"[bold]{len(unread)} rapport(en) klaar om op te halen[/] "
+                      "(`ggk gemeente reports --out DIR`):")
+        for message in unread:
+            m = message.metadata or {}
+            console.print(f"  - {message.type.removeprefix('gmsd.')}: "
+                          f"{m.get('verdict') or m.get('besluit') or m.get('reden') or ''} "
+                          f"{m.get('toestand', '')}")
+    else:
+        console.print("Geen nieuwe rapporten.")
+
+
+def reports(
+    out: Annotated[Path, typer.Option("--out", help="Map waarin de rapporten komen.")],
+    wait: Annotated[float, typer.Option("--wait", help="Seconden wachten op nieuwe berichten.")] = 0,
+    hub: HubOption = "https://127.0.0.1:8443",
+    cert: CertOption = Path("gemeente.pem"),
+    ca: CaOption = Path("ca.pem"),
+) -> None:
+    """Haal alle rapporten van CBS op, bewaar ze en bevestig de ontvangst; beantwoord pings."""
+    from rich.console import Console
+
+    from ggk.gemeente.inbox import Inbox
+
+    console = Console()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise _fail(f"kan map {out} niet maken: {e}") from e
+    with _client(hub, cert, ca) as client:
+        inbox = Inbox(client, out, on_report=lambda r: console.print(
+            f"[green]ontvangen[/] {r.describe()}\n  -> {r.directory}"))
+        received = _guard(lambda: inbox.collect(wait=wait))
+    console.print(f"{len(received)} bericht(en) opgehaald en bevestigd." if received
+                  else "Geen nieuwe rapporten.")
+
+
+def besluit(
+    keuze: Annotated[str, typer.Argument(help="opt-in of intrekken")],
+    period: PeriodOption = "2026-H1",
+    toelichting: Annotated[str | None, typer.Option("--toelichting")] = None,
+    hub: HubOption = "https://127.0.0.1:8443",
+    cert: CertOption = Path("gemeente.pem"),
+    ca: CaOption = Path("ca.pem"),
+) -> None:
+    """Geef toestemming voor publicatie (opt-in) of trek uw gegevens in (intrekken)."""
+    from rich.console import Console
+
+    from ggk.gemeente.submit import BESLUITEN, own_gemeentecode, send_besluit
+
+    if keuze not in BESLUITEN:
+        raise _fail(f"onbekend besluit {keuze!r}: kies opt-in of intrekken")
+    with _client(hub, cert, ca) as client:
+        gemeente = _guard(lambda: own_gemeentecode(client))
+        sent = _guard(lambda: send_besluit(client, period=period, besluit=keuze,
+                                           gemeente=gemeente, toelichting=toelichting))
+    Console().print(f"[green]Besluit {keuze} verstuurd[/] ({period}, {gemeente}, {sent.id}). "
+                    "De bevestiging van CBS haalt u op met `ggk gemeente reports`.")
+
+
+def ketentest(
+    hub: HubOption = "https://127.0.0.1:8443",
+    cert: CertOption = Path("gemeente.pem"),
+    ca: CaOption = Path("ca.pem"),
+    period: PeriodOption = "2026-H1",
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconden wachten per stap.")] = 120,
+    work_dir: Annotated[Path | None, typer.Option(
+        "--work-dir", help="Map voor testbestanden en rapporten (standaard een tijdelijke map).")
+    ] = None,
+) -> None:
+    """Test de hele keten met testbestanden: afkeuren, goedkeuren, correctie, spiegelrapport,
+    besluit. Exit 0 alleen als alles slaagt."""
+    import tempfile
+
+    from rich.console import Console
+
+    from ggk.gemeente.ketentest import Ketentest, StepResult
+    from ggk.gemeente.views import ketentest_table
+
+    console = Console()
+
+    def show(step: StepResult) -> None:
+        colour = {"geslaagd": "green", "mislukt": "red"}.get(step.outcome, "yellow")
+        console.print(f"[{colour}]{step.outcome}[/] {step.name}: {step.detail}")
+
+    with tempfile.TemporaryDirectory(prefix="ggk-ketentest-") as tmp:
+        directory = work_dir or Path(tmp)
+        with _client(hub, cert, ca) as client:
+            report = Ketentest(client, directory, period=period, timeout=timeout,
+                               on_step=show).run()
+    console.print(ketentest_table(report))
+    if not report.passed:
+        failed = [s.name for s in report.steps if s.outcome == "mislukt"]
+        raise _fail(f"ketentest mislukt bij stap: {', '.join(failed) or 'onbekend'}", 1)
+    console.print("[bold green]Ketentest geslaagd.[/]")
+
+
+def pilot(
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="Map voor alles van de pilot "
+                                           "(wordt eerst leeggemaakt).")] = Path("pilot-data"),
+    seed: Annotated[int, typer.Option("--seed", help="Zaadwaarde voor de testbestanden.")] = 2026,
+    max_rows: Annotated[int, typer.Option(
+        "--max-rows", help="Bovengrens aan regels per bestand (de grote gemeente).")] = 25_000,
+) -> None:
+    """Speel periode 2026-H1 na: hub en station in dit proces, 4 proefgemeenten."""
+    from ggk.gemeente.pilot import PilotError, run_pilot
+
+    try:
+        result = run_pilot(data_dir, seed=seed, max_rows=max_rows)
+    except PilotError as e:
+        raise _fail(str(e)) from e
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    gemeente_app = typer.Typer(help="Voor gemeenten: aanleveren, status, rapporten, besluit.",
+                               no_args_is_help=True)
+    gemeente_app.command("submit")(submit)
+    gemeente_app.command("status")(status)
+    gemeente_app.command("reports")(reports)
+    gemeente_app.command("besluit")(besluit)
+    app.add_typer(gemeente_app, name="gemeente")
+    app.command("ketentest")(ketentest)
+    app.command("pilot")(pilot)
+

@@ -1,0 +1,132 @@
+"""The gemeente's mailbox: fetch every report CBS sent, save it, acknowledge it, answer pings.
+
+`Inbox.collect()` is `ggk gemeente reports`; `Inbox.wait_for(...)` is how the ketentest and the
+pilot wait for the answer to a message they sent. Everything received is saved before it is
+acknowledged, so an acknowledged report always exists on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ggk.client.interfaces import HubApi, Message
+
+PING_TYPES = ("ggk.ping", "ggk.pong")
+RAPPORT = "gmsd.technisch-controlerapport"
+SPIEGELRAPPORT = "gmsd.spiegelrapport"
+BEVESTIGING = "gmsd.bevestiging"
+WEIGERING = "gmsd.weigering"
+
+
+@dataclass(frozen=True)
+class ReceivedReport:
+    """One message from CBS, saved in `directory` (attachments plus `bericht.json`)."""
+
+    message: Message
+    directory: Path
+    files: tuple[Path, ...]
+
+    @property
+    def type(self) -> str:
+        return self.message.type
+
+    def report_json(self) -> dict[str, Any] | None:
+        """The technisch controlerapport (`report.json`) when this message carries one."""
+        path = self.directory / "report.json"
+        return json.loads(path.read_text("utf-8")) if path.is_file() else None
+
+    def describe(self) -> str:
+        """One Dutch line for the user."""
+        m = self.message.metadata or {}
+        if self.type == RAPPORT:
+            return (f"technisch controlerapport: {m.get('verdict', '?')} "
+                    f"(versie {m.get('versie', '-')}, {m.get('rows', '?')} regels, "
+                    f"{m.get('errors', '?')} fouten, toestand {m.get('toestand', '?')})")
+        if self.type == SPIEGELRAPPORT:
+            return f"spiegelrapport ({', '.join(p.name for p in self.files)})"
+        if self.type == BEVESTIGING:
+            return f"bevestiging: {m.get('bericht') or m.get('besluit', '')}"
+        if self.type == WEIGERING:
+            return f"weigering ({m.get('reden', '?')}): {m.get('bericht', '')}"
+        return self.type
+
+
+def _folder_name(message: Message) -> str:
+    return f"{message.type.removeprefix('gmsd.')}-{message.id}"
+
+
+@dataclass
+class Inbox:
+    """Reads the mailbox of one gemeente certificate and saves what arrives under `out_dir`."""
+
+    client: HubApi
+    out_dir: Path
+    on_report: Callable[[ReceivedReport], None] | None = None
+    received: list[ReceivedReport] = field(default_factory=list)
+    _cursor: int | None = None
+
+    def collect(self, wait: float = 0) -> list[ReceivedReport]:
+        """Fetch, save and acknowledge every new message (long-poll `wait` s when empty);
+        answer pings. Returns what was new."""
+        new: list[ReceivedReport] = []
+        first = True
+        while True:
+            page = self.client.mailbox(after=self._cursor, wait=wait if first else 0)
+            first = False
+            messages = list(page.messages)
+            pings = [m for m in messages if m.type in PING_TYPES]
+            if pings:
+                self.client.answer_pings(pings)
+            for message in messages:
+                if message.type not in PING_TYPES:
+                    new.append(self._save(message))
+            if not messages or page.cursor == self._cursor:
+                return new
+            self._cursor = page.cursor
+
+    def _save(self, message: Message) -> ReceivedReport:
+        directory = self.out_dir / _folder_name(message)
+        directory.mkdir(parents=True, exist_ok=True)
+        files = []
+        for attachment in message.attachments:
+            dest = directory / attachment.name
+            if not dest.is_file():
+                self.client.download(message.id, attachment.name, dest)
+            files.append(dest)
+        (directory / "bericht.json").write_text(json.dumps({
+            "id": message.id, "type": message.type, "in_reply_to": message.in_reply_to,
+            "conversation_id": message.conversation_id, "metadata": message.metadata,
+            "created_at": message.created_at.isoformat() if message.created_at else None,
+        }, indent=2, ensure_ascii=False), "utf-8")
+        self.client.ack(message.id)
+        report = ReceivedReport(message, directory, tuple(files))
+        self.received.append(report)
+        if self.on_report is not None:
+            self.on_report(report)
+        return report
+
+    def replies_to(self, message_id: str, types: Iterable[str] | None = None
+                   ) -> list[ReceivedReport]:
+        wanted = set(types) if types is not None else None
+        return [r for r in self.received if r.message.in_reply_to == message_id
+                and (wanted is None or r.type in wanted)]
+
+    def wait_for(self, message_id: str, types: Iterable[str], timeout: float
+                 ) -> ReceivedReport | None:
+        """The first received reply of one of `types` to `message_id`, collecting (and saving)
+        everything that arrives meanwhile; None after `timeout` seconds."""
+        types = tuple(types)
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.replies_to(message_id, types)
+            if found:
+                return found[0]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            self.collect(wait=min(remaining, 2.0))

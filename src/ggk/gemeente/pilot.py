@@ -1,0 +1,492 @@
+"""`ggk pilot`: the whole chain in one process, period 2026-H1 played on a simulated clock.
+
+Hub (loopback TLS, SQLite) and CBS station run in this process; four pilot gemeenten of different
+size classes deliver through the same library functions as `ggk gemeente` (submit_file,
+send_besluit, Inbox). Everything goes under the data dir, which is wiped first (docs/pilot.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+from rich.table import Table
+
+from ggk.client import HubClient
+from ggk.gemeente.inbox import (
+    BEVESTIGING,
+    RAPPORT,
+    SPIEGELRAPPORT,
+    WEIGERING,
+    Inbox,
+    ReceivedReport,
+)
+from ggk.gemeente.ketentest import findings_by_code, make_correction
+from ggk.gemeente.submit import send_besluit, submit_file
+
+PERIOD = "2026-H1"
+STATISTIC = "gmsd"
+# (gemeentecode, role in the story); one per size class group: 2/3, 4, 5/6, 7/8
+PILOT_GEMEENTEN = ("GM0072", "GM0397", "GM1900", "GM0014")
+REJECTED_FIRST = "GM0072"  # first delivery has defects, then a corrected one
+CORRECTS = "GM0397"  # sends a correctielevering in the correctieperiode
+WITHDRAWS = "GM1900"  # opts in, then withdraws before the besluit deadline
+DEFECTS = {"elfproef": 4, "verplicht:bsn": 2, "codelijst:eenheid": 3, "dubbel-record": 2}
+REPLY_TIMEOUT = 120.0
+MIRROR_TIMEOUT = 90.0
+
+log = logging.getLogger("ggk.pilot")
+
+
+class PilotError(Exception):
+    """The pilot could not start (data dir not writable, port trouble); English for operators."""
+
+
+@dataclass
+class PilotGemeente:
+    code: str
+    naam: str
+    inwoners: int
+    klasse: int
+    oin: str
+    pem: Path
+    rows: int
+    scaled: bool
+    client: HubClient | None = None
+    inbox: Inbox | None = None
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass
+class PilotResult:
+    data_dir: Path
+    states: dict[str, str]
+    seconds: float
+    steps: list[tuple[str, float]]
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class Pilot:
+    def __init__(self, data_dir: Path, *, seed: int = 2026, max_rows: int = 25_000,
+                 console: Console | None = None) -> None:
+        self.data_dir = data_dir.resolve()
+        self.seed = seed
+        self.max_rows = max_rows
+        self.console = console or Console()
+        self.steps: list[tuple[str, float]] = []
+        self.problems: list[str] = []
+        self.gemeenten: dict[str, PilotGemeente] = {}
+        self.mirror_available = False
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._closers: list[Any] = []
+
+    # -- structure -----------------------------------------------------------------------------
+
+    @contextmanager
+    def step(self, title: str) -> Iterator[None]:
+        self.console.rule(f"[bold cyan]{title}")
+        started = time.monotonic()
+        yield
+        seconds = time.monotonic() - started
+        self.steps.append((title, seconds))
+        self.console.print(f"[dim]({seconds:.1f} s)[/]")
+
+    def say(self, text: str) -> None:
+        self.console.print(text)
+
+    def problem(self, text: str) -> None:
+        self.problems.append(text)
+        self.console.print(f"[bold red]PROBLEEM[/] {text}")
+        log.error("pilot problem: %s", text)
+
+    def run(self) -> PilotResult:
+        started = time.monotonic()
+        self._prepare_dir()
+        try:
+            with self.step("1. Voorbereiding: test-CA, certificaten, hub en station"):
+                self._pki()
+                self._start_hub()
+                self._start_station()
+            with self.step("2. Testbestanden (synthetisch, met antwoordsleutel)"):
+                self._testdata()
+            with self.step("3. Burentest: elke partij met CBS, beide richtingen"):
+                self._burentest()
+            with self.step("4. Aanleverperiode (15 augustus - 30 september 2026)"):
+                self._aanleverperiode()
+            with self.step("5. Correctieperiode (tot 15 oktober 2026)"):
+                self._correctieperiode()
+            with self.step("6. Besluiten: opt-in en intrekken (tot 31 oktober 2026)"):
+                self._besluiten()
+            with self.step("7. Beheerdersoverzicht (station status)"):
+                states = self._operator_view()
+        finally:
+            self._shutdown()
+        seconds = time.monotonic() - started
+        self._summary(states, seconds)
+        return PilotResult(self.data_dir, states, seconds, self.steps, self.problems)
+
+    def _prepare_dir(self) -> None:
+        try:
+            if self.data_dir.exists():
+                shutil.rmtree(self.data_dir)
+            for sub in ("pki", "hub", "station", "invoer", "gemeenten", "logs"):
+                (self.data_dir / sub).mkdir(parents=True)
+        except OSError as e:
+            raise PilotError(f"cannot prepare {self.data_dir}: {e}") from e
+        handler = logging.FileHandler(self.data_dir / "logs" / "pilot.log", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        root = logging.getLogger("ggk")
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+        self._closers.append(lambda: (root.removeHandler(handler), handler.close()))
+
+    # -- 1. setup ------------------------------------------------------------------------------
+
+    def _pki(self) -> None:
+        from ggk.pki import init_ca, issue_party_cert, issue_server_cert, make_test_oin
+        from ggk.refdata import register
+
+        pki = self.data_dir / "pki"
+        ca = init_ca(pki / "ca")
+        self.ca = pki / "ca" / "ca.pem"
+        self.server_pem = pki / "hub.pem"
+        self.server_pem.write_bytes(issue_server_cert(pki / "ca", ["127.0.0.1", "localhost"]))
+        self.cbs_oin = make_test_oin(1)
+        self.cbs_pem = pki / "cbs.pem"
+        self.cbs_pem.write_bytes(issue_party_cert(pki / "ca", self.cbs_oin,
+                                                  "Centraal Bureau voor de Statistiek", role="cbs"))
+        self.operator_oin = make_test_oin(9001)
+        self.operator_pem = pki / "beheer.pem"
+        self.operator_pem.write_bytes(issue_party_cert(pki / "ca", self.operator_oin,
+                                                       "Beheer ggk", role="operator"))
+        table = Table(title="Partijen (test-OIN's, test-CA: nooit voor productie)")
+        for column in ("partij", "OIN", "rol", "grootteklasse", "inwoners", "regels"):
+            table.add_column(column)
+        table.add_row("Centraal Bureau voor de Statistiek", self.cbs_oin, "cbs", "", "", "")
+        table.add_row("Beheer ggk", self.operator_oin, "operator", "", "", "")
+        refdata = register()
+        for code in PILOT_GEMEENTEN:
+            g = refdata.get(code)
+            oin = make_test_oin(int(code[2:]))
+            pem = pki / f"{code}.pem"
+            pem.write_bytes(issue_party_cert(pki / "ca", oin, f"Gemeente {g.naam}",
+                                             role="gemeente", gemeentecode=code))
+            natural = self._natural_rows(g.inwoners)
+            rows = min(natural, self.max_rows)
+            self.gemeenten[code] = PilotGemeente(code, g.naam, g.inwoners, g.grootteklasse, oin,
+                                                 pem, rows, rows < natural)
+            label = f"{rows:,}".replace(",", ".") + (f" (verkleind van {natural:,})".replace(
+                ",", ".") if rows < natural else "")
+            table.add_row(f"Gemeente {g.naam} ({code})", oin, "gemeente", str(g.grootteklasse),
+                          f"{g.inwoners:,}".replace(",", "."), label)
+        self.say(f"Test-CA: {ca.directory if hasattr(ca, 'directory') else pki / 'ca'}")
+        self.console.print(table)
+
+    @staticmethod
+    def _natural_rows(inwoners: int) -> int:
+        """About what ggk.testdata draws from the population (60 clients per 1,000, 1.6 each)."""
+        return max(50, round(inwoners * 0.060 * 1.6))
+
+    def _start_hub(self) -> None:
+        from ggk.hub.database import create_engine, migrate
+        from ggk.hub.parties import PartyRegistry
+        from ggk.hub.server import HubServer
+        from ggk.hub.settings import HubSettings
+
+        settings = HubSettings(ca_file=self.ca, server_cert=self.server_pem,
+                               data_dir=self.data_dir / "hub", port=0)
+        engine = create_engine(settings.resolved_database_url())
+        try:
+            migrate(engine)
+            registry = PartyRegistry(engine)
+            registry.add(self.cbs_pem)
+            registry.add(self.operator_pem)
+            for g in self.gemeenten.values():
+                registry.add(g.pem)
+        finally:
+            engine.dispose()
+        self.hub = HubServer(settings, migrate=True)
+        try:
+            self.base_url = self.hub.start()
+        except Exception as e:
+            raise PilotError(f"the hub did not start: {e}") from e
+        self._closers.append(self.hub.stop)
+        self.say(f"Hub draait op [bold]{self.base_url}[/] (mutual TLS, SQLite in "
+                 f"{settings.resolved_database_url().removeprefix('sqlite:///')}); "
+                 f"{2 + len(self.gemeenten)} partijen geregistreerd.")
+
+    def _start_station(self) -> None:
+        from ggk.station import SimulatedClock, Station, StationSettings
+        from ggk.station.mirror_hook import default_mirror_hook
+
+        self.clock = SimulatedClock.on("2026-08-01")
+        self.cbs_client = HubClient(self.base_url, cert=self.cbs_pem, ca=self.ca)
+        self._closers.append(self.cbs_client.close)
+        self.station = Station(StationSettings(data_dir=self.data_dir / "station", poll_wait=1.0,
+                                               rescan_seconds=5.0), self.cbs_client, self.clock)
+        self._closers.append(self.station.close)
+        thread = threading.Thread(target=self.station.run_forever, args=(self._stop,),
+                                  name="ggk-pilot-station", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        self.mirror_available = default_mirror_hook() is not None
+        self.say("Station (CBS) draait in dit proces met een gesimuleerde klok; "
+                 + ("spiegelrapporten via ggk.mirror." if self.mirror_available else
+                    "[yellow]ggk.mirror ontbreekt: spiegelrapporten worden overgeslagen.[/]"))
+        for g in self.gemeenten.values():
+            g.client = HubClient(self.base_url, cert=g.pem, ca=self.ca)
+            self._closers.append(g.client.close)
+            g.inbox = Inbox(g.client, self.data_dir / "gemeenten" / g.code / "rapporten")
+
+    def _shutdown(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=15)
+        for close in reversed(self._closers):
+            try:
+                close()
+            except Exception as e:  # noqa: BLE001 - shutting down; log and go on
+                log.warning("while shutting down: %s", e)
+        self._closers.clear()
+
+    # -- 2. test data --------------------------------------------------------------------------
+
+    def _testdata(self) -> None:
+        from ggk.definitions import shipped
+        from ggk.testdata import generate
+
+        definition = shipped().for_period(STATISTIC, PERIOD)
+        table = Table()
+        for column in ("gemeente", "bestand", "regels", "bekende fouten (antwoordsleutel)"):
+            table.add_column(column)
+        for i, g in enumerate(self.gemeenten.values()):
+            out = self.data_dir / "invoer" / g.code
+            good = generate(definition, "basis", g.code, PERIOD, rows=g.rows,
+                            seed=self.seed + i, out=out)
+            g.files["basis"] = good.path
+            table.add_row(g.naam, str(good.path.relative_to(self.data_dir)), str(g.rows), "")
+            if g.code == REJECTED_FIRST:
+                bad = generate(definition, "basis", g.code, PERIOD, rows=g.rows, errors=DEFECTS,
+                               seed=self.seed + i, out=out / "eerste-poging")
+                g.files["eerste-poging"] = bad.path
+                g.files["antwoordsleutel"] = bad.key_path
+                counts = bad.key.counts()
+                table.add_row(g.naam, str(bad.path.relative_to(self.data_dir)), str(g.rows),
+                              ", ".join(f"{c}{':' + k if k else ''} {n}" for (c, k), n in
+                                        sorted(counts.items(), key=lambda kv: kv[0][0])))
+            if g.code == CORRECTS:
+                extra = generate(definition, "basis", g.code, PERIOD, rows=50,
+                                 seed=self.seed + 100 + i, out=out / "extra")
+                correction = out / "correctie" / good.path.name
+                correction.parent.mkdir(parents=True, exist_ok=True)
+                make_correction(good.path, extra.path, correction)
+                g.files["correctie"] = correction
+                table.add_row(g.naam, str(correction.relative_to(self.data_dir)),
+                              str(g.rows - 10 + 5), "correctie: 10 regels weg, 5 erbij")
+        self.console.print(table)
+
+    # -- 3. burentest --------------------------------------------------------------------------
+
+    def _burentest(self) -> None:
+        from ggk.client.burentest import run_burentest
+
+        table = Table()
+        for column in ("partij", "controles", "heen en terug", "uitkomst"):
+            table.add_column(column)
+        parties = [(f"Gemeente {g.naam}", g.pem) for g in self.gemeenten.values()]
+        parties.append(("Beheer ggk", self.operator_pem))
+        for name, pem in parties:
+            report = run_burentest(self.base_url, pem, self.ca, self.cbs_oin, timeout=30)
+            trips = [c for c in report.checks if c.seconds is not None and "->" in c.name]
+            rtt = ", ".join(f"{c.name}: {c.seconds * 1000:.0f} ms" for c in trips)
+            ok = report.passed
+            table.add_row(name, f"{sum(c.status == 'ok' for c in report.checks)}/"
+                          f"{len(report.checks)} ok", rtt, "[green]geslaagd[/]" if ok else
+                          "[red]mislukt[/]")
+            if not ok:
+                self.problem(f"burentest {name}: " + "; ".join(
+                    f"{c.name}: {c.detail}" for c in report.checks if c.status == "failed"))
+        self.console.print(table)
+
+    # -- 4..6. the period ----------------------------------------------------------------------
+
+    def _at(self, day: str) -> None:
+        self.clock.set(self.clock.on(day).now())
+        self.console.print(f"[bold]{dt.date.fromisoformat(day):%d-%m-%Y}[/]")
+
+    def _deliver(self, g: PilotGemeente, file_key: str, *, expect: str) -> ReceivedReport | None:
+        assert g.client is not None and g.inbox is not None
+        path = g.files[file_key]
+        with Progress("  [progress.description]{task.description}", BarColumn(),
+                      DownloadColumn(), TransferSpeedColumn(), console=self.console,
+                      transient=True) as bar:
+            task = bar.add_task(f"{g.naam} uploadt {path.name}", total=path.stat().st_size)
+            sent = submit_file(g.client, path, period=PERIOD, dataset="basis", gemeente=g.code,
+                               cbs_oin=self.cbs_oin, progress=lambda _n, done, total:
+                               bar.update(task, completed=done, total=total))
+        size = f"{path.stat().st_size / 1e6:.1f} MB"
+        reply = g.inbox.wait_for(sent.id, (RAPPORT, WEIGERING), REPLY_TIMEOUT)
+        if reply is None:
+            self.problem(f"{g.naam}: geen controlerapport binnen {REPLY_TIMEOUT:.0f} s")
+            return None
+        report = reply.report_json() or {}
+        verdict = report.get("verdict", reply.type)
+        colour = "green" if verdict == "goedgekeurd" else "red"
+        self.say(f"  {g.naam} levert {file_key} aan ({size}) -> [{colour}]{verdict}[/] "
+                 f"({reply.describe()})")
+        if report.get("findings"):
+            found = findings_by_code(report)
+            self.say("    bevindingen: " + ", ".join(
+                f"{c}{':' + k if k else ''} {n}" for (c, k), n in found.items()))
+        if report.get("wijzigingen"):
+            w = report["wijzigingen"]
+            self.say(f"    wijzigingen t.o.v. versie {w.get('vorige_versie')}: "
+                     f"{w.get('toegevoegd')} toegevoegd, {w.get('verwijderd')} verwijderd, "
+                     f"{w.get('gewijzigd')} gewijzigd, {w.get('ongewijzigd')} ongewijzigd")
+        self.say(f"    rapport: {reply.directory.relative_to(self.data_dir)}")
+        if verdict != expect:
+            self.problem(f"{g.naam}: verwacht {expect}, kreeg {verdict}")
+        if verdict == "goedgekeurd":
+            self._mirror(g, sent.id)
+        return reply
+
+    def _mirror(self, g: PilotGemeente, message_id: str) -> None:
+        assert g.inbox is not None
+        if not self.mirror_available:
+            self.say("    [yellow]spiegelrapport overgeslagen: ggk.mirror is niet beschikbaar[/]")
+            return
+        reply = g.inbox.wait_for(message_id, (SPIEGELRAPPORT,), MIRROR_TIMEOUT)
+        if reply is None:
+            self.say(f"    [yellow]geen spiegelrapport binnen {MIRROR_TIMEOUT:.0f} s "
+                     "(zie logs/pilot.log)[/]")
+            return
+        self.say(f"    {reply.describe()} -> {reply.directory.relative_to(self.data_dir)}")
+
+    def _aanleverperiode(self) -> None:
+        g = self.gemeenten
+        self._at("2026-08-17")
+        self._deliver(g["GM0014"], "basis", expect="goedgekeurd")
+        self._at("2026-08-24")
+        self._deliver(g[REJECTED_FIRST], "eerste-poging", expect="afgekeurd")
+        self._check_answer_key(g[REJECTED_FIRST])
+        self._at("2026-08-26")
+        self._deliver(g[REJECTED_FIRST], "basis", expect="goedgekeurd")
+        self._at("2026-09-10")
+        self._deliver(g[CORRECTS], "basis", expect="goedgekeurd")
+        self._at("2026-09-29")
+        self._deliver(g[WITHDRAWS], "basis", expect="goedgekeurd")
+
+    def _check_answer_key(self, g: PilotGemeente) -> None:
+        from ggk.testdata import AnswerKey
+
+        assert g.inbox is not None
+        reports = [r.report_json() for r in g.inbox.received if r.type == RAPPORT]
+        expected = AnswerKey.read(g.files["antwoordsleutel"]).counts()
+        got = findings_by_code(reports[-1] or {}) if reports else {}
+        if got == dict(expected):
+            self.say("    [green]precies de fouten uit de antwoordsleutel gevonden[/]")
+        else:
+            self.problem(f"{g.naam}: bevindingen {got} wijken af van de antwoordsleutel "
+                         f"{dict(expected)}")
+
+    def _correctieperiode(self) -> None:
+        self._at("2026-10-06")
+        self._deliver(self.gemeenten[CORRECTS], "correctie", expect="goedgekeurd")
+
+    def _besluit(self, g: PilotGemeente, besluit: str, toelichting: str) -> None:
+        assert g.client is not None and g.inbox is not None
+        sent = send_besluit(g.client, period=PERIOD, besluit=besluit, gemeente=g.code,
+                            toelichting=toelichting, cbs_oin=self.cbs_oin)
+        reply = g.inbox.wait_for(sent.id, (BEVESTIGING, WEIGERING), REPLY_TIMEOUT)
+        if reply is None or reply.type != BEVESTIGING:
+            self.problem(f"{g.naam}: besluit {besluit} niet bevestigd "
+                         f"({reply.describe() if reply else 'geen antwoord'})")
+            return
+        self.say(f"  {g.naam}: {besluit} -> [green]{reply.describe()}[/]")
+
+    def _besluiten(self) -> None:
+        self._at("2026-10-20")
+        for g in self.gemeenten.values():
+            self._besluit(g, "opt-in", "Akkoord met publicatie na controle spiegelrapport.")
+        self._at("2026-10-28")
+        self._besluit(self.gemeenten[WITHDRAWS], "intrekken",
+                      "Registratiefout ontdekt bij de leverancier; wij trekken in.")
+
+    # -- 7. operator view ----------------------------------------------------------------------
+
+    def _operator_view(self) -> dict[str, str]:
+        from ggk.refdata import register
+        from ggk.station.status_view import print_status
+
+        self._at("2026-11-01")
+        health = None
+        try:
+            with HubClient(self.base_url, cert=self.operator_pem, ca=self.ca) as operator:
+                parties = {p.oin: p for p in operator.parties()}
+                health = [(parties.get(m.oin), m) for m in operator.monitoring()]
+        except Exception as e:  # noqa: BLE001 - the view still works without channel health
+            self.say(f"[yellow]geen kanaalgezondheid: {e}[/]")
+        from ggk.definitions import shipped
+
+        definition = shipped().for_period(STATISTIC, PERIOD)
+        gemeenten = [(g.code, g.naam) for g in register().all()]
+        status = print_status(self.station.engine, definition, PERIOD, self.clock, gemeenten,
+                              health=health, console=self.console)
+        return {row.gemeente: str(row.state) for row in status.rows
+                if row.gemeente in self.gemeenten and row.dataset == "basis"}
+
+    def _summary(self, states: dict[str, str], seconds: float) -> None:
+        expected = {code: "opt-in" for code in self.gemeenten} | {WITHDRAWS: "ingetrokken"}
+        for code, state in expected.items():
+            if states.get(code) != state:
+                self.problem(f"{code}: eindtoestand {states.get(code)}, verwacht {state}")
+        summary = {
+            "periode": PERIOD, "seconden": round(seconds, 1), "eindtoestanden": states,
+            "stappen": [{"stap": t, "seconden": round(s, 1)} for t, s in self.steps],
+            "problemen": self.problems, "hub": self.base_url,
+            "gemeenten": {g.code: {"naam": g.naam, "oin": g.oin, "grootteklasse": g.klasse,
+                                   "regels": g.rows, "verkleind": g.scaled}
+                          for g in self.gemeenten.values()},
+        }
+        (self.data_dir / "pilot-samenvatting.json").write_text(
+            json.dumps(summary, indent=2, ensure_ascii=False), "utf-8")
+        d = self.data_dir
+        lines = [
+            "Eindtoestanden: " + ", ".join(f"{self.gemeenten[c].naam} {s}"
+                                            for c, s in states.items()),
+            f"Rapporten per gemeente: {d / 'gemeenten'}/<GM>/rapporten/",
+            f"Invoerbestanden:        {d / 'invoer'}",
+            f"Certificaten (TEST):    {d / 'pki'}",
+            f"Hub (SQLite, opslag):   {d / 'hub'}",
+            f"Station:                {d / 'station'}",
+            f"Log:                    {d / 'logs' / 'pilot.log'}",
+            f"Samenvatting:           {d / 'pilot-samenvatting.json'}",
+            f"Duur: {seconds:.0f} s",
+        ]
+        ok = not self.problems
+        self.console.print(Panel("\n".join(lines), title="Pilot geslaagd" if ok else
+                                 f"Pilot met {len(self.problems)} probleem/problemen",
+                                 border_style="green" if ok else "red"))
+
+
+def run_pilot(data_dir: Path, *, seed: int = 2026, max_rows: int = 25_000,
+              console: Console | None = None) -> PilotResult:
+    """Wipe `data_dir`, play period 2026-H1 and return the final states (see docs/pilot.md)."""
+    return Pilot(data_dir, seed=seed, max_rows=max_rows, console=console).run()

@@ -1,0 +1,81 @@
+"""Sending to CBS: local validation first, then the aanlevering or besluit through the hub.
+
+The CLI (`ggk gemeente submit|besluit`), the ketentest and the pilot all send through these two
+functions, so the message shape (type, metadata, conversation id) is defined in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ggk.client.interfaces import HubApi, Message
+
+AANLEVERING = "gmsd.aanlevering"
+BESLUIT = "gmsd.besluit"
+BESLUITEN = ("opt-in", "intrekken")
+
+Progress = Callable[[str, int, int], None]
+
+
+class GemeenteError(Exception):
+    """A problem the user can fix (Dutch message); the CLI exits with code 2."""
+
+
+def own_gemeentecode(client: HubApi) -> str:
+    """The gemeentecode the hub registered for our certificate (refuses non-gemeente parties)."""
+    me = client.me()
+    if me.role != "gemeente" or not me.gemeentecode:
+        raise GemeenteError(
+            f"dit certificaat hoort bij {me.name} (rol {me.role}), niet bij een gemeente")
+    return me.gemeentecode
+
+
+def check_locally(path: Path, *, period: str, dataset: str, gemeente: str,
+                  statistic: str = "gmsd", basis: Path | None = None) -> Any | None:
+    """Validate `path` as CBS will (`ggk.validation`); None when that package is not installed.
+
+    Raises GemeenteError when validation cannot start (missing file, unknown period/dataset)."""
+    try:
+        from ggk.validation import ValidationInputError, validate_file
+    except ImportError:
+        return None
+    try:
+        return validate_file(path, dataset=dataset, gemeente=gemeente, period=period,
+                             statistic=statistic, basis=basis)
+    except ValidationInputError as e:
+        raise GemeenteError(str(e)) from e
+
+
+def conversation_id(statistic: str, period: str, gemeente: str, topic: str) -> str:
+    """The conversation of one dataset (or the besluit) of a period, as the station uses it."""
+    return f"{statistic}/{period}/{gemeente}/{topic}"
+
+
+def submit_file(client: HubApi, path: Path, *, period: str, dataset: str, gemeente: str,
+                cbs_oin: str | None = None, statistic: str = "gmsd",
+                progress: Progress | None = None, message_id: str | None = None) -> Message:
+    """Send one delivery file as `gmsd.aanlevering` to CBS; returns the hub's message."""
+    if not path.is_file():
+        raise GemeenteError(f"bestand niet gevonden: {path}")
+    receiver = cbs_oin or client.find_party(role="cbs").oin
+    metadata = {"statistic": statistic, "period": period, "dataset": dataset,
+                "gemeente": gemeente, "file_name": path.name}
+    return client.send(receiver, AANLEVERING, metadata, [path], id=message_id,
+                       conversation_id=conversation_id(statistic, period, gemeente, dataset),
+                       progress=progress)
+
+
+def send_besluit(client: HubApi, *, period: str, besluit: str, gemeente: str,
+                 toelichting: str | None = None, cbs_oin: str | None = None,
+                 statistic: str = "gmsd") -> Message:
+    """Send a besluit (`opt-in` or `intrekken`) for a period as `gmsd.besluit` to CBS."""
+    if besluit not in BESLUITEN:
+        raise GemeenteError(f"onbekend besluit {besluit!r}: kies opt-in of intrekken")
+    receiver = cbs_oin or client.find_party(role="cbs").oin
+    metadata: dict[str, Any] = {"statistic": statistic, "period": period, "besluit": besluit}
+    if toelichting:
+        metadata["toelichting"] = toelichting
+    return client.send(receiver, BESLUIT, metadata, [],
+                       conversation_id=conversation_id(statistic, period, gemeente, "besluit"))
