@@ -17,8 +17,9 @@ def definition() -> Definition:
     return shipped().for_period("gmsd", PERIOD)
 
 
-def synthetic_source(codes: list[str], seed: int = 5, clients: dict[str, int] | None = None,
-                     facultatief: bool = True) -> InMemorySource:
+def synthetic_source(
+    codes: list[str], seed: int = 5, clients: dict[str, int] | None = None, facultatief: bool = True
+) -> InMemorySource:
     source = InMemorySource()
     reg = register()
     for code in codes:

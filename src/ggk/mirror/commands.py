@@ -23,8 +23,10 @@ def _station_source(data_dir: Path) -> Any:
         from ggk.station.settings import StationSettings
         from ggk.station.storage import FileStore
     except ImportError as e:
-        raise _fail(f"--data-dir needs the station package (ggk.station), unavailable: {e}. "
-                    "Use --csv-dir instead.") from None
+        raise _fail(
+            f"--data-dir needs the station package (ggk.station), unavailable: {e}. "
+            "Use --csv-dir instead."
+        ) from None
     if not (data_dir / "station.sqlite3").is_file():
         raise _fail(f"{data_dir}: no station database (station.sqlite3) in this folder")
     settings = StationSettings(data_dir=data_dir)
@@ -38,23 +40,33 @@ def register(app: typer.Typer) -> None:
         gemeente: Annotated[str, typer.Option("--gemeente", help="e.g. GM0363")],
         period: Annotated[str, typer.Option("--period", help="e.g. 2026-H1")],
         out: Annotated[Path, typer.Option("--out", help="folder for spiegelrapport.*")],
-        data_dir: Annotated[Path | None, typer.Option(
-            "--data-dir", help="embedded station data (accepted deliveries)")] = None,
-        csv_dir: Annotated[Path | None, typer.Option(
-            "--csv-dir", help="folder of accepted files <GMxxxx>-<period>-<dataset>.csv")] = None,
+        data_dir: Annotated[
+            Path | None,
+            typer.Option("--data-dir", help="embedded station data (accepted deliveries)"),
+        ] = None,
+        csv_dir: Annotated[
+            Path | None,
+            typer.Option(
+                "--csv-dir", help="folder of accepted files <GMxxxx>-<period>-<dataset>.csv"
+            ),
+        ] = None,
         statistic: Annotated[str, typer.Option("--statistic")] = "gmsd",
-        formats: Annotated[str, typer.Option("--format", help="comma list of json,html,pdf")
-                           ] = "html,json,pdf",
+        formats: Annotated[
+            str, typer.Option("--format", help="comma list of json,html,pdf")
+        ] = "html,json,pdf",
     ) -> None:
         """Make the spiegelrapport (mirror report) of one municipality and period."""
         from ggk.definitions import UnknownPeriod, shipped
         from ggk.mirror import CsvFolderSource, MirrorError, build_spiegelrapport
-        from ggk.refdata import UnknownGemeente, register as gemeente_register
+        from ggk.refdata import UnknownGemeente
+        from ggk.refdata import register as gemeente_register
 
         wanted = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
         bad = [f for f in wanted if f not in FORMATS]
         if bad or not wanted:
-            raise _fail(f"unknown format(s) {', '.join(bad) or '(none)'}; choose from json,html,pdf")
+            raise _fail(
+                f"unknown format(s) {', '.join(bad) or '(none)'}; choose from json,html,pdf"
+            )
         if (data_dir is None) == (csv_dir is None):
             raise _fail("give exactly one of --data-dir (station data) or --csv-dir")
         try:
@@ -63,8 +75,11 @@ def register(app: typer.Typer) -> None:
         except (UnknownGemeente, UnknownPeriod) as e:
             raise _fail(str(e)) from None
         try:
-            source = (_station_source(data_dir) if data_dir is not None
-                      else CsvFolderSource(csv_dir, {statistic: definition}))  # type: ignore[arg-type]
+            source = (
+                _station_source(data_dir)
+                if data_dir is not None
+                else CsvFolderSource(csv_dir, {statistic: definition})
+            )  # type: ignore[arg-type]
             report = build_spiegelrapport(definition, period, code, source)
             paths = report.write(out, tuple(f for f in FORMATS if f in wanted))
         except MirrorError as e:

@@ -3,7 +3,7 @@
 Rules (docs/mirror.md):
 - no figure of another single municipality: other municipalities only appear inside peer or
   national statistics, and those are made over at least MIN_GROUP municipalities;
-- counts are rounded to multiples of ROUND_TO and counts below MIN_COUNT are suppressed (SUPPRESSED);
+- counts are rounded to multiples of ROUND_TO; counts below MIN_COUNT are suppressed (SUPPRESSED);
 - a ratio (rate, share, mean) whose numerator count (`teller`) is below MIN_COUNT is suppressed too;
 - a change against the previous period is only shown when both values are shown.
 Every output format renders the disclosure-controlled JSON, never the raw values.
@@ -31,7 +31,9 @@ def rounded_count(value: float) -> int | str:
     return int(ROUND_TO * math.floor(value / ROUND_TO + 0.5))
 
 
-def own_value(value: float | None, teller: int | None, telling: bool, decimalen: int) -> Shown | None:
+def own_value(
+    value: float | None, teller: int | None, telling: bool, decimalen: int
+) -> Shown | None:
     """One municipality's own indicator value: None when not available, SUPPRESSED when its count
     is below MIN_COUNT, a rounded count for counts, a rounded ratio otherwise."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -50,7 +52,9 @@ def group_value(value: float, telling: bool, decimalen: int) -> Shown:
     return round(float(value), decimalen)
 
 
-def group_statistics(values: Sequence[float], telling: bool, decimalen: int) -> dict[str, Shown] | None:
+def group_statistics(
+    values: Sequence[float], telling: bool, decimalen: int
+) -> dict[str, Shown] | None:
     """Median and P10-P90 over a group; None when fewer than MIN_GROUP municipalities."""
     clean = [float(v) for v in values if v is not None and not math.isnan(float(v))]
     if len(clean) < MIN_GROUP:
@@ -64,8 +68,9 @@ def group_statistics(values: Sequence[float], telling: bool, decimalen: int) -> 
     }
 
 
-def change(own: Shown | None, previous: Shown | None, raw_own: float | None,
-           raw_previous: float | None) -> int | None:
+def change(
+    own: Shown | None, previous: Shown | None, raw_own: float | None, raw_previous: float | None
+) -> int | None:
     """Relative change in whole percent, only when both values are shown and the previous is > 0."""
     if not isinstance(own, int | float) or not isinstance(previous, int | float):
         return None

@@ -26,7 +26,7 @@ def indicators_path(definition: Definition) -> Path:
 
 
 def load_indicators(definition: Definition) -> IndicatorSet:
-    """Parse and check the definition's indicators; raises IndicatorError naming file and indicator."""
+    """Parse and check the definition's indicators; IndicatorError names file and indicator."""
     path = indicators_path(definition)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -36,15 +36,21 @@ def load_indicators(definition: Definition) -> IndicatorSet:
         raise IndicatorError(f"{path}: invalid TOML: {e}") from None
     groups = {str(k): tuple(v) for k, v in raw.get("publicatiegroepen", {}).items()}
     peer = raw.get("peergroep", {})
-    rule = PeerRule(tuple(peer.get("kenmerken", ["grootteklasse"])), int(peer.get("minimum", 5)),
-                    str(peer.get("uitleg", "")))
+    rule = PeerRule(
+        tuple(peer.get("kenmerken", ["grootteklasse"])),
+        int(peer.get("minimum", 5)),
+        str(peer.get("uitleg", "")),
+    )
     entries = raw.get("indicator")
     if not isinstance(entries, list) or not entries:
         raise IndicatorError(f"{path}: no [[indicator]] entries")
     indicators = []
     for n, entry in enumerate(entries, 1):
-        indicators.append(_indicator(entry, f"{path}: indicator {entry.get('code', f'#{n}')!r}",
-                                     definition, groups))
+        indicators.append(
+            _indicator(
+                entry, f"{path}: indicator {entry.get('code', f'#{n}')!r}", definition, groups
+            )
+        )
     codes = [i.code for i in indicators]
     dupes = {c for c in codes if codes.count(c) > 1}
     if dupes:
@@ -52,8 +58,9 @@ def load_indicators(definition: Definition) -> IndicatorSet:
     return IndicatorSet(str(path), tuple(indicators), groups, rule)
 
 
-def _indicator(entry: Any, where: str, definition: Definition,
-               groups: dict[str, tuple[str, ...]]) -> Indicator:
+def _indicator(
+    entry: Any, where: str, definition: Definition, groups: dict[str, tuple[str, ...]]
+) -> Indicator:
     if not isinstance(entry, dict):
         raise IndicatorError(f"{where}: must be a table")
     for key in ("code", "naam", "eenheid", "toelichting", "sql"):
@@ -64,17 +71,25 @@ def _indicator(entry: Any, where: str, definition: Definition,
         raise IndicatorError(f"{where}: 'datasets' must name at least one dataset")
     for name in datasets:
         if name not in definition.dataset_names:
-            raise IndicatorError(f"{where}: unknown dataset {name!r} "
-                                 f"(known: {', '.join(definition.dataset_names)})")
+            raise IndicatorError(
+                f"{where}: unknown dataset {name!r} (known: {', '.join(definition.dataset_names)})"
+            )
     richting = entry.get("richting", "beide")
     if richting not in RICHTINGEN:
         raise IndicatorError(f"{where}: richting {richting!r} is not one of {sorted(RICHTINGEN)}")
     indicator = Indicator(
-        code=entry["code"], naam=entry["naam"], eenheid=entry["eenheid"],
-        toelichting=entry["toelichting"], datasets=datasets, sql=entry["sql"],
-        telling=bool(entry.get("telling", False)), decimalen=int(entry.get("decimalen", 1)),
-        leeg=entry.get("leeg"), drempel_verandering=float(entry.get("drempel_verandering", 0.25)),
-        richting=richting, gewicht=float(entry.get("gewicht", 1.0)),
+        code=entry["code"],
+        naam=entry["naam"],
+        eenheid=entry["eenheid"],
+        toelichting=entry["toelichting"],
+        datasets=datasets,
+        sql=entry["sql"],
+        telling=bool(entry.get("telling", False)),
+        decimalen=int(entry.get("decimalen", 1)),
+        leeg=entry.get("leeg"),
+        drempel_verandering=float(entry.get("drempel_verandering", 0.25)),
+        richting=richting,
+        gewicht=float(entry.get("gewicht", 1.0)),
         signaal_peers=bool(entry.get("signaal_peers", True)),
     )
     _check_query(indicator, where, definition, groups)
@@ -82,45 +97,69 @@ def _indicator(entry: Any, where: str, definition: Definition,
 
 
 def empty_tables(definition: Definition) -> dict[str, pl.DataFrame]:
-    tables = {d.name: pl.DataFrame(schema={f.name: getattr(pl, POLARS_TYPES[f.type])
-                                           for f in d.fields}) for d in definition.datasets}
-    tables["gemeente"] = pl.DataFrame(schema={"gemeentecode": pl.String, "naam": pl.String,
-                                              "inwoners": pl.Int64, "grootteklasse": pl.Int64})
-    tables["publicatiegroep"] = pl.DataFrame(schema={"productcategorie": pl.String,
-                                                     "groep": pl.String})
+    tables = {
+        d.name: pl.DataFrame(schema={f.name: getattr(pl, POLARS_TYPES[f.type]) for f in d.fields})
+        for d in definition.datasets
+    }
+    tables["gemeente"] = pl.DataFrame(
+        schema={
+            "gemeentecode": pl.String,
+            "naam": pl.String,
+            "inwoners": pl.Int64,
+            "grootteklasse": pl.Int64,
+        }
+    )
+    tables["publicatiegroep"] = pl.DataFrame(
+        schema={"productcategorie": pl.String, "groep": pl.String}
+    )
     return tables
 
 
-def _check_query(indicator: Indicator, where: str, definition: Definition,
-                 groups: dict[str, tuple[str, ...]]) -> None:
-    """Run the query on empty typed tables: catches bad SQL, unknown tables/columns, wrong output."""
+def _check_query(
+    indicator: Indicator, where: str, definition: Definition, groups: dict[str, tuple[str, ...]]
+) -> None:
+    """Run the query on empty typed tables: catches bad SQL, unknown tables/columns, bad output."""
     tables = empty_tables(definition)
     allowed = {k: v for k, v in tables.items() if k in indicator.datasets or k in REFERENCE_TABLES}
     try:
-        schema = _run(indicator, allowed, dt.date(2000, 1, 1), dt.date(2000, 6, 30)).collect_schema()
+        schema = _run(
+            indicator, allowed, dt.date(2000, 1, 1), dt.date(2000, 6, 30)
+        ).collect_schema()
     except Exception as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise IndicatorError(f"{where}: query fails: {first}") from None
     missing = {"gemeentecode", "waarde", "teller"} - set(schema.names())
     if missing:
-        raise IndicatorError(f"{where}: query must return gemeentecode, waarde and teller; "
-                             f"missing {', '.join(sorted(missing))}")
+        raise IndicatorError(
+            f"{where}: query must return gemeentecode, waarde and teller; "
+            f"missing {', '.join(sorted(missing))}"
+        )
 
 
-def _run(indicator: Indicator, tables: dict[str, pl.DataFrame | pl.LazyFrame],
-         start: dt.date, end: dt.date) -> pl.LazyFrame:
+def _run(
+    indicator: Indicator,
+    tables: dict[str, pl.DataFrame | pl.LazyFrame],
+    start: dt.date,
+    end: dt.date,
+) -> pl.LazyFrame:
     ctx = pl.SQLContext(frames=tables)
     return ctx.execute(substitute_period(indicator.sql, start, end), eager=False)
 
 
 def group_table(groups: dict[str, tuple[str, ...]]) -> pl.DataFrame:
     rows = [(cat, group) for group, cats in groups.items() for cat in cats]
-    return pl.DataFrame(rows, schema={"productcategorie": pl.String, "groep": pl.String},
-                        orient="row")
+    return pl.DataFrame(
+        rows, schema={"productcategorie": pl.String, "groep": pl.String}, orient="row"
+    )
 
 
-def compute(indicators: IndicatorSet, data: dict[str, pl.DataFrame], gemeenten: pl.DataFrame,
-            start: dt.date, end: dt.date) -> pl.DataFrame:
+def compute(
+    indicators: IndicatorSet,
+    data: dict[str, pl.DataFrame],
+    gemeenten: pl.DataFrame,
+    start: dt.date,
+    end: dt.date,
+) -> pl.DataFrame:
     """All indicators for every municipality in `gemeenten`: columns gemeentecode, indicator,
     waarde (Float64, null = not available), teller (Int64). `data` maps dataset -> all
     municipalities' rows concatenated; an indicator whose dataset is absent is left out."""
@@ -131,17 +170,29 @@ def compute(indicators: IndicatorSet, data: dict[str, pl.DataFrame], gemeenten: 
     for ind in indicators.indicators:
         if not all(d in data for d in ind.datasets):
             continue
-        result = (_run(ind, tables, start, end)
-                  .select(pl.col("gemeentecode").cast(pl.String),
-                          pl.col("waarde").cast(pl.Float64), pl.col("teller").cast(pl.Int64)))
-        frames.append(gemeenten.lazy().select("gemeentecode")
-                      .join(result, on="gemeentecode", how="left")
-                      .with_columns(pl.lit(ind.code).alias("indicator"),
-                                    pl.col("waarde").fill_null(ind.leeg) if ind.leeg is not None
-                                    else pl.col("waarde"),
-                                    pl.col("teller").fill_null(0)))
+        result = _run(ind, tables, start, end).select(
+            pl.col("gemeentecode").cast(pl.String),
+            pl.col("waarde").cast(pl.Float64),
+            pl.col("teller").cast(pl.Int64),
+        )
+        frames.append(
+            gemeenten.lazy()
+            .select("gemeentecode")
+            .join(result, on="gemeentecode", how="left")
+            .with_columns(
+                pl.lit(ind.code).alias("indicator"),
+                pl.col("waarde").fill_null(ind.leeg) if ind.leeg is not None else pl.col("waarde"),
+                pl.col("teller").fill_null(0),
+            )
+        )
     if not frames:
-        return pl.DataFrame(schema={"gemeentecode": pl.String, "indicator": pl.String,
-                                    "waarde": pl.Float64, "teller": pl.Int64})
+        return pl.DataFrame(
+            schema={
+                "gemeentecode": pl.String,
+                "indicator": pl.String,
+                "waarde": pl.Float64,
+                "teller": pl.Int64,
+            }
+        )
     out = pl.concat(pl.collect_all(frames))
     return out.select("gemeentecode", "indicator", "waarde", "teller")

@@ -25,8 +25,9 @@ class IndicatorError(MirrorError):
 
 
 class AcceptedDataSource(Protocol):
-    def accepted(self, statistic: str, period: str, dataset: str
-                 ) -> dict[str, pl.LazyFrame | pl.DataFrame]:
+    def accepted(
+        self, statistic: str, period: str, dataset: str
+    ) -> dict[str, pl.LazyFrame | pl.DataFrame]:
         """gemeentecode -> the latest accepted, not withdrawn, delivery of this dataset and period,
         typed as in the Table Schema, personal fields (`bsn`) pseudonymised. Empty when none."""
 

@@ -21,8 +21,11 @@ def peer_group(gemeente: Gemeente, register: GemeenteRegister, rule: PeerRule) -
     """Same size class (and urbanity where known for all); widened with the nearest adjacent size
     classes until the group has at least `rule.minimum` other municipalities."""
     everyone = [g for g in register.all() if g.code != gemeente.code]
-    use_urbanity = ("stedelijkheid" in rule.kenmerken and gemeente.stedelijkheid is not None
-                    and all(g.stedelijkheid is not None for g in everyone))
+    use_urbanity = (
+        "stedelijkheid" in rule.kenmerken
+        and gemeente.stedelijkheid is not None
+        and all(g.stedelijkheid is not None for g in everyone)
+    )
     if use_urbanity:
         candidates = [g for g in everyone if g.stedelijkheid == gemeente.stedelijkheid]
     else:
@@ -31,8 +34,11 @@ def peer_group(gemeente: Gemeente, register: GemeenteRegister, rule: PeerRule) -
     classes = {gemeente.grootteklasse}
     distance = 1
     while sum(g.grootteklasse in classes for g in candidates) < rule.minimum:
-        widened = {k for k in (gemeente.grootteklasse - distance, gemeente.grootteklasse + distance)
-                   if k in all_classes}
+        widened = {
+            k
+            for k in (gemeente.grootteklasse - distance, gemeente.grootteklasse + distance)
+            if k in all_classes
+        }
         if not widened and distance > len(all_classes):
             break
         classes |= widened
@@ -46,6 +52,8 @@ def peer_group(gemeente: Gemeente, register: GemeenteRegister, rule: PeerRule) -
     else:
         text += " (stedelijkheid is in de referentiegegevens van 2025 niet bekend en telt niet mee)"
     if len(klassen) > 1:
-        text += (f"; de eigen grootteklasse telt minder dan {rule.minimum} andere gemeenten, "
-                 "daarom zijn aangrenzende grootteklassen toegevoegd")
+        text += (
+            f"; de eigen grootteklasse telt minder dan {rule.minimum} andere gemeenten, "
+            "daarom zijn aangrenzende grootteklassen toegevoegd"
+        )
     return PeerGroup(gemeente.code, members, klassen, use_urbanity, text)

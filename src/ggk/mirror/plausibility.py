@@ -37,35 +37,60 @@ def robust_z(own: float, peers: Sequence[float]) -> float | None:
     return (own - median) / mad
 
 
-def flags_for(ind: Indicator, own: float | None, previous: float | None,
-              peers: Sequence[float], shown_change: int | None) -> list[Flag]:
+def flags_for(
+    ind: Indicator,
+    own: float | None,
+    previous: float | None,
+    peers: Sequence[float],
+    shown_change: int | None,
+) -> list[Flag]:
     out: list[Flag] = []
     if own is None or math.isnan(own):
         return out
     z = robust_z(own, peers) if ind.signaal_peers else None
     if z is not None and abs(z) > Z_LIMIT:
         kant = "hoger" if z > 0 else "lager"
-        out.append(Flag(ind.code, "afwijking-peers", round(abs(z) / Z_LIMIT * ind.gewicht, 2),
-                        f"{ind.naam}: uw waarde is veel {kant} dan bij vergelijkbare gemeenten "
-                        f"(robuuste z-score {_nl(z)}, grens 3).", robuuste_z=round(z, 2)))
+        out.append(
+            Flag(
+                ind.code,
+                "afwijking-peers",
+                round(abs(z) / Z_LIMIT * ind.gewicht, 2),
+                f"{ind.naam}: uw waarde is veel {kant} dan bij vergelijkbare gemeenten "
+                f"(robuuste z-score {_nl(z)}, grens 3).",
+                robuuste_z=round(z, 2),
+            )
+        )
     clean_peers = [p for p in peers if p is not None and not math.isnan(p)]
     if own == 0 and len(clean_peers) >= 5 and float(np.median(clean_peers)) > 0:
-        out.append(Flag(ind.code, "nul", round(ZERO_WEIGHT * ind.gewicht, 2),
-                        f"{ind.naam}: uw waarde is nul, terwijl vergelijkbare gemeenten hier wel "
-                        "waarden hebben. Ontbreken er records of productcategorieën?"))
+        out.append(
+            Flag(
+                ind.code,
+                "nul",
+                round(ZERO_WEIGHT * ind.gewicht, 2),
+                f"{ind.naam}: uw waarde is nul, terwijl vergelijkbare gemeenten hier wel "
+                "waarden hebben. Ontbreken er records of productcategorieën?",
+            )
+        )
     if previous is not None and previous > 0 and not math.isnan(previous):
         rel = (own - previous) / previous
-        direction_ok = (ind.richting == "beide" or (ind.richting == "stijging" and rel > 0)
-                        or (ind.richting == "daling" and rel < 0))
+        direction_ok = (
+            ind.richting == "beide"
+            or (ind.richting == "stijging" and rel > 0)
+            or (ind.richting == "daling" and rel < 0)
+        )
         if direction_ok and abs(rel) > ind.drempel_verandering:
             woord = "gestegen" if rel > 0 else "gedaald"
-            amount = (f"met {abs(shown_change)}%" if shown_change is not None
-                      else "sterk")
-            out.append(Flag(ind.code, "verandering",
-                            round(abs(rel) / ind.drempel_verandering * ind.gewicht, 2),
-                            f"{ind.naam}: {woord} {amount} ten opzichte van de vorige periode "
-                            f"(signaalgrens {round(ind.drempel_verandering * 100)}%).",
-                            verandering_procent=shown_change))
+            amount = f"met {abs(shown_change)}%" if shown_change is not None else "sterk"
+            out.append(
+                Flag(
+                    ind.code,
+                    "verandering",
+                    round(abs(rel) / ind.drempel_verandering * ind.gewicht, 2),
+                    f"{ind.naam}: {woord} {amount} ten opzichte van de vorige periode "
+                    f"(signaalgrens {round(ind.drempel_verandering * 100)}%).",
+                    verandering_procent=shown_change,
+                )
+            )
     return out
 
 

@@ -44,8 +44,15 @@ def load_reference(statistic: str, period: str) -> Reference | None:
     if not path.is_file():
         return None
     with resources.as_file(path) as p:
-        values = pl.read_csv(p, schema={"gemeentecode": pl.String, "indicator": pl.String,
-                                        "waarde": pl.Float64, "teller": pl.Int64})
+        values = pl.read_csv(
+            p,
+            schema={
+                "gemeentecode": pl.String,
+                "indicator": pl.String,
+                "waarde": pl.Float64,
+                "teller": pl.Int64,
+            },
+        )
     return Reference(statistic, period, True, values)
 
 
@@ -61,8 +68,10 @@ def generate_reference(seed: int = REFERENCE_SEED, period: str = REFERENCE_PERIO
     indicators = load_indicators(definition)
     everyone = register().all()
     basis = [basis_frame(g, period, seed) for g in everyone]
-    data = {"basis": pl.concat(basis),
-            "facultatief": pl.concat([facultatief_frame(b, period, seed) for b in basis])}
+    data = {
+        "basis": pl.concat(basis),
+        "facultatief": pl.concat([facultatief_frame(b, period, seed) for b in basis]),
+    }
     start, end = period_bounds(period)
     table = gemeente_table([g.code for g in everyone])
     values = compute(indicators, data, table, start, end)
@@ -72,7 +81,8 @@ def generate_reference(seed: int = REFERENCE_SEED, period: str = REFERENCE_PERIO
 
 def main() -> None:
     out = Path(str(resources.files("ggk.refdata").joinpath("data"))) / reference_file_name(
-        REFERENCE_STATISTIC, REFERENCE_PERIOD)
+        REFERENCE_STATISTIC, REFERENCE_PERIOD
+    )
     frame = generate_reference().with_columns(pl.col("waarde").round(4))
     frame.write_csv(out)
     print(f"wrote {out} ({frame.height} rows)")

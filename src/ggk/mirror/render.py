@@ -8,14 +8,19 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ggk.mirror.disclosure import format_nl, shown_number
 
-SOORT_LABEL = {"afwijking-peers": "Wijkt af van vergelijkbare gemeenten",
-               "verandering": "Grote verandering t.o.v. vorige periode",
-               "nul": "Nul waar vergelijkbare gemeenten dat niet zijn"}
+LEGEND = ["Eigen gemeente", "Vorige periode", "Mediaan vergelijkbare gemeenten", "Nederland"]
+SOORT_LABEL = {
+    "afwijking-peers": "Wijkt af van vergelijkbare gemeenten",
+    "verandering": "Grote verandering t.o.v. vorige periode",
+    "nul": "Nul waar vergelijkbare gemeenten dat niet zijn",
+}
 
 
 def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("ggk.mirror", "templates"),
-                      autoescape=select_autoescape(["html", "j2"]))
+    env = Environment(
+        loader=PackageLoader("ggk.mirror", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+    )
     env.filters["nl"] = format_nl
     return env
 
@@ -30,10 +35,12 @@ def chart_svg(data: dict[str, Any]) -> str:
     for ind in data["indicators"]:
         rows = []
         peers = ind["peers"] or {}
-        for label, value in (("Eigen gemeente", ind["eigen"]),
-                             ("Vorige periode", ind["vorige_periode"]),
-                             ("Mediaan vergelijkbare gemeenten", peers.get("mediaan")),
-                             ("Nederland", ind["landelijk"])):
+        for label, value in (
+            ("Eigen gemeente", ind["eigen"]),
+            ("Vorige periode", ind["vorige_periode"]),
+            ("Mediaan vergelijkbare gemeenten", peers.get("mediaan")),
+            ("Nederland", ind["landelijk"]),
+        ):
             number = shown_number(value)
             if number is not None:
                 rows.append({"wat": label, "waarde": number})
@@ -41,32 +48,54 @@ def chart_svg(data: dict[str, Any]) -> str:
         base_title = alt.TitleParams(ind["naam"], fontSize=11, anchor="start")
         layers = []
         if band[0]["p10"] is not None and band[0]["p90"] is not None:
-            layers.append(alt.Chart(alt.Data(values=band)).mark_bar(
-                height=14, color="#c6dbef").encode(
-                x=alt.X("p10:Q", title=ind["eenheid"], scale=alt.Scale(zero=False)), x2="p90:Q"))
-        layers.append(alt.Chart(alt.Data(values=rows)).mark_point(
-            size=90, filled=True).encode(
-            x=alt.X("waarde:Q", title=ind["eenheid"], scale=alt.Scale(zero=False)),
-            shape=alt.Shape("wat:N", title=None, scale=alt.Scale(
-                domain=["Eigen gemeente", "Vorige periode", "Mediaan vergelijkbare gemeenten",
-                        "Nederland"],
-                range=["circle", "triangle-up", "diamond", "square"])),
-            color=alt.Color("wat:N", title=None, scale=alt.Scale(
-                domain=["Eigen gemeente", "Vorige periode", "Mediaan vergelijkbare gemeenten",
-                        "Nederland"],
-                range=["#d62728", "#ff9896", "#08519c", "#555555"]))))
+            layers.append(
+                alt.Chart(alt.Data(values=band))
+                .mark_bar(height=14, color="#c6dbef")
+                .encode(
+                    x=alt.X("p10:Q", title=ind["eenheid"], scale=alt.Scale(zero=False)), x2="p90:Q"
+                )
+            )
+        layers.append(
+            alt.Chart(alt.Data(values=rows))
+            .mark_point(size=90, filled=True)
+            .encode(
+                x=alt.X("waarde:Q", title=ind["eenheid"], scale=alt.Scale(zero=False)),
+                shape=alt.Shape(
+                    "wat:N",
+                    title=None,
+                    scale=alt.Scale(
+                        domain=LEGEND,
+                        range=["circle", "triangle-up", "diamond", "square"],
+                    ),
+                ),
+                color=alt.Color(
+                    "wat:N",
+                    title=None,
+                    scale=alt.Scale(
+                        domain=LEGEND,
+                        range=["#d62728", "#ff9896", "#08519c", "#555555"],
+                    ),
+                ),
+            )
+        )
         panels.append(alt.layer(*layers).properties(width=520, height=30, title=base_title))
     if not panels:
         return ""
-    chart = alt.vconcat(*panels, spacing=14).configure_view(stroke=None).configure_legend(
-        orient="top", labelFontSize=11)
+    chart = (
+        alt.vconcat(*panels, spacing=14)
+        .configure_view(stroke=None)
+        .configure_legend(orient="top", labelFontSize=11, labelLimit=320)
+    )
     svg = vlc.vegalite_to_svg(chart.to_dict(), format_locale="nl-NL")
-    return svg[svg.index("<svg"):]
+    return svg[svg.index("<svg") :]
 
 
 def render_html(data: dict[str, Any]) -> str:
-    return _environment().get_template("spiegelrapport.html.j2").render(
-        r=data, chart=chart_svg(data), soort_label=SOORT_LABEL)
+    return (
+        _environment()
+        .get_template("spiegelrapport.html.j2")
+        .render(r=data, chart=chart_svg(data), soort_label=SOORT_LABEL)
+    )
 
 
 def render_pdf(html: str) -> bytes:

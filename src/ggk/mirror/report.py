@@ -50,8 +50,9 @@ class MirrorReport:
 
         return render_pdf(self.html())
 
-    def write(self, directory: Path, formats: tuple[str, ...] = ("json", "html", "pdf")
-              ) -> list[Path]:
+    def write(
+        self, directory: Path, formats: tuple[str, ...] = ("json", "html", "pdf")
+    ) -> list[Path]:
         """Write spiegelrapport.<format> files; returns their paths."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
@@ -88,18 +89,32 @@ def gemeente_table(codes: list[str], reg: GemeenteRegister | None = None) -> pl.
         except UnknownGemeente:
             continue
         rows.append((g.code, g.naam, g.inwoners, g.grootteklasse))
-    return pl.DataFrame(rows, schema={"gemeentecode": pl.String, "naam": pl.String,
-                                      "inwoners": pl.Int64, "grootteklasse": pl.Int64},
-                        orient="row")
+    return pl.DataFrame(
+        rows,
+        schema={
+            "gemeentecode": pl.String,
+            "naam": pl.String,
+            "inwoners": pl.Int64,
+            "grootteklasse": pl.Int64,
+        },
+        orient="row",
+    )
 
 
-def pooled(data: dict[str, pl.DataFrame], table: pl.DataFrame
-           ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+def pooled(
+    data: dict[str, pl.DataFrame], table: pl.DataFrame
+) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     """All municipalities as one (code NL): the national figure with the same queries."""
     nl = {k: v.with_columns(pl.lit(NATIONAL).alias("gemeentecode")) for k, v in data.items()}
-    nl_table = pl.DataFrame({"gemeentecode": [NATIONAL], "naam": ["Nederland"],
-                             "inwoners": [int(table["inwoners"].sum())], "grootteklasse": [0]},
-                            schema=table.schema)
+    nl_table = pl.DataFrame(
+        {
+            "gemeentecode": [NATIONAL],
+            "naam": ["Nederland"],
+            "inwoners": [int(table["inwoners"].sum())],
+            "grootteklasse": [0],
+        },
+        schema=table.schema,
+    )
     return nl, nl_table
 
 
@@ -111,13 +126,17 @@ def _typed(definition: Definition, dataset: str, frames: dict[str, Any]) -> pl.D
     parts = []
     for code, frame in frames.items():
         lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
-        parts.append(lf.select([pl.col(n).cast(t) for n, t in schema.items()])
-                     .with_columns(pl.lit(code).alias("gemeentecode")))
+        parts.append(
+            lf.select([pl.col(n).cast(t) for n, t in schema.items()]).with_columns(
+                pl.lit(code).alias("gemeentecode")
+            )
+        )
     return pl.concat(pl.collect_all(parts))
 
 
-def _load(definition: Definition, source: AcceptedDataSource, period: str
-          ) -> dict[str, pl.DataFrame]:
+def _load(
+    definition: Definition, source: AcceptedDataSource, period: str
+) -> dict[str, pl.DataFrame]:
     data = {}
     for ds in definition.datasets:
         frame = _typed(definition, ds.name, source.accepted(definition.statistic, period, ds.name))
@@ -126,10 +145,15 @@ def _load(definition: Definition, source: AcceptedDataSource, period: str
     return data
 
 
-def build_spiegelrapport(definition: Definition, period: str, gemeente: str,
-                         source: AcceptedDataSource, reference: Reference | None = None,
-                         register_: GemeenteRegister | None = None,
-                         now: dt.datetime | None = None) -> MirrorReport:
+def build_spiegelrapport(
+    definition: Definition,
+    period: str,
+    gemeente: str,
+    source: AcceptedDataSource,
+    reference: Reference | None = None,
+    register_: GemeenteRegister | None = None,
+    now: dt.datetime | None = None,
+) -> MirrorReport:
     """The spiegelrapport of `gemeente` for `period` from the accepted data in `source`.
 
     `reference` is the previous-period reference used when the municipality has no accepted data
@@ -144,11 +168,14 @@ def build_spiegelrapport(definition: Definition, period: str, gemeente: str,
         raise MirrorError(f"unknown gemeente {gemeente!r}") from None
     indicators = _indicators_cached(str(definition.root), definition)
     start, end = period_bounds(period)
-    required = next((d.name for d in definition.datasets if d.required), definition.datasets[0].name)
+    required = next(
+        (d.name for d in definition.datasets if d.required), definition.datasets[0].name
+    )
     data = _load(definition, source, period)
     if required not in data or own.code not in set(data[required]["gemeentecode"].unique()):
-        raise MirrorError(f"no accepted {required} delivery of {own.code} for "
-                          f"{definition.statistic} {period}")
+        raise MirrorError(
+            f"no accepted {required} delivery of {own.code} for {definition.statistic} {period}"
+        )
     delivered = sorted(set(data[required]["gemeentecode"].unique()))
     # facultatief etc.: only municipalities that also delivered the required dataset count
     data = {k: v.filter(pl.col("gemeentecode").is_in(delivered)) for k, v in data.items()}
@@ -164,52 +191,80 @@ def build_spiegelrapport(definition: Definition, period: str, gemeente: str,
     peers_from_period = len(peers_delivered) >= minimum
     if peers_from_period:
         peer_values = values.filter(pl.col("gemeentecode").is_in(peers_delivered))
-        peer_source = {"bron": "periode", "periode": period, "synthetisch": False,
-                       "aantal_gemeenten": len(peers_delivered)}
+        peer_source = {
+            "bron": "periode",
+            "periode": period,
+            "synthetisch": False,
+            "aantal_gemeenten": len(peers_delivered),
+        }
     elif reference is not None:
         peer_values = reference.values.filter(pl.col("gemeentecode").is_in(group.members))
-        peer_source = {"bron": "referentie", "periode": reference.period,
-                       "synthetisch": reference.synthetic, "aantal_gemeenten": len(group.members)}
+        peer_source = {
+            "bron": "referentie",
+            "periode": reference.period,
+            "synthetisch": reference.synthetic,
+            "aantal_gemeenten": len(group.members),
+        }
     else:
         peer_values = values.clear()
-        peer_source = {"bron": "geen", "periode": None, "synthetisch": False,
-                       "aantal_gemeenten": 0}
+        peer_source = {"bron": "geen", "periode": None, "synthetisch": False, "aantal_gemeenten": 0}
 
     if len(delivered) >= disclosure.MIN_GROUP:
         national = compute(indicators, *pooled(data, table), start, end)
-        national_source = {"bron": "periode", "periode": period, "synthetisch": False,
-                           "aantal_gemeenten": len(delivered)}
+        national_source = {
+            "bron": "periode",
+            "periode": period,
+            "synthetisch": False,
+            "aantal_gemeenten": len(delivered),
+        }
     elif reference is not None:
         national = reference.values.filter(pl.col("gemeentecode") == NATIONAL)
-        national_source = {"bron": "referentie", "periode": reference.period,
-                           "synthetisch": reference.synthetic,
-                           "aantal_gemeenten": reference.values["gemeentecode"].n_unique() - 1}
+        national_source = {
+            "bron": "referentie",
+            "periode": reference.period,
+            "synthetisch": reference.synthetic,
+            "aantal_gemeenten": reference.values["gemeentecode"].n_unique() - 1,
+        }
     else:
         national = values.clear()
-        national_source = {"bron": "geen", "periode": None, "synthetisch": False,
-                           "aantal_gemeenten": 0}
+        national_source = {
+            "bron": "geen",
+            "periode": None,
+            "synthetisch": False,
+            "aantal_gemeenten": 0,
+        }
 
     prev_data = _load(definition, source, prev)
     if required in prev_data and own.code in set(prev_data[required]["gemeentecode"].unique()):
         prev_data = {k: v.filter(pl.col("gemeentecode") == own.code) for k, v in prev_data.items()}
         p_start, p_end = period_bounds(prev)
-        prev_own = {r["indicator"]: (r["waarde"], r["teller"]) for r in compute(
-            indicators, prev_data, gemeente_table([own.code], reg), p_start, p_end
-        ).iter_rows(named=True)}
+        prev_own = {
+            r["indicator"]: (r["waarde"], r["teller"])
+            for r in compute(
+                indicators, prev_data, gemeente_table([own.code], reg), p_start, p_end
+            ).iter_rows(named=True)
+        }
         prev_source = {"bron": "aanlevering", "periode": prev, "synthetisch": False}
     elif reference is not None:
         prev_own = reference.for_gemeente(own.code)
-        prev_source = {"bron": "referentie", "periode": reference.period,
-                       "synthetisch": reference.synthetic}
+        prev_source = {
+            "bron": "referentie",
+            "periode": reference.period,
+            "synthetisch": reference.synthetic,
+        }
     else:
         prev_own = {}
         prev_source = {"bron": "geen", "periode": prev, "synthetisch": False}
 
-    own_rows = {r["indicator"]: (r["waarde"], r["teller"])
-                for r in values.filter(pl.col("gemeentecode") == own.code).iter_rows(named=True)}
+    own_rows = {
+        r["indicator"]: (r["waarde"], r["teller"])
+        for r in values.filter(pl.col("gemeentecode") == own.code).iter_rows(named=True)
+    }
     national_rows = {r["indicator"]: r["waarde"] for r in national.iter_rows(named=True)}
-    peer_by_indicator = {code: [v for v in frame["waarde"].to_list() if v is not None]
-                         for (code,), frame in peer_values.group_by("indicator")}
+    peer_by_indicator = {
+        code: [v for v in frame["waarde"].to_list() if v is not None]
+        for (code,), frame in peer_values.group_by("indicator")
+    }
 
     entries, flags = [], []
     for ind in indicators.indicators:
@@ -222,55 +277,86 @@ def build_spiegelrapport(definition: Definition, period: str, gemeente: str,
         peers = peer_by_indicator.get(ind.code, [])
         stats = disclosure.group_statistics(peers, ind.telling, ind.decimalen)
         nat_raw = national_rows.get(ind.code)
-        nat = (disclosure.group_value(nat_raw, ind.telling, ind.decimalen)
-               if nat_raw is not None else None)
+        nat = (
+            disclosure.group_value(nat_raw, ind.telling, ind.decimalen)
+            if nat_raw is not None
+            else None
+        )
         pct = disclosure.change(shown, prev_shown, raw, prev_raw)
         ind_flags = flags_for(ind, raw, prev_raw, peers, pct)
         flags.extend(ind_flags)
-        entries.append({
-            "code": ind.code, "naam": ind.naam, "eenheid": ind.eenheid,
-            "toelichting": ind.toelichting, "telling": ind.telling, "decimalen": ind.decimalen,
-            "datasets": list(ind.datasets),
-            "eigen": shown, "vorige_periode": prev_shown, "verandering_procent": pct,
-            "peers": stats, "landelijk": nat,
-            "signaalgrens_verandering_procent": round(ind.drempel_verandering * 100),
-            "signalen": [f.soort for f in ind_flags],
-        })
-    flag_list = [{"indicator": f.indicator, "naam": indicators.get(f.indicator).naam,
-                  "soort": f.soort, "gewicht": f.gewicht, "reden": f.reden,
-                  "robuuste_z": f.robuuste_z, "verandering_procent": f.verandering_procent}
-                 for f in ordered(flags)]
+        entries.append(
+            {
+                "code": ind.code,
+                "naam": ind.naam,
+                "eenheid": ind.eenheid,
+                "toelichting": ind.toelichting,
+                "telling": ind.telling,
+                "decimalen": ind.decimalen,
+                "datasets": list(ind.datasets),
+                "eigen": shown,
+                "vorige_periode": prev_shown,
+                "verandering_procent": pct,
+                "peers": stats,
+                "landelijk": nat,
+                "signaalgrens_verandering_procent": round(ind.drempel_verandering * 100),
+                "signalen": [f.soort for f in ind_flags],
+            }
+        )
+    flag_list = [
+        {
+            "indicator": f.indicator,
+            "naam": indicators.get(f.indicator).naam,
+            "soort": f.soort,
+            "gewicht": f.gewicht,
+            "reden": f.reden,
+            "robuuste_z": f.robuuste_z,
+            "verandering_procent": f.verandering_procent,
+        }
+        for f in ordered(flags)
+    ]
     sc = {s.klasse: s.label for s in reg.size_classes()}
     now = now or dt.datetime.now(dt.UTC)
-    return MirrorReport({
-        "report": "spiegelrapport",
-        "format": JSON_FORMAT,
-        "statistic": definition.statistic,
-        "edition": definition.edition,
-        "title": definition.title,
-        "period": period,
-        "created": now.replace(microsecond=0).isoformat(),
-        "gemeente": {"code": own.code, "naam": own.naam, "inwoners": own.inwoners,
-                     "grootteklasse": own.grootteklasse, "grootteklasse_label": sc[own.grootteklasse],
-                     "stedelijkheid": own.stedelijkheid},
-        "datasets": {d.name: d.name in data and own.code in set(data[d.name]["gemeentecode"])
-                     for d in definition.datasets},
-        "peergroep": {
-            "beschrijving": group.beschrijving,
-            "regel": indicators.peer_rule.uitleg,
-            "grootteklassen": list(group.grootteklassen),
-            "stedelijkheid_gebruikt": group.stedelijkheid_gebruikt,
-            "aantal_in_groep": len(group.members),
-            "aantal_geleverd": len(peers_delivered),
-            "minimum": minimum,
-            **{f"vergelijking_{k}": v for k, v in peer_source.items()},
-        },
-        "landelijk": national_source,
-        "vorige_periode": prev_source,
-        "openbaarmaking": {
-            "afronding": disclosure.ROUND_TO, "minimum_telling": disclosure.MIN_COUNT,
-            "minimum_groep": disclosure.MIN_GROUP, "onderdrukt": disclosure.SUPPRESSED,
-        },
-        "flags": flag_list,
-        "indicators": entries,
-    })
+    return MirrorReport(
+        {
+            "report": "spiegelrapport",
+            "format": JSON_FORMAT,
+            "statistic": definition.statistic,
+            "edition": definition.edition,
+            "title": definition.title,
+            "period": period,
+            "created": now.replace(microsecond=0).isoformat(),
+            "gemeente": {
+                "code": own.code,
+                "naam": own.naam,
+                "inwoners": own.inwoners,
+                "grootteklasse": own.grootteklasse,
+                "grootteklasse_label": sc[own.grootteklasse],
+                "stedelijkheid": own.stedelijkheid,
+            },
+            "datasets": {
+                d.name: d.name in data and own.code in set(data[d.name]["gemeentecode"])
+                for d in definition.datasets
+            },
+            "peergroep": {
+                "beschrijving": group.beschrijving,
+                "regel": indicators.peer_rule.uitleg,
+                "grootteklassen": list(group.grootteklassen),
+                "stedelijkheid_gebruikt": group.stedelijkheid_gebruikt,
+                "aantal_in_groep": len(group.members),
+                "aantal_geleverd": len(peers_delivered),
+                "minimum": minimum,
+                **{f"vergelijking_{k}": v for k, v in peer_source.items()},
+            },
+            "landelijk": national_source,
+            "vorige_periode": prev_source,
+            "openbaarmaking": {
+                "afronding": disclosure.ROUND_TO,
+                "minimum_telling": disclosure.MIN_COUNT,
+                "minimum_groep": disclosure.MIN_GROUP,
+                "onderdrukt": disclosure.SUPPRESSED,
+            },
+            "flags": flag_list,
+            "indicators": entries,
+        }
+    )

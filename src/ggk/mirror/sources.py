@@ -17,16 +17,24 @@ CSV_NAME = re.compile(r"^(?P<gemeente>GM\d{4})-(?P<period>\d{4}-H[12])-(?P<datas
 class InMemorySource:
     """`{(statistic, period, dataset): {gemeentecode: frame}}` held in memory."""
 
-    def __init__(self, data: dict[tuple[str, str, str], dict[str, pl.DataFrame | pl.LazyFrame]]
-                 | None = None) -> None:
+    def __init__(
+        self, data: dict[tuple[str, str, str], dict[str, pl.DataFrame | pl.LazyFrame]] | None = None
+    ) -> None:
         self.data = data or {}
 
-    def put(self, statistic: str, period: str, dataset: str, gemeente: str,
-            frame: pl.DataFrame | pl.LazyFrame) -> None:
+    def put(
+        self,
+        statistic: str,
+        period: str,
+        dataset: str,
+        gemeente: str,
+        frame: pl.DataFrame | pl.LazyFrame,
+    ) -> None:
         self.data.setdefault((statistic, period, dataset), {})[gemeente] = frame
 
-    def accepted(self, statistic: str, period: str, dataset: str
-                 ) -> dict[str, pl.DataFrame | pl.LazyFrame]:
+    def accepted(
+        self, statistic: str, period: str, dataset: str
+    ) -> dict[str, pl.DataFrame | pl.LazyFrame]:
         return dict(self.data.get((statistic, period, dataset), {}))
 
 
@@ -51,8 +59,9 @@ class CsvFolderSource:
             m = CSV_NAME.match(path.name)
             if not m:
                 continue
-            raw = pl.read_csv(path, separator=spec.dialect.delimiter, infer_schema=False,
-                              encoding="utf8-lossy")
+            raw = pl.read_csv(
+                path, separator=spec.dialect.delimiter, infer_schema=False, encoding="utf8-lossy"
+            )
             raw = raw.rename({c: c.strip().lower() for c in raw.columns})
             missing = [f.name for f in spec.fields if f.name not in raw.columns]
             if missing:
@@ -65,7 +74,8 @@ class CsvFolderSource:
                     col = col.str.to_date(f.date_format, strict=False)
                 elif f.type in {"number", "integer"}:
                     col = col.str.replace(",", ".", literal=True).cast(
-                        getattr(pl, POLARS_TYPES[f.type]), strict=False)
+                        getattr(pl, POLARS_TYPES[f.type]), strict=False
+                    )
                 cols.append(col.alias(f.name))
             out[m["gemeente"]] = raw.select(cols)
         return out

@@ -32,14 +32,18 @@ def profile(code: str) -> tuple[float, float]:
     return float(0.055 * np.exp(r.normal(0, 0.2))), float(np.clip(r.normal(0.08, 0.03), 0.01, 0.3))
 
 
-def basis_frame(gemeente: Gemeente, period: str, seed: int = 1, clients: int | None = None
-                ) -> pl.DataFrame:
+def basis_frame(
+    gemeente: Gemeente, period: str, seed: int = 1, clients: int | None = None
+) -> pl.DataFrame:
     """Accepted `basis` rows of one municipality for one period (records active in the period)."""
     start, end = period_bounds(period)
     rate, pgb = profile(gemeente.code)
     r = _rng(seed, period, gemeente.code)
-    n_clients = clients if clients is not None else max(
-        1, int(gemeente.inwoners * rate * np.exp(r.normal(0, 0.03))))
+    n_clients = (
+        clients
+        if clients is not None
+        else max(1, int(gemeente.inwoners * rate * np.exp(r.normal(0, 0.03))))
+    )
     per_client = 1 + r.poisson(0.5, n_clients)
     n = int(per_client.sum())
     client_ids = np.repeat(np.arange(n_clients), per_client)
@@ -48,27 +52,36 @@ def basis_frame(gemeente: Gemeente, period: str, seed: int = 1, clients: int | N
     end_day = end.toordinal()
     span = end_day - start_day + 1
     # a third starts within the period, the rest earlier (up to 4 years)
-    begins = np.where(r.random(n) < 0.3, start_day + r.integers(0, span, n),
-                      start_day - 1 - r.integers(0, 4 * 365, n))
+    begins = np.where(
+        r.random(n) < 0.3,
+        start_day + r.integers(0, span, n),
+        start_day - 1 - r.integers(0, 4 * 365, n),
+    )
     ends_in = r.random(n) < 0.25
-    ends = np.where(ends_in, np.maximum(begins, start_day) + r.integers(0, span, n), -10**6)
+    ends = np.where(ends_in, np.maximum(begins, start_day) + r.integers(0, span, n), -(10**6))
     ends = np.where(ends > end_day, end_day, ends)
     bsn = pl.Series(np.char.add(f"{gemeente.code}-", client_ids.astype(str)))
     epoch = dt.date(1970, 1, 1).toordinal()
-    ended = pl.col("_end") > -10**5
-    return pl.DataFrame({
-        "gemeentecode": pl.Series([gemeente.code] * n, dtype=pl.String),
-        "bsn": bsn.cast(pl.String),
-        "productcategorie": cats,
-        "leveringsvorm": np.where(r.random(n) < pgb, "PGB", "ZIN"),
-        "begindatum": pl.Series(begins - epoch, dtype=pl.Int32).cast(pl.Date),
-        "_end": pl.Series(np.where(ends > 0, ends - epoch, -10**6), dtype=pl.Int32),
-    }).with_columns(
-        pl.when(ended).then(pl.col("_end")).otherwise(None).cast(pl.Date).alias("einddatum"),
-        pl.lit(None, dtype=pl.Float64).alias("intensiteit"),
-        pl.lit(None, dtype=pl.String).alias("eenheid"),
-        pl.when(ended).then(pl.lit("01")).otherwise(None).alias("reden_beeindiging"),
-    ).drop("_end")
+    ended = pl.col("_end") > -(10**5)
+    return (
+        pl.DataFrame(
+            {
+                "gemeentecode": pl.Series([gemeente.code] * n, dtype=pl.String),
+                "bsn": bsn.cast(pl.String),
+                "productcategorie": cats,
+                "leveringsvorm": np.where(r.random(n) < pgb, "PGB", "ZIN"),
+                "begindatum": pl.Series(begins - epoch, dtype=pl.Int32).cast(pl.Date),
+                "_end": pl.Series(np.where(ends > 0, ends - epoch, -(10**6)), dtype=pl.Int32),
+            }
+        )
+        .with_columns(
+            pl.when(ended).then(pl.col("_end")).otherwise(None).cast(pl.Date).alias("einddatum"),
+            pl.lit(None, dtype=pl.Float64).alias("intensiteit"),
+            pl.lit(None, dtype=pl.String).alias("eenheid"),
+            pl.when(ended).then(pl.lit("01")).otherwise(None).alias("reden_beeindiging"),
+        )
+        .drop("_end")
+    )
 
 
 def facultatief_frame(basis: pl.DataFrame, period: str, seed: int = 1) -> pl.DataFrame:
@@ -77,4 +90,5 @@ def facultatief_frame(basis: pl.DataFrame, period: str, seed: int = 1) -> pl.Dat
     r = _rng(seed, period, code, "kosten")
     amounts = np.round(r.lognormal(6.5, 0.8, basis.height), 2)
     return basis.select("gemeentecode", "bsn", "productcategorie", "begindatum").with_columns(
-        betaald_bedrag=pl.Series(amounts, dtype=pl.Float64))
+        betaald_bedrag=pl.Series(amounts, dtype=pl.Float64)
+    )
