@@ -102,6 +102,9 @@ def register(app: typer.Typer) -> None:
             "--claim-lease", help="Seconds before another station may take over the claim of "
             "a station that stopped mid-message.")] = 300.0,
         now: Now = None,
+        spiegelrapport: Annotated[bool, typer.Option(
+            "--spiegelrapport/--no-spiegelrapport",
+            help="Send the mirror report after an accepted basis (needs ggk.mirror).")] = True,
     ) -> None:
         """Process deliveries and besluiten from the CBS mailbox and send the reports."""
         import logging
@@ -131,6 +134,8 @@ def register(app: typer.Typer) -> None:
                 raise _fail(f"the certificate {cert} is party {me.oin} with role {me.role}; the "
                             "station needs the CBS certificate")
             station = Station(settings, client, _clock(now))
+            if not spiegelrapport:
+                station.mirror = None
             try:
                 if once:
                     handled = station.run_once(wait=0)
