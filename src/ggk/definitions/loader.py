@@ -1,4 +1,5 @@
-"""Load and check a definition folder; refuse a broken one with a message naming file and problem."""
+"""Load and check a definition folder; refuse a broken one with a message naming file and problem.
+"""
 
 from __future__ import annotations
 
@@ -60,6 +61,18 @@ def _require(obj: Any, key: str, where: str, kind: type | tuple[type, ...]) -> A
     return value
 
 
+def _check_polars_regex(pattern: str, where: str) -> None:
+    """The validator matches with Polars (Rust regex): no look-around, no backreferences."""
+    import polars as pl
+
+    try:
+        pl.select(pl.lit("").str.contains(f"^(?:{pattern})$"))
+    except pl.exceptions.PolarsError as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise _fail(where, f"pattern {pattern!r} is not supported by the validator's regex engine "
+                           f"(no look-around or backreferences): {first}") from None
+
+
 def _field(raw: dict[str, Any], where: str) -> FieldSpec:
     name = _require(raw, "name", f"{where} field", str)
     where = f"{where} field {name!r}"
@@ -72,9 +85,13 @@ def _field(raw: dict[str, Any], where: str) -> FieldSpec:
         try:
             re.compile(pattern)
         except re.error as e:
-            raise _fail(where, f"pattern {pattern!r} is not a valid regular expression: {e}") from None
+            raise _fail(where, f"pattern {pattern!r} is not a valid regular expression: {e}"
+                        ) from None
+        _check_polars_regex(pattern, where)
     enum = c.get("enum")
-    if enum is not None and (not isinstance(enum, list) or not all(isinstance(v, str) for v in enum)):
+    if enum is not None and (
+        not isinstance(enum, list) or not all(isinstance(v, str) for v in enum)
+    ):
         raise _fail(where, "constraints.enum must be a list of strings")
     minimum = c.get("minimum")
     if minimum is not None and (ftype not in {"number", "integer"} or isinstance(minimum, bool)
@@ -211,7 +228,8 @@ def _check_sql(expr: str, columns: tuple[str, ...], where: str, dataset: Dataset
 
     for token in re.findall(r":[a-z_]+", expr):
         if token not in PERIOD_PLACEHOLDERS:
-            raise _fail(where, f"unknown placeholder {token}; allowed: {', '.join(PERIOD_PLACEHOLDERS)}")
+            allowed = ", ".join(PERIOD_PLACEHOLDERS)
+            raise _fail(where, f"unknown placeholder {token}; allowed: {allowed}")
     try:
         parsed = pl.sql_expr(substitute_period(expr, dt.date(2000, 1, 1), dt.date(2000, 6, 30)))
     except Exception as e:  # polars raises several error types for bad SQL
@@ -290,7 +308,9 @@ def load_definition(root: Path) -> Definition:
     for d in datasets:
         for fk in d.foreign_keys:
             if fk.resource not in by_name:
-                raise _fail(where, f"resource {d.name!r}: foreignKey to unknown resource {fk.resource!r}")
+                raise _fail(
+                    where, f"resource {d.name!r}: foreignKey to unknown resource {fk.resource!r}"
+                )
             for n in fk.reference_fields:
                 if n not in by_name[fk.resource].field_names:
                     raise _fail(where, f"resource {d.name!r}: foreignKey to unknown field {n!r}")

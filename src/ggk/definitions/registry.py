@@ -32,8 +32,10 @@ class FolderRegistry:
                 return d
         known = [p for d in self._definitions if d.statistic == statistic for p in d.periods]
         if not known:
-            raise UnknownPeriod(f"unknown statistic {statistic!r} (known: {', '.join(self.statistics())})")
-        raise UnknownPeriod(f"unknown period {period!r} for {statistic} (known: {', '.join(known)})")
+            statistics = ", ".join(self.statistics())
+            raise UnknownPeriod(f"unknown statistic {statistic!r} (known: {statistics})")
+        periods = ", ".join(known)
+        raise UnknownPeriod(f"unknown period {period!r} for {statistic} (known: {periods})")
 
 
 @cache
