@@ -110,7 +110,6 @@ def status(
 ) -> None:
     """Toon uw aanleveringen en besluiten en wat er nog klaarligt."""
     from rich.console import Console
-    from rich.table import Table
 
     from ggk.gemeente.status import sent_messages, unread_reports
     from ggk.gemeente.submit import own_gemeentecode
@@ -120,14 +119,12 @@ def status(
         gemeente = _guard(lambda: own_gemeentecode(client))
         lines = _guard(lambda: sent_messages(client, period))
         unread = _guard(lambda: unread_reports(client, period))
-    table = Table(title=f"Verzonden door {gemeente}" + (f" ({period})" if period else ""))
-    for column in ("verzonden", "soort", "onderwerp", "bestand", "stand bij de hub", "bericht-id"):
-        table.add_column(column)
+    title = f"Verzonden door {gemeente}" + (f" voor {period}" if period else "")
+    console.print(f"[bold]{title}[/]" if lines else f"{title}: nog niets.")
     for line in lines:
         sent = line.sent_at.strftime("%Y-%m-%d %H:%M") if line.sent_at else "-"
-        table.add_row(sent, line.type, line.onderwerp, line.bestand, line.toelichting,
-                      line.message_id)
-    console.print(table if lines else "Nog niets verzonden" + (f" voor {period}." if period else "."))
+        console.print(f"  {sent}  {line.type} {line.onderwerp}  {line.bestand}  "
+                      f"[bold]{line.toelichting}[/]  ({line.message_id})", soft_wrap=True)
     if unread:
         console.print(f"[bold]{len(unread)} rapport(en) klaar om op te halen[/] "
                       "(`ggk gemeente reports --out DIR`):")

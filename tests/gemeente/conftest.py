@@ -1,0 +1,69 @@
+"""A real chain for the gemeente tests: hub (tests/hub/conftest.py, real uvicorn + TLS on
+127.0.0.1) and a CBS station in a thread with a simulated clock inside the aanleverperiode.
+
+The gemeente side does not touch a database itself, so the hub and station run on SQLite only
+here (their own tests cover PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ggk.client import HubClient
+from ggk.station import SimulatedClock, Station, StationSettings
+from tests.hub.conftest import RunningHub, hub_pki, running_hub, start_hub  # noqa: F401
+
+PERIOD = "2026-H1"
+
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    """SQLite only (see the module docstring)."""
+    return sqlite_url
+
+
+@dataclass
+class Chain:
+    hub: RunningHub
+    clock: SimulatedClock
+    tmp: Path
+
+    def options(self, party: str = "gemeente_a") -> list[str]:
+        return ["--hub", self.hub.base_url, "--cert", str(self.hub.pem[party]),
+                "--ca", str(self.hub.ca)]
+
+    def client(self, party: str = "gemeente_a") -> HubClient:
+        return HubClient(self.hub.base_url, cert=self.hub.pem[party], ca=self.hub.ca)
+
+
+StartStation = Callable[[], None]
+
+
+@pytest.fixture
+def chain_without_station(running_hub: RunningHub, tmp_path: Path) -> Chain:  # noqa: F811
+    return Chain(running_hub, SimulatedClock(dt.datetime(2026, 9, 1, 10, tzinfo=dt.UTC)),
+                 tmp_path)
+
+
+@pytest.fixture
+def chain(chain_without_station: Chain) -> Iterator[Chain]:
+    """The hub plus a running station (2026-09-01: aanleverperiode, besluit allowed)."""
+    c = chain_without_station
+    cbs = HubClient(c.hub.base_url, cert=c.hub.pem["cbs"], ca=c.hub.ca)
+    station = Station(StationSettings(data_dir=c.tmp / "station", poll_wait=0.5,
+                                      rescan_seconds=5.0), cbs, c.clock)
+    stop = threading.Event()
+    thread = threading.Thread(target=station.run_forever, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield c
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+        station.close()
+        cbs.close()

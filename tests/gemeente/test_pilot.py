@@ -1,0 +1,39 @@
+"""`ggk pilot` end to end in a temporary data dir (small files)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rich.console import Console
+
+from ggk.gemeente.pilot import PILOT_GEMEENTEN, WITHDRAWS, run_pilot
+
+
+def test_pilot_plays_the_period(tmp_path: Path) -> None:
+    data_dir = tmp_path / "pilot-data"
+    (data_dir / "oud").mkdir(parents=True)  # left over from an earlier run: must be wiped
+    console = Console(record=True, width=120)
+    result = run_pilot(data_dir, seed=5, max_rows=1500, console=console)
+    output = console.export_text()
+
+    assert result.ok, (result.problems, output[-3000:])
+    assert result.states == {code: "opt-in" for code in PILOT_GEMEENTEN} | {WITHDRAWS: "ingetrokken"}
+    assert sorted(result.states.values()).count("opt-in") == 3
+    assert not (data_dir / "oud").exists()
+    for sub in ("pki/ca/ca.pem", "pki/hub.pem", "pki/cbs.pem", "hub/hub.sqlite3",
+                "station/station.sqlite3", "logs/pilot.log", "pilot-samenvatting.json"):
+        assert (data_dir / sub).is_file(), sub
+    for code in PILOT_GEMEENTEN:
+        assert (data_dir / "pki" / f"{code}.pem").is_file()
+        rapporten = data_dir / "gemeenten" / code / "rapporten"
+        assert list(rapporten.glob("technisch-controlerapport-*/report.json")), code
+        assert list(rapporten.glob("bevestiging-*/bericht.json")), code
+    verdicts = sorted(
+        json.loads(p.read_text("utf-8"))["verdict"]
+        for p in (data_dir / "gemeenten").glob("*/rapporten/technisch-controlerapport-*/report.json"))
+    assert verdicts == ["afgekeurd"] + ["goedgekeurd"] * 5  # 1 rejected, 4 first + 1 correction
+    summary = json.loads((data_dir / "pilot-samenvatting.json").read_text("utf-8"))
+    assert summary["eindtoestanden"] == result.states and summary["problemen"] == []
+    assert "Pilot geslaagd" in output and "Burentest" in output
+    assert "precies de fouten uit de antwoordsleutel gevonden" in output
