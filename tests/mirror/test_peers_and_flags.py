@@ -112,3 +112,15 @@ def test_flags_ordered_by_weight_and_never_reject(definition: Definition) -> Non
     assert ("clienten_per_1000", "afwijking-peers") in kinds
     first_page = report.html().split('class="page-break"')[0]
     assert flags[0]["reden"] in first_page.replace("&#39;", "'")
+
+
+def test_correction_is_reflected_in_next_report(definition: Definition) -> None:
+    peers = class_members(4)[:6]
+    source = synthetic_source(peers, facultatief=False)
+    first = build_spiegelrapport(definition, PERIOD, peers[0], source)
+    basis = source.data[("gmsd", PERIOD, "basis")][peers[0]]
+    source.put("gmsd", PERIOD, "basis", peers[0], basis.head(basis.height // 2))
+    second = build_spiegelrapport(definition, PERIOD, peers[0], source)
+    value = {r["code"]: r["eigen"] for r in first.data["indicators"]}["gestart"]
+    after = {r["code"]: r["eigen"] for r in second.data["indicators"]}["gestart"]
+    assert isinstance(value, int) and isinstance(after, int) and after < value

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,37 @@ def pooled(
     return nl, nl_table
 
 
+_PERIOD_CACHE: OrderedDict[tuple[str, ...], tuple[pl.DataFrame, pl.DataFrame]] = OrderedDict()
+PERIOD_CACHE_SIZE = 4
+
+
+def _fingerprint(data: dict[str, pl.DataFrame]) -> tuple[str, ...]:
+    """Identifies the accepted data of a period: any change (a correction) changes it."""
+    parts = []
+    for name in sorted(data):
+        frame = data[name]
+        parts.append(f"{name}:{frame.height}:{int(frame.hash_rows(seed=7).sum())}")
+    return tuple(parts)
+
+
+def _period_values(indicators: IndicatorSet, data: dict[str, pl.DataFrame],
+                   table: pl.DataFrame, period: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Indicator values of every delivered municipality and the pooled national figure.
+    They do not depend on which municipality the report is for, so the last few periods' results
+    are kept (keyed by the data's fingerprint) for the next report of the same data."""
+    key = (indicators.source, period, *_fingerprint(data))
+    if key in _PERIOD_CACHE:
+        _PERIOD_CACHE.move_to_end(key)
+        return _PERIOD_CACHE[key]
+    start, end = period_bounds(period)
+    values = compute(indicators, data, table, start, end)
+    national = compute(indicators, *pooled(data, table), start, end)
+    _PERIOD_CACHE[key] = (values, national)
+    while len(_PERIOD_CACHE) > PERIOD_CACHE_SIZE:
+        _PERIOD_CACHE.popitem(last=False)
+    return values, national
+
+
 def _typed(definition: Definition, dataset: str, frames: dict[str, Any]) -> pl.DataFrame | None:
     if not frames:
         return None
@@ -180,7 +212,7 @@ def build_spiegelrapport(
     # facultatief etc.: only municipalities that also delivered the required dataset count
     data = {k: v.filter(pl.col("gemeentecode").is_in(delivered)) for k, v in data.items()}
     table = gemeente_table(delivered, reg)
-    values = compute(indicators, data, table, start, end)
+    values, national_all = _period_values(indicators, data, table, period)
 
     prev = previous_period(period)
     if reference is None:
@@ -210,7 +242,7 @@ def build_spiegelrapport(
         peer_source = {"bron": "geen", "periode": None, "synthetisch": False, "aantal_gemeenten": 0}
 
     if len(delivered) >= disclosure.MIN_GROUP:
-        national = compute(indicators, *pooled(data, table), start, end)
+        national = national_all
         national_source = {
             "bron": "periode",
             "periode": period,
