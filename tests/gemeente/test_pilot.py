@@ -18,7 +18,8 @@ def test_pilot_plays_the_period(tmp_path: Path) -> None:
     output = console.export_text()
 
     assert result.ok, (result.problems, output[-3000:])
-    assert result.states == {code: "opt-in" for code in PILOT_GEMEENTEN} | {WITHDRAWS: "ingetrokken"}
+    expected = {code: "opt-in" for code in PILOT_GEMEENTEN} | {WITHDRAWS: "ingetrokken"}
+    assert result.states == expected
     assert sorted(result.states.values()).count("opt-in") == 3
     assert not (data_dir / "oud").exists()
     for sub in ("pki/ca/ca.pem", "pki/hub.pem", "pki/cbs.pem", "hub/hub.sqlite3",
@@ -31,7 +32,8 @@ def test_pilot_plays_the_period(tmp_path: Path) -> None:
         assert list(rapporten.glob("bevestiging-*/bericht.json")), code
     verdicts = sorted(
         json.loads(p.read_text("utf-8"))["verdict"]
-        for p in (data_dir / "gemeenten").glob("*/rapporten/technisch-controlerapport-*/report.json"))
+        for p in (data_dir / "gemeenten").glob(
+            "*/rapporten/technisch-controlerapport-*/report.json"))
     assert verdicts == ["afgekeurd"] + ["goedgekeurd"] * 5  # 1 rejected, 4 first + 1 correction
     summary = json.loads((data_dir / "pilot-samenvatting.json").read_text("utf-8"))
     assert summary["eindtoestanden"] == result.states and summary["problemen"] == []

@@ -164,7 +164,7 @@ class Pilot:
         from ggk.refdata import register
 
         pki = self.data_dir / "pki"
-        ca = init_ca(pki / "ca")
+        init_ca(pki / "ca")
         self.ca = pki / "ca" / "ca.pem"
         self.server_pem = pki / "hub.pem"
         self.server_pem.write_bytes(issue_server_cert(pki / "ca", ["127.0.0.1", "localhost"]))
@@ -177,9 +177,9 @@ class Pilot:
         self.operator_pem.write_bytes(issue_party_cert(pki / "ca", self.operator_oin,
                                                        "Beheer ggk", role="operator"))
         table = Table(title="Partijen (test-OIN's, test-CA: nooit voor productie)")
-        for column in ("partij", "OIN", "rol", "grootteklasse", "inwoners", "regels"):
-            table.add_column(column)
-        table.add_row("Centraal Bureau voor de Statistiek", self.cbs_oin, "cbs", "", "", "")
+        for column in ("partij", "OIN", "rol", "klasse", "inwoners", "regels"):
+            table.add_column(column, no_wrap=column == "OIN")
+        table.add_row("CBS", self.cbs_oin, "cbs", "", "", "")
         table.add_row("Beheer ggk", self.operator_oin, "operator", "", "", "")
         refdata = register()
         for code in PILOT_GEMEENTEN:
@@ -194,9 +194,9 @@ class Pilot:
                                                  pem, rows, rows < natural)
             label = f"{rows:,}".replace(",", ".") + (f" (verkleind van {natural:,})".replace(
                 ",", ".") if rows < natural else "")
-            table.add_row(f"Gemeente {g.naam} ({code})", oin, "gemeente", str(g.grootteklasse),
+            table.add_row(f"{g.naam} ({code})", oin, "gemeente", str(g.grootteklasse),
                           f"{g.inwoners:,}".replace(",", "."), label)
-        self.say(f"Test-CA: {ca.directory if hasattr(ca, 'directory') else pki / 'ca'}")
+        self.say(f"Test-CA (CN zegt TEST) in {self.ca.parent}; partijcertificaten in {pki}.")
         self.console.print(table)
 
     @staticmethod
@@ -274,22 +274,23 @@ class Pilot:
 
         definition = shipped().for_period(STATISTIC, PERIOD)
         table = Table()
-        for column in ("gemeente", "bestand", "regels", "bekende fouten (antwoordsleutel)"):
-            table.add_column(column)
+        table.title = f"in {self.data_dir / 'invoer'}/<GM>/"
+        for column in ("gemeente", "bestand", "regels", "antwoordsleutel"):
+            table.add_column(column, no_wrap=column == "bestand")
         for i, g in enumerate(self.gemeenten.values()):
             out = self.data_dir / "invoer" / g.code
             good = generate(definition, "basis", g.code, PERIOD, rows=g.rows,
                             seed=self.seed + i, out=out)
             g.files["basis"] = good.path
-            table.add_row(g.naam, str(good.path.relative_to(self.data_dir)), str(g.rows), "")
+            table.add_row(g.naam, good.path.name, str(g.rows), "")
             if g.code == REJECTED_FIRST:
                 bad = generate(definition, "basis", g.code, PERIOD, rows=g.rows, errors=DEFECTS,
                                seed=self.seed + i, out=out / "eerste-poging")
                 g.files["eerste-poging"] = bad.path
                 g.files["antwoordsleutel"] = bad.key_path
                 counts = bad.key.counts()
-                table.add_row(g.naam, str(bad.path.relative_to(self.data_dir)), str(g.rows),
-                              ", ".join(f"{c}{':' + k if k else ''} {n}" for (c, k), n in
+                table.add_row(g.naam, f"eerste-poging/{bad.path.name}", str(g.rows),
+                              "\n".join(f"{c}{':' + k if k else ''} {n}" for (c, k), n in
                                         sorted(counts.items(), key=lambda kv: kv[0][0])))
             if g.code == CORRECTS:
                 extra = generate(definition, "basis", g.code, PERIOD, rows=50,
@@ -298,7 +299,7 @@ class Pilot:
                 correction.parent.mkdir(parents=True, exist_ok=True)
                 make_correction(good.path, extra.path, correction)
                 g.files["correctie"] = correction
-                table.add_row(g.naam, str(correction.relative_to(self.data_dir)),
+                table.add_row(g.naam, f"correctie/{correction.name}",
                               str(g.rows - 10 + 5), "correctie: 10 regels weg, 5 erbij")
         self.console.print(table)
 
@@ -308,18 +309,20 @@ class Pilot:
         from ggk.client.burentest import run_burentest
 
         table = Table()
-        for column in ("partij", "controles", "heen en terug", "uitkomst"):
+        for column in ("partij", "controles", "partij->CBS->partij", "CBS->partij->CBS",
+                       "uitkomst"):
             table.add_column(column)
-        parties = [(f"Gemeente {g.naam}", g.pem) for g in self.gemeenten.values()]
+        parties = [(g.naam, g.pem) for g in self.gemeenten.values()]
         parties.append(("Beheer ggk", self.operator_pem))
         for name, pem in parties:
             report = run_burentest(self.base_url, pem, self.ca, self.cbs_oin, timeout=30)
-            trips = [c for c in report.checks if c.seconds is not None and "->" in c.name]
-            rtt = ", ".join(f"{c.name}: {c.seconds * 1000:.0f} ms" for c in trips)
+            trips = [f"{c.seconds * 1000:.0f} ms" if c.seconds is not None else c.status
+                     for c in report.checks if "->" in c.name]
+            trips += ["-"] * (2 - len(trips))
             ok = report.passed
             table.add_row(name, f"{sum(c.status == 'ok' for c in report.checks)}/"
-                          f"{len(report.checks)} ok", rtt, "[green]geslaagd[/]" if ok else
-                          "[red]mislukt[/]")
+                          f"{len(report.checks)} ok", trips[0], trips[1],
+                          "[green]geslaagd[/]" if ok else "[red]mislukt[/]")
             if not ok:
                 self.problem(f"burentest {name}: " + "; ".join(
                     f"{c.name}: {c.detail}" for c in report.checks if c.status == "failed"))
@@ -349,8 +352,12 @@ class Pilot:
         report = reply.report_json() or {}
         verdict = report.get("verdict", reply.type)
         colour = "green" if verdict == "goedgekeurd" else "red"
-        self.say(f"  {g.naam} levert {file_key} aan ({size}) -> [{colour}]{verdict}[/] "
-                 f"({reply.describe()})")
+        m = reply.message.metadata or {}
+        self.say(f"  {g.naam} levert {file_key} aan ({size}) -> [bold {colour}]{verdict}[/] "
+                 f"(versie {m.get('versie', '-')}, {m.get('rows', '?')} regels, "
+                 f"{m.get('errors', '?')} fouten, {m.get('warnings', '?')} waarschuwingen)")
+        if reply.type == WEIGERING:
+            self.say(f"    {reply.describe()}")
         if report.get("findings"):
             found = findings_by_code(report)
             self.say("    bevindingen: " + ", ".join(
@@ -360,7 +367,7 @@ class Pilot:
             self.say(f"    wijzigingen t.o.v. versie {w.get('vorige_versie')}: "
                      f"{w.get('toegevoegd')} toegevoegd, {w.get('verwijderd')} verwijderd, "
                      f"{w.get('gewijzigd')} gewijzigd, {w.get('ongewijzigd')} ongewijzigd")
-        self.say(f"    rapport: {reply.directory.relative_to(self.data_dir)}")
+        self.say(f"    rapport: {self._where(g, reply)}")
         if verdict != expect:
             self.problem(f"{g.naam}: verwacht {expect}, kreeg {verdict}")
         if verdict == "goedgekeurd":
@@ -377,7 +384,10 @@ class Pilot:
             self.say(f"    [yellow]geen spiegelrapport binnen {MIRROR_TIMEOUT:.0f} s "
                      "(zie logs/pilot.log)[/]")
             return
-        self.say(f"    {reply.describe()} -> {reply.directory.relative_to(self.data_dir)}")
+        self.say(f"    {reply.describe()}: {self._where(g, reply)}")
+
+    def _where(self, g: PilotGemeente, reply: ReceivedReport) -> str:
+        return f"gemeenten/{g.code}/rapporten/{reply.directory.name[:40]}…"
 
     def _aanleverperiode(self) -> None:
         g = self.gemeenten
