@@ -113,6 +113,7 @@ class Station:
         self._parties: dict[str, Party] = {}
         self._cursor: int | None = None
         self._last_rescan = 0.0
+        self._mirror_later: dict[tuple[WorkflowKey, int], float] = {}  # backoff per mirror
 
     def close(self) -> None:
         self.engine.dispose()
@@ -130,6 +131,7 @@ class Station:
             first = False
             handled += self._handle_page(list(page.messages))
             if not page.messages or page.cursor == cursor:
+                self.send_pending_mirrors()
                 return handled
             cursor = page.cursor
 
@@ -142,10 +144,14 @@ class Station:
                 if rescan:
                     self._cursor = None
                     self._last_rescan = time.monotonic()
-                page = self.client.mailbox(after=self._cursor, wait=self.settings.poll_wait)
+                mirrors = bool(self.pending_mirrors())
+                page = self.client.mailbox(after=self._cursor,
+                                           wait=0 if mirrors else self.settings.poll_wait)
                 self._handle_page(list(page.messages))
                 if page.cursor is not None:
                     self._cursor = page.cursor
+                if not page.messages and mirrors:  # the inbox is empty: one mirror, then look again
+                    self.send_pending_mirrors(limit=1)
                 backoff = 1.0
             except Exception as e:  # keep the worker alive; the message is retried later
                 log.warning("station loop error (retry in %.0fs): %s", backoff, masked(str(e)))
@@ -186,7 +192,6 @@ class Station:
         checkpoint("decided")
         self._send(outcome.replies)
         checkpoint("replied")
-        self._after_replies(message, outcome)
         self.client.ack(message.id)
         with self.engine.begin() as conn:
             conn.execute(sa.update(t.processed_messages).where(
@@ -458,54 +463,87 @@ class Station:
 
     # -- after the replies: the mirror report --------------------------------------------------
 
-    def _after_replies(self, message: Message, outcome: Outcome) -> None:
-        """After an accepted basis (first or correction): build and send the spiegelrapport."""
-        if message.type != AANLEVERING or outcome.outcome != State.GOEDGEKEURD.value:
-            return
+    def pending_mirrors(self) -> list[tuple[WorkflowKey, int]]:
+        """Required datasets (basis) accepted but without a spiegelrapport yet: the workflow state
+        `goedgekeurd` is the durable to-do marker (after a first delivery or a correction)."""
         if self.mirror is None:
-            return
-        if any(r.type == SPIEGELRAPPORT for r in outcome.replies):
-            return
-        meta = message.metadata or {}
-        definition = self._definition(str(meta["statistic"]), str(meta["period"]))
-        required = next((d.name for d in definition.datasets if d.required), "basis")
-        if meta.get("dataset") != required:
-            return
-        key = WorkflowKey(str(meta["statistic"]), str(meta["period"]), str(meta["gemeente"]),
-                          required)
-        spiegel = Reply(SPIEGELRAPPORT, reply_id(message.id, SPIEGELRAPPORT), message.sender,
+            return []
+        w = t.workflow
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(w.c.statistic, w.c.period, w.c.gemeente, w.c.dataset,
+                                          w.c.accepted_version).where(
+                w.c.state == State.GOEDGEKEURD.value, w.c.accepted_version.is_not(None)
+            ).order_by(w.c.updated_at)).all()
+        pending = []
+        for statistic, period, gemeente, dataset, version in rows:
+            try:
+                definition = self._definition(statistic, period)
+            except UnknownPeriod:
+                continue
+            key = WorkflowKey(statistic, period, gemeente, dataset)
+            if self._mirror_later.get((key, version), 0) > time.monotonic():
+                continue
+            if dataset == next((d.name for d in definition.datasets if d.required), "basis"):
+                pending.append((key, version))
+        return pending
+
+    def send_pending_mirrors(self, limit: int | None = None) -> int:
+        """Build and send the spiegelrapport for pending accepted basis deliveries; returns the
+        number sent. Done after the technical reports, so a mirror never delays one."""
+        sent = 0
+        for key, version in self.pending_mirrors()[:limit]:
+            try:
+                if self._send_mirror(key, version):
+                    sent += 1
+                else:  # another station has it (or there is nothing to send): look later
+                    self._mirror_later[(key, version)] = time.monotonic() + 5
+            except Exception as e:  # logged; the state stays goedgekeurd, so it is retried
+                self._mirror_later[(key, version)] = time.monotonic() + 60
+                log.error("spiegelrapport for %s %s failed (retry in 60 s): %s: %s",
+                          key.gemeente, key.period, type(e).__name__, masked(str(e))[:500])
+        return sent
+
+    def _send_mirror(self, key: WorkflowKey, version: int) -> bool:
+        assert self.mirror is not None
+        with self.engine.connect() as conn:
+            delivery = records.accepted_delivery(conn, key, version)
+        if delivery is None:
+            return False
+        delivery_id = delivery["message_id"]
+        claim_id = f"spiegelrapport:{delivery_id}"
+        wall = dt.datetime.now(dt.UTC)
+        with self.engine.begin() as conn:
+            if not records.claim(conn, claim_id, self.settings.worker_id, wall,
+                                 dt.timedelta(seconds=self.settings.claim_lease_seconds)):
+                return False
+        definition = self._definition(key.statistic, key.period)
+        spiegel = Reply(SPIEGELRAPPORT, reply_id(delivery_id, SPIEGELRAPPORT), delivery["sender"],
                         {"statistic": key.statistic, "period": key.period,
-                         "gemeente": key.gemeente}, message.id,
+                         "gemeente": key.gemeente, "versie": version}, delivery_id,
                         f"{key.statistic}/{key.period}/{key.gemeente}/spiegelrapport")
         directory = self.store.reply_dir(spiegel.id)
-        try:
+        if not any(directory.iterdir()):  # built before a crash: send the same files again
             files = self.mirror(definition, key.period, key.gemeente,
                                 accepted_data_source(self), directory)
-        except Exception as e:
-            log.error("spiegelrapport for %s %s failed: %s", key.gemeente, key.period,
-                      masked(str(e)))
-            shutil.rmtree(directory, ignore_errors=True)
-            return
-        if not files:
-            shutil.rmtree(directory, ignore_errors=True)
-            return
+            if not files:
+                shutil.rmtree(directory, ignore_errors=True)
+                return False
         spiegel.directory = self.store.relative(directory)
         self._send([spiegel])
         with self.engine.begin() as conn:
             now = self.clock.now()
-            current = records.load_record(conn, key, for_update=True)
-            if current.state is State.GOEDGEKEURD:
-                definition_ctx = self._context(conn, definition, key)
-                after = decide(current, Event.SPIEGELRAPPORT, definition_ctx)
+            current = records.lock_record(conn, key, now)
+            if current.state is State.GOEDGEKEURD and current.accepted_version == version:
+                after = decide(current, Event.SPIEGELRAPPORT,
+                               self._context(conn, definition, key))
                 records.save_record(conn, key, after, now)
                 records.write_audit(conn, now, "spiegelrapport", key=key,
                                     from_state=current.state, to_state=after.state,
-                                    message_id=spiegel.id)
-            row = records.processed(conn, message.id)
-            replies = list((row or {}).get("reply_metadata") or []) + [spiegel.as_json()]
-            conn.execute(sa.update(t.processed_messages).where(
-                t.processed_messages.c.message_id == message.id).values(reply_metadata=replies))
-        outcome.replies.append(spiegel)
+                                    message_id=spiegel.id, detail=f"versie {version}")
+            records.finish_claim(conn, claim_id)
+        log.info("spiegelrapport %s sent to %s for %s v%d", spiegel.id, key.gemeente,
+                 key.period, version)
+        return True
 
     # -- besluit -------------------------------------------------------------------------------
 
