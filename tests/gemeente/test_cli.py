@@ -43,6 +43,16 @@ def test_submit_reports_status_besluit(chain: Chain, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "GOEDGEKEURD" in result.output and "Verstuurd" in result.output
 
+    # before fetching, status lists the report that waits (with its verdict)
+    deadline = time.monotonic() + 30
+    while True:
+        waiting = runner.invoke(app, ["gemeente", "status", *chain.options()])
+        assert waiting.exit_code == 0, waiting.output
+        if "klaar om op te halen" in waiting.output or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert "technisch-controlerapport: goedgekeurd" in waiting.output
+
     out = tmp_path / "rapporten"
     folders = fetch_until(chain, out, "technisch-controlerapport")
     assert len(folders) == 1

@@ -102,9 +102,11 @@ class Pilot:
     @contextmanager
     def step(self, title: str) -> Iterator[None]:
         self.console.rule(f"[bold cyan]{title}")
+        log.info("pilot step start: %s", title)
         started = time.monotonic()
         yield
         seconds = time.monotonic() - started
+        log.info("pilot step done in %.1f s: %s", seconds, title)
         self.steps.append((title, seconds))
         self.console.print(f"[dim]({seconds:.1f} s)[/]")
 
