@@ -86,7 +86,7 @@ def flags_for(
                     ind.code,
                     "verandering",
                     round(abs(rel) / ind.drempel_verandering * ind.gewicht, 2),
-                    f"{ind.naam}: {woord} {amount} ten opzichte van de vorige periode "
+                    f"{ind.naam}: {amount} {woord} ten opzichte van de vorige periode "
                     f"(signaalgrens {round(ind.drempel_verandering * 100)}%).",
                     verandering_procent=shown_change,
                 )

@@ -83,8 +83,9 @@ def chart_svg(data: dict[str, Any]) -> str:
         return ""
     chart = (
         alt.vconcat(*panels, spacing=14)
+        .configure(font="DejaVu Sans")  # the font WeasyPrint and the HTML use: same widths
         .configure_view(stroke=None)
-        .configure_legend(orient="top", labelFontSize=11, labelLimit=320)
+        .configure_legend(orient="top", labelFontSize=11, labelLimit=320, columns=2)
     )
     svg = vlc.vegalite_to_svg(chart.to_dict(), format_locale="nl-NL")
     return svg[svg.index("<svg") :]
