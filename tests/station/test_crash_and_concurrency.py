@@ -69,6 +69,8 @@ def test_station_killed_mid_message_then_restarted(world: StationWorld, point: s
                                timeout=120, env={k: v for k, v in os.environ.items()
                                                  if k != "GGK_STATION_CHECKPOINT"})
     assert restarted.returncode == 0, restarted.stderr
+    assert "handled 1 messages" in restarted.stdout, restarted.stderr[-3000:]
+    assert world.cbs.message(sent.id).state == "acknowledged", restarted.stderr[-3000:]
     report = world.report("gemeente_a", sent)
     assert report["verdict"] == "goedgekeurd" and report["versie"] == 1
     replies = [m.type for m in world.replies("gemeente_a", sent)]

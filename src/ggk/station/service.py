@@ -136,7 +136,27 @@ class Station:
             cursor = page.cursor
 
     def run_forever(self, stop_event: threading.Event) -> None:
-        """Poll and handle until `stop_event` is set; transient hub errors are logged, retried."""
+        """Poll and handle until `stop_event` is set; transient hub errors are logged, retried.
+        Mirror reports are built in a second thread, so they never delay a technical report."""
+        mirrors = threading.Thread(target=self._mirror_loop, args=(stop_event,),
+                                   name="ggk-station-mirrors", daemon=True)
+        mirrors.start()
+        try:
+            self._poll_loop(stop_event)
+        finally:
+            mirrors.join(60)
+
+    def _mirror_loop(self, stop_event: threading.Event) -> None:
+        while not stop_event.is_set():
+            try:
+                sent = self.send_pending_mirrors(limit=1)
+            except Exception as e:  # database or hub away: try again later
+                log.warning("spiegelrapport loop error: %s", masked(str(e)))
+                sent = 0
+            if not sent:
+                stop_event.wait(1.0)
+
+    def _poll_loop(self, stop_event: threading.Event) -> None:
         backoff = 1.0
         while not stop_event.is_set():
             try:
@@ -144,14 +164,10 @@ class Station:
                 if rescan:
                     self._cursor = None
                     self._last_rescan = time.monotonic()
-                mirrors = bool(self.pending_mirrors())
-                page = self.client.mailbox(after=self._cursor,
-                                           wait=0 if mirrors else self.settings.poll_wait)
+                page = self.client.mailbox(after=self._cursor, wait=self.settings.poll_wait)
                 self._handle_page(list(page.messages))
                 if page.cursor is not None:
                     self._cursor = page.cursor
-                if not page.messages and mirrors:  # the inbox is empty: one mirror, then look again
-                    self.send_pending_mirrors(limit=1)
                 backoff = 1.0
             except Exception as e:  # keep the worker alive; the message is retried later
                 log.warning("station loop error (retry in %.0fs): %s", backoff, masked(str(e)))
