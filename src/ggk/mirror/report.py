@@ -155,6 +155,11 @@ def _typed(definition: Definition, dataset: str, frames: dict[str, Any]) -> pl.D
         return None
     spec = definition.dataset(dataset)
     schema = {f.name: getattr(pl, POLARS_TYPES[f.type]) for f in spec.fields}
+    # Personal fields (pseudonyms) are only counted distinct: as Categorical (still compared as
+    # text in SQL) COUNT(DISTINCT bsn) over all municipalities is several times faster.
+    for f in spec.fields:
+        if f.personal:
+            schema[f.name] = pl.Categorical
     parts = []
     for code, frame in frames.items():
         lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
