@@ -1,8 +1,9 @@
 """A real chain for the gemeente tests: hub (tests/hub/conftest.py, real uvicorn + TLS on
 127.0.0.1) and a CBS station in a thread with a simulated clock inside the aanleverperiode.
 
-The gemeente side does not touch a database itself, so the hub and station run on SQLite only
-here (their own tests cover PostgreSQL)."""
+The gemeente side does not touch a database itself, so the hub runs on SQLite by default; the main
+CLI test also runs with the hub on PostgreSQL (`indirect` parametrisation of `database_url`). The
+station stays on SQLite (its own tests cover PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -22,9 +23,11 @@ PERIOD = "2026-H1"
 
 
 @pytest.fixture
-def database_url(sqlite_url: str) -> str:
-    """SQLite only (see the module docstring)."""
-    return sqlite_url
+def database_url(request: pytest.FixtureRequest) -> str:
+    """The hub's database: SQLite, or what `parametrize("database_url", [...], indirect=True)`
+    asks for ("sqlite" or "postgresql", a fresh database; skipped where PostgreSQL is absent)."""
+    kind = getattr(request, "param", "sqlite")
+    return request.getfixturevalue("postgres_url" if kind == "postgresql" else "sqlite_url")
 
 
 @dataclass

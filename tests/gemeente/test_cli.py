@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from ggk.cli import app
@@ -36,6 +37,7 @@ def fetch_until(chain: Chain, out: Path, folder_prefix: str, count: int = 1) -> 
             return found
 
 
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_submit_reports_status_besluit(chain: Chain, tmp_path: Path) -> None:
     good = gen(tmp_path)
     result = runner.invoke(app, ["gemeente", "submit", str(good), "--period", PERIOD,
@@ -46,12 +48,14 @@ def test_submit_reports_status_besluit(chain: Chain, tmp_path: Path) -> None:
     # before fetching, status lists the report that waits (with its verdict)
     deadline = time.monotonic() + 30
     while True:
-        waiting = runner.invoke(app, ["gemeente", "status", *chain.options()])
+        waiting = runner.invoke(app, ["gemeente", "status", "--reports", str(tmp_path / "nee"),
+                                      *chain.options()])
         assert waiting.exit_code == 0, waiting.output
         if "klaar om op te halen" in waiting.output or time.monotonic() > deadline:
             break
         time.sleep(0.5)
     assert "technisch-controlerapport: goedgekeurd" in waiting.output
+    assert "oordeel: goedgekeurd" in waiting.output and "(nog ophalen)" in waiting.output
 
     out = tmp_path / "rapporten"
     folders = fetch_until(chain, out, "technisch-controlerapport")
@@ -69,13 +73,16 @@ def test_submit_reports_status_besluit(chain: Chain, tmp_path: Path) -> None:
     deadline = time.monotonic() + 30
     while True:
         result = runner.invoke(app, ["gemeente", "status", "--period", PERIOD,
-                                     *chain.options()])
+                                     "--reports", str(out), *chain.options()])
         assert result.exit_code == 0, result.output
         assert "aanlevering basis" in result.output and good.name in result.output
         if "verwerkt door CBS" in result.output or time.monotonic() > deadline:
             break
         time.sleep(0.5)
     assert "verwerkt door CBS" in result.output
+    # the verdict now comes from the saved report (fetched, so no longer "nog ophalen")
+    assert "2026-H1 basis" in result.output and "oordeel: goedgekeurd (versie 1" in result.output
+    assert "rapporten: technisch-controlerapport" in result.output
 
     result = runner.invoke(app, ["gemeente", "besluit", "opt-in", "--period", PERIOD,
                                  "--toelichting", "akkoord", *chain.options()])
@@ -84,6 +91,9 @@ def test_submit_reports_status_besluit(chain: Chain, tmp_path: Path) -> None:
     assert len(confirmations) == 1
     message = json.loads((confirmations[0] / "bericht.json").read_text("utf-8"))
     assert message["metadata"]["besluit"] == "opt-in"
+    result = runner.invoke(app, ["gemeente", "status", "--reports", str(out), *chain.options()])
+    assert result.exit_code == 0, result.output
+    assert "2026-H1 besluit" in result.output and "oordeel: bevestigd: opt-in" in result.output
 
 
 def test_submit_stops_on_errors_unless_forced(chain: Chain, tmp_path: Path) -> None:

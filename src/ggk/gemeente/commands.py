@@ -104,23 +104,41 @@ def submit(
 
 def status(
     period: Annotated[str | None, typer.Option("--period", help="Alleen deze periode.")] = None,
+    reports_dir: Annotated[Path, typer.Option(
+        "--reports", envvar="GGK_REPORTS",
+        help="Map waarin `ggk gemeente reports` de rapporten bewaart.")] = Path("rapporten"),
     hub: HubOption = "https://127.0.0.1:8443",
     cert: CertOption = Path("gemeente.pem"),
     ca: CaOption = Path("ca.pem"),
 ) -> None:
-    """Toon uw aanleveringen en besluiten en wat er nog klaarligt."""
+    """Toon per dataset de laatste aanlevering, het oordeel van CBS, de rapporten en het besluit."""
     from rich.console import Console
 
-    from ggk.gemeente.status import sent_messages, unread_reports
+    from ggk.gemeente.status import overview, sent_messages, unread_reports
     from ggk.gemeente.submit import own_gemeentecode
 
     console = Console()
     with _client(hub, cert, ca) as client:
         gemeente = _guard(lambda: own_gemeentecode(client))
+        groups = _guard(lambda: overview(client, period, reports_dir))
         lines = _guard(lambda: sent_messages(client, period))
         unread = _guard(lambda: unread_reports(client, period))
-    title = f"Verzonden door {gemeente}" + (f" voor {period}" if period else "")
-    console.print(f"[bold]{title}[/]" if lines else f"{title}: nog niets.")
+    title = f"Status van {gemeente}" + (f" voor {period}" if period else "")
+    console.print(f"[bold]{title}[/]" if groups else f"{title}: nog niets verstuurd.")
+    for group in groups:
+        latest = group.latest
+        sent = latest.sent_at.strftime("%Y-%m-%d %H:%M") if latest.sent_at else "-"
+        what = (f"besluit {latest.onderwerp}" if group.onderwerp == "besluit"
+                else f"aanlevering {latest.bestand}")
+        console.print(f"  [bold]{group.period} {group.onderwerp}[/]: laatste {what} op {sent}, "
+                      f"{latest.toelichting} ({group.sent_count} keer verstuurd)", soft_wrap=True)
+        console.print(f"    oordeel: [bold]{group.oordeel}[/]", soft_wrap=True)
+        console.print(f"    rapporten: {group.rapporten}", soft_wrap=True)
+    if not reports_dir.is_dir():
+        console.print(f"[dim](map {reports_dir} bestaat niet: alleen rapporten die nog klaarliggen "
+                      "tellen mee; geef --reports DIR)[/]")
+    if lines:
+        console.print("[bold]Verzonden berichten[/]")
     for line in lines:
         sent = line.sent_at.strftime("%Y-%m-%d %H:%M") if line.sent_at else "-"
         console.print(f"  {sent}  {line.type} {line.onderwerp}  {line.bestand}  "

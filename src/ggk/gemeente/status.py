@@ -1,15 +1,20 @@
-"""What a gemeente can see of its own deliveries: its outbox at the hub plus unread reports.
+"""What a gemeente can see of its own deliveries: its outbox at the hub plus the reports.
 
 The hub never tells a gemeente the station's workflow state directly; the station's replies do
-(metadata `toestand` of each technisch controlerapport). `ggk gemeente status` therefore lists
-the sent messages of a period with their hub state (`acknowledged` = CBS has processed it) and,
-for reports not yet fetched, what they say.
+(metadata `verdict` and `toestand` of each technisch controlerapport). `ggk gemeente status`
+therefore joins three sources: the sent messages in the outbox at the hub (with their hub state,
+`acknowledged` = CBS has processed it), the replies already fetched and saved by
+`ggk gemeente reports` (their `bericht.json`), and the replies still waiting in the inbox.
+Replies are matched to what was sent by `in_reply_to`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from ggk.client.interfaces import HubApi, Message
 from ggk.gemeente.submit import AANLEVERING, BESLUIT
@@ -82,3 +87,94 @@ def unread_reports(client: HubApi, period: str | None = None) -> list[Message]:
         if not page.messages or page.cursor == cursor:
             return messages
         cursor = page.cursor
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A reply from CBS (saved by `ggk gemeente reports` or still waiting in the inbox)."""
+
+    type: str
+    in_reply_to: str | None
+    metadata: dict[str, Any]
+    fetched: bool
+
+
+@dataclass
+class Overview:
+    """Per dataset (and the besluit) of one period: the latest message sent and what CBS said."""
+
+    period: str
+    onderwerp: str  # dataset name, or "besluit"
+    latest: SentLine
+    sent_count: int
+    replies: list[Reply] = field(default_factory=list)
+
+    @property
+    def oordeel(self) -> str:
+        """Dutch: the verdict of the latest delivery, or the answer to the latest besluit."""
+        for reply in self.replies:
+            m = reply.metadata
+            if reply.type == "gmsd.technisch-controlerapport":
+                return f"{m.get('verdict', '?')} (versie {m.get('versie', '-')}, " \
+                       f"toestand {m.get('toestand', '?')})"
+            if reply.type == "gmsd.bevestiging":
+                return f"bevestigd: {m.get('besluit') or self.latest.onderwerp}"
+            if reply.type == "gmsd.weigering":
+                return f"geweigerd ({m.get('reden', '?')}): {m.get('bericht', '')}"
+        return "nog geen antwoord van CBS"
+
+    @property
+    def rapporten(self) -> str:
+        if not self.replies:
+            return "-"
+        return ", ".join(f"{r.type.removeprefix('gmsd.')}"
+                         f"{'' if r.fetched else ' (nog ophalen)'}" for r in self.replies)
+
+
+def saved_replies(reports_dir: Path | None) -> list[Reply]:
+    """The replies `ggk gemeente reports` saved under `reports_dir` (none when it is absent)."""
+    if reports_dir is None or not reports_dir.is_dir():
+        return []
+    replies = []
+    for path in sorted(reports_dir.glob("*/bericht.json")):
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            continue  # a half-written folder: `reports` fetches it again
+        replies.append(Reply(str(data.get("type", "")), data.get("in_reply_to"),
+                             dict(data.get("metadata") or {}), fetched=True))
+    return replies
+
+
+def _period_of(message: Message) -> str:
+    return str((message.metadata or {}).get("period") or "-")
+
+
+def overview(client: HubApi, period: str | None = None, reports_dir: Path | None = None
+             ) -> list[Overview]:
+    """Per (period, dataset | besluit): the latest message sent, how many, and CBS's replies
+    to the latest one (saved under `reports_dir` or waiting in the inbox)."""
+    sent: list[Message] = []
+    cursor: int | None = None
+    while True:
+        page = client.mailbox(after=cursor, box="outbox")
+        sent += [m for m in page.messages if m.type in (AANLEVERING, BESLUIT)
+                 and (not period or _period_of(m) == period)]
+        if not page.messages or page.cursor == cursor:
+            break
+        cursor = page.cursor
+    waiting = [Reply(m.type, m.in_reply_to, dict(m.metadata or {}), fetched=False)
+               for m in unread_reports(client, period)]
+    replies = saved_replies(reports_dir) + waiting
+    groups: dict[tuple[str, str], list[Message]] = {}
+    for message in sent:
+        topic = "besluit" if message.type == BESLUIT else str(
+            (message.metadata or {}).get("dataset") or "-")
+        groups.setdefault((_period_of(message), topic), []).append(message)
+    result = []
+    for (group_period, topic), messages in sorted(groups.items()):
+        messages.sort(key=lambda m: m.created_at or dt.datetime.min.replace(tzinfo=dt.UTC))
+        latest = messages[-1]
+        result.append(Overview(group_period, topic, _line(latest), len(messages),
+                               [r for r in replies if r.in_reply_to == latest.id]))
+    return result
