@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from ggk.cli import app
 from ggk.gemeente.ketentest import STEP_DEFECT, STEPS, Ketentest
+from ggk.station import SimulatedClock
 from tests.gemeente.conftest import Chain
 
 runner = CliRunner()
@@ -55,4 +56,18 @@ def test_ketentest_refuses_a_non_gemeente_certificate(chain_without_station: Cha
     assert not report.passed
     first = report.steps[0]
     assert first.outcome == "mislukt" and "niet bij een gemeente" in first.detail
+    assert [s.outcome for s in report.steps[1:]] == ["overgeslagen"] * 4
+
+
+def test_ketentest_outside_the_stations_window_names_the_refusal(chain: Chain,
+                                                                 tmp_path: Path) -> None:
+    """The station's own clock decides: after the correctieperiode a first delivery is refused
+    (gmsd.weigering), and the ketentest says so at step 1 instead of waiting for a report."""
+    chain.clock.set(SimulatedClock.on("2026-12-01").now())
+    with chain.client() as client:
+        report = Ketentest(client, tmp_path, timeout=30).run()
+    assert not report.passed
+    first = report.steps[0]
+    assert first.name == STEP_DEFECT and first.outcome == "mislukt", first
+    assert "CBS weigerde de aanlevering" in first.detail
     assert [s.outcome for s in report.steps[1:]] == ["overgeslagen"] * 4
