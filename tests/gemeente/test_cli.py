@@ -32,7 +32,7 @@ def fetch_until(chain: Chain, out: Path, folder_prefix: str, count: int = 1) -> 
         result = runner.invoke(app, ["gemeente", "reports", "--out", str(out), "--wait", "2",
                                      *chain.options()])
         assert result.exit_code == 0, result.output
-        found = sorted(out.glob(f"{folder_prefix}-*"))
+        found = sorted(out.glob(f"{PERIOD}/*/{folder_prefix}-*"))
         if len(found) >= count or time.monotonic() > deadline:
             return found
 

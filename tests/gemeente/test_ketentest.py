@@ -26,8 +26,8 @@ def test_ketentest_passes_against_a_running_station(chain: Chain, tmp_path: Path
     assert "mislukt" not in result.output
     # the files and reports of every step are kept in the work dir
     assert (work / "bestanden" / "correctie.csv").is_file()
-    assert list((work / "rapporten").glob("spiegelrapport-*"))
-    assert list((work / "rapporten").glob("bevestiging-*"))
+    assert list((work / "rapporten").glob("2026-H1/basis/spiegelrapport-*"))
+    assert list((work / "rapporten").glob("2026-H1/besluit/bevestiging-*"))
 
 
 def test_ketentest_library_reports_each_step(chain: Chain, tmp_path: Path) -> None:

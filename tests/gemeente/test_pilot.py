@@ -28,12 +28,12 @@ def test_pilot_plays_the_period(tmp_path: Path) -> None:
     for code in PILOT_GEMEENTEN:
         assert (data_dir / "pki" / f"{code}.pem").is_file()
         rapporten = data_dir / "gemeenten" / code / "rapporten"
-        assert list(rapporten.glob("technisch-controlerapport-*/report.json")), code
-        assert list(rapporten.glob("bevestiging-*/bericht.json")), code
+        assert list(rapporten.glob("2026-H1/basis/technisch-controlerapport-*/report.json")), code
+        assert list(rapporten.glob("2026-H1/besluit/bevestiging-*/bericht.json")), code
     verdicts = sorted(
         json.loads(p.read_text("utf-8"))["verdict"]
         for p in (data_dir / "gemeenten").glob(
-            "*/rapporten/technisch-controlerapport-*/report.json"))
+            "*/rapporten/*/*/technisch-controlerapport-*/report.json"))
     assert verdicts == ["afgekeurd"] + ["goedgekeurd"] * 5  # 1 rejected, 4 first + 1 correction
     summary = json.loads((data_dir / "pilot-samenvatting.json").read_text("utf-8"))
     assert summary["eindtoestanden"] == result.states and summary["problemen"] == []

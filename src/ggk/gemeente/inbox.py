@@ -7,7 +7,9 @@ acknowledged, so an acknowledged report always exists on disk.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ RAPPORT = "gmsd.technisch-controlerapport"
 SPIEGELRAPPORT = "gmsd.spiegelrapport"
 BEVESTIGING = "gmsd.bevestiging"
 WEIGERING = "gmsd.weigering"
+MIRRORED_DATASET = "basis"  # the spiegelrapport follows each accepted basis delivery (issue 5)
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,31 @@ class ReceivedReport:
         return self.type
 
 
-def _folder_name(message: Message) -> str:
-    return f"{message.type.removeprefix('gmsd.')}-{message.id}"
+def _safe(part: object) -> str:
+    """A path component from hub-supplied text: letters, digits, `.`, `_`, `-` only."""
+    text = re.sub(r"[^A-Za-z0-9._-]", "_", str(part or "")).strip("._")
+    return text or "onbekend"
+
+
+def report_folder(message: Message) -> Path:
+    """`<period>/<dataset>/<soort>-<timestamp>-<id8>` for one message from CBS.
+
+    Period and dataset come from the metadata, else from the conversation id
+    (`statistic/period/gemeente/topic`: topic `besluit` for the answer to a besluit; the
+    spiegelrapport, built after every accepted basis, goes beside that basis's reports). The
+    timestamp is when the hub accepted the message (UTC); the first 8 characters of the message
+    id keep two reports of the same second apart. The name depends on the message only, so
+    fetching again after a crash finds the same folder and skips the complete attachments."""
+    metadata = message.metadata or {}
+    parts = (message.conversation_id or "").split("/")
+    period = metadata.get("period") or (parts[1] if len(parts) == 4 else None)
+    topic = metadata.get("dataset") or (parts[3] if len(parts) == 4 else None)
+    if topic == "spiegelrapport":  # the station's own conversation: it mirrors the basis set
+        topic = MIRRORED_DATASET
+    created = message.created_at
+    stamp = created.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ") if created else "zonder-tijd"
+    kind = message.type.removeprefix("gmsd.")
+    return Path(_safe(period), _safe(topic), _safe(f"{kind}-{stamp}-{message.id[:8]}"))
 
 
 @dataclass
@@ -90,7 +116,7 @@ class Inbox:
             self._cursor = page.cursor
 
     def _save(self, message: Message) -> ReceivedReport:
-        directory = self.out_dir / _folder_name(message)
+        directory = self.out_dir / report_folder(message)
         directory.mkdir(parents=True, exist_ok=True)
         files = []
         for attachment in message.attachments:

@@ -386,13 +386,18 @@ class Pilot:
             self.say(f"    [yellow]geen spiegelrapport binnen {MIRROR_TIMEOUT:.0f} s "
                      "(zie logs/pilot.log)[/]")
             return
-        self.say(f"    {reply.describe()}: {self._where(g, reply)}")
+        kinds = ", ".join(sorted(path.suffix.lstrip(".") for path in reply.files))
+        self.say(f"    spiegelrapport ({kinds}): {self._where(g, reply)}")
 
     def _where(self, g: PilotGemeente, reply: ReceivedReport) -> str:
-        return f"gemeenten/{g.code}/rapporten/{reply.directory.name[:40]}…"
+        """The report's folder under gemeenten/<GM>/rapporten/ (said once in step 4's intro)."""
+        assert g.inbox is not None
+        return f"{reply.directory.relative_to(g.inbox.out_dir).as_posix()}/"
 
     def _aanleverperiode(self) -> None:
         g = self.gemeenten
+        self.say("[dim]Elke gemeente haalt haar rapporten op en bevestigt ze; ze staan in "
+                 "gemeenten/<GM>/rapporten/<periode>/<dataset>/<soort>-<tijd>-<id>/.[/]")
         self._at("2026-08-17")
         self._deliver(g["GM0014"], "basis", expect="goedgekeurd")
         self._at("2026-08-24")

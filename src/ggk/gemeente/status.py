@@ -136,7 +136,7 @@ def saved_replies(reports_dir: Path | None) -> list[Reply]:
     if reports_dir is None or not reports_dir.is_dir():
         return []
     replies = []
-    for path in sorted(reports_dir.glob("*/bericht.json")):
+    for path in sorted(reports_dir.glob("**/bericht.json")):
         try:
             data = json.loads(path.read_text("utf-8"))
         except (OSError, ValueError):
