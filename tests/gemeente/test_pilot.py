@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ggk.gemeente.pilot import PILOT_GEMEENTEN, WITHDRAWS, run_pilot
+from ggk.gemeente.pilot import PILOT_GEMEENTEN, WITHDRAWS, Pilot, run_pilot
 
 
 def test_pilot_plays_the_period(tmp_path: Path) -> None:
@@ -39,3 +39,23 @@ def test_pilot_plays_the_period(tmp_path: Path) -> None:
     assert summary["eindtoestanden"] == result.states and summary["problemen"] == []
     assert "Pilot geslaagd" in output and "Burentest" in output
     assert "precies de fouten uit de antwoordsleutel gevonden" in output
+
+
+class PilotWithBrokenBurentest(Pilot):
+    """A pilot whose burentest breaks (as a missing or broken piece would)."""
+
+    def _burentest(self) -> None:
+        raise RuntimeError("kapot onderdeel")
+
+
+def test_pilot_stops_clearly_when_a_piece_breaks(tmp_path: Path) -> None:
+    console = Console(record=True, width=120)
+    result = PilotWithBrokenBurentest(tmp_path / "pilot-data", max_rows=300,
+                                      console=console).run()
+    output = console.export_text()
+    assert not result.ok
+    assert len(result.problems) == 1, result.problems
+    assert "stopte bij stap '3. Burentest" in result.problems[0]
+    assert "kapot onderdeel" in result.problems[0]
+    assert "Pilot met 1 probleem" in output
+    assert (tmp_path / "pilot-data" / "pilot-samenvatting.json").is_file()

@@ -96,11 +96,14 @@ class Pilot:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._closers: list[Any] = []
+        self._current = ""
+        self._stopped = False
 
     # -- structure -----------------------------------------------------------------------------
 
     @contextmanager
     def step(self, title: str) -> Iterator[None]:
+        self._current = title
         self.console.rule(f"[bold cyan]{title}")
         log.info("pilot step start: %s", title)
         started = time.monotonic()
@@ -138,6 +141,13 @@ class Pilot:
                 self._besluiten()
             with self.step("7. Beheerdersoverzicht (station status)"):
                 states = self._operator_view()
+        except PilotError:
+            raise
+        except Exception as e:  # noqa: BLE001 - a broken piece ends the play with a clear panel
+            log.exception("pilot stopped")
+            self.problem(f"de pilot stopte bij stap '{self._current}': {type(e).__name__}: {e} "
+                         "(details in logs/pilot.log); de stappen daarna zijn overgeslagen")
+            states, self._stopped = {}, True
         finally:
             self._shutdown()
         seconds = time.monotonic() - started
@@ -472,7 +482,7 @@ class Pilot:
     def _summary(self, states: dict[str, str], seconds: float) -> None:
         expected = {code: "opt-in" for code in self.gemeenten} | {WITHDRAWS: "ingetrokken"}
         for code, state in expected.items():
-            if states.get(code) != state:
+            if not self._stopped and states.get(code) != state:
                 self.problem(f"{code}: eindtoestand {states.get(code)}, verwacht {state}")
         summary = {
             "periode": PERIOD, "seconden": round(seconds, 1), "eindtoestanden": states,
