@@ -156,7 +156,8 @@ def status(
 
 
 def reports(
-    out: Annotated[Path, typer.Option("--out", help="Map waarin de rapporten komen.")],
+    out: Annotated[Path, typer.Option("--out", envvar="GGK_REPORTS",
+                                      help="Map waarin de rapporten komen.")],
     wait: Annotated[float, typer.Option(
         "--wait", help="Seconden wachten op nieuwe berichten.")] = 0,
     hub: HubOption = "https://127.0.0.1:8443",
