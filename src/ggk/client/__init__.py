@@ -6,46 +6,30 @@ with HubClient("https://127.0.0.1:8443", cert=Path("gemeente.pem"), ca=Path("ca.
     message = hub.send(cbs.oin, "gmsd.aanlevering", {"period": "2026-H1"}, [Path("basis.csv")])
 """
 
-from ggk.client.hub_client import HubClient
-from ggk.client.interfaces import (
-    Attachment,
-    AttachmentSource,
-    ClientError,
-    Conflict,
-    DownloadResult,
-    Forbidden,
-    HubError,
-    HubUnreachable,
-    MailboxPage,
-    Message,
-    NotFound,
-    Party,
-    PartyMonitoring,
-    PingAnswers,
-    Receipt,
-    ReceiptInvalid,
-    TransferFailed,
-)
-from ggk.client.tus_upload import RetryPolicy
+from __future__ import annotations
 
-__all__ = [
-    "Attachment",
-    "AttachmentSource",
-    "ClientError",
-    "Conflict",
-    "DownloadResult",
-    "Forbidden",
-    "HubClient",
-    "HubError",
-    "HubUnreachable",
-    "MailboxPage",
-    "Message",
-    "NotFound",
-    "Party",
-    "PartyMonitoring",
-    "PingAnswers",
-    "Receipt",
-    "ReceiptInvalid",
-    "RetryPolicy",
-    "TransferFailed",
-]
+from ggk.lazy_exports import lazy_exports
+
+_EXPORTS = {
+    "Attachment": "ggk.client.interfaces",
+    "AttachmentSource": "ggk.client.interfaces",
+    "ClientError": "ggk.client.interfaces",
+    "Conflict": "ggk.client.interfaces",
+    "DownloadResult": "ggk.client.interfaces",
+    "Forbidden": "ggk.client.interfaces",
+    "HubClient": "ggk.client.hub_client",
+    "HubError": "ggk.client.interfaces",
+    "HubUnreachable": "ggk.client.interfaces",
+    "MailboxPage": "ggk.client.interfaces",
+    "Message": "ggk.client.interfaces",
+    "NotFound": "ggk.client.interfaces",
+    "Party": "ggk.client.interfaces",
+    "PartyMonitoring": "ggk.client.interfaces",
+    "PingAnswers": "ggk.client.interfaces",
+    "Receipt": "ggk.client.interfaces",
+    "ReceiptInvalid": "ggk.client.interfaces",
+    "RetryPolicy": "ggk.client.tus_upload",
+    "TransferFailed": "ggk.client.interfaces",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports("ggk.client", _EXPORTS)

@@ -1,30 +1,23 @@
 """The spiegelrapport (mirror report): indicators as data, peers, plausibility flags, disclosure."""
 
-from ggk.mirror.indicators import load_indicators
-from ggk.mirror.interfaces import (
-    AcceptedDataSource,
-    Indicator,
-    IndicatorError,
-    IndicatorSet,
-    MirrorError,
-    PeerRule,
-)
-from ggk.mirror.reference import Reference, load_reference
-from ggk.mirror.report import MirrorReport, build_spiegelrapport
-from ggk.mirror.sources import CsvFolderSource, InMemorySource
+from __future__ import annotations
 
-__all__ = [
-    "AcceptedDataSource",
-    "CsvFolderSource",
-    "InMemorySource",
-    "Indicator",
-    "IndicatorError",
-    "IndicatorSet",
-    "MirrorError",
-    "MirrorReport",
-    "PeerRule",
-    "Reference",
-    "build_spiegelrapport",
-    "load_indicators",
-    "load_reference",
-]
+from ggk.lazy_exports import lazy_exports
+
+_EXPORTS = {
+    "AcceptedDataSource": "ggk.mirror.interfaces",
+    "CsvFolderSource": "ggk.mirror.sources",
+    "InMemorySource": "ggk.mirror.sources",
+    "Indicator": "ggk.mirror.interfaces",
+    "IndicatorError": "ggk.mirror.interfaces",
+    "IndicatorSet": "ggk.mirror.interfaces",
+    "MirrorError": "ggk.mirror.interfaces",
+    "MirrorReport": "ggk.mirror.report",
+    "PeerRule": "ggk.mirror.interfaces",
+    "Reference": "ggk.mirror.reference",
+    "build_spiegelrapport": "ggk.mirror.report",
+    "load_indicators": "ggk.mirror.indicators",
+    "load_reference": "ggk.mirror.reference",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports("ggk.mirror", _EXPORTS)

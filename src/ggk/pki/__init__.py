@@ -3,47 +3,31 @@
 The OIN goes in the subject serialNumber, the organisation name in O.
 """
 
-from ggk.pki.certificates import (
-    TEST_CA_NAME,
-    fingerprint,
-    init_ca,
-    issue_party_cert,
-    issue_server_cert,
-    issued_by,
-    load_certificate,
-    read_identity,
-    read_oin,
-)
-from ggk.pki.interfaces import (
-    ROLES,
-    TEST_OIN_PREFIX,
-    CertificateAuthority,
-    InvalidOin,
-    PartyIdentity,
-    PkiError,
-    Role,
-)
-from ggk.pki.oin import is_test_oin, make_test_oin, municipality_oin, validate_oin
+from __future__ import annotations
 
-__all__ = [
-    "ROLES",
-    "TEST_CA_NAME",
-    "TEST_OIN_PREFIX",
-    "CertificateAuthority",
-    "InvalidOin",
-    "PartyIdentity",
-    "PkiError",
-    "Role",
-    "fingerprint",
-    "init_ca",
-    "is_test_oin",
-    "issue_party_cert",
-    "issue_server_cert",
-    "issued_by",
-    "load_certificate",
-    "make_test_oin",
-    "municipality_oin",
-    "read_identity",
-    "read_oin",
-    "validate_oin",
-]
+from ggk.lazy_exports import lazy_exports
+
+_EXPORTS = {
+    "CertificateAuthority": "ggk.pki.interfaces",
+    "InvalidOin": "ggk.pki.interfaces",
+    "PartyIdentity": "ggk.pki.interfaces",
+    "PkiError": "ggk.pki.interfaces",
+    "ROLES": "ggk.pki.interfaces",
+    "Role": "ggk.pki.interfaces",
+    "TEST_CA_NAME": "ggk.pki.certificates",
+    "TEST_OIN_PREFIX": "ggk.pki.interfaces",
+    "fingerprint": "ggk.pki.certificates",
+    "init_ca": "ggk.pki.certificates",
+    "is_test_oin": "ggk.pki.oin",
+    "issue_party_cert": "ggk.pki.certificates",
+    "issue_server_cert": "ggk.pki.certificates",
+    "issued_by": "ggk.pki.certificates",
+    "load_certificate": "ggk.pki.certificates",
+    "make_test_oin": "ggk.pki.oin",
+    "municipality_oin": "ggk.pki.oin",
+    "read_identity": "ggk.pki.certificates",
+    "read_oin": "ggk.pki.certificates",
+    "validate_oin": "ggk.pki.oin",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports("ggk.pki", _EXPORTS)

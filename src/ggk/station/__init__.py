@@ -7,24 +7,24 @@ Embedding (the pilot):
     station.run_once()            # or station.run_forever(stop_event) in a thread
 """
 
-from ggk.station.accepted import StationAcceptedData
-from ggk.station.clock import Clock, SimulatedClock, SystemClock
-from ggk.station.service import Station, accepted_data_source, grant_extension, reply_id
-from ggk.station.settings import StationSettings
-from ggk.station.workflow import Event, Record, Refused, State
+from __future__ import annotations
 
-__all__ = [
-    "Clock",
-    "Event",
-    "Record",
-    "Refused",
-    "SimulatedClock",
-    "State",
-    "Station",
-    "StationAcceptedData",
-    "StationSettings",
-    "SystemClock",
-    "accepted_data_source",
-    "grant_extension",
-    "reply_id",
-]
+from ggk.lazy_exports import lazy_exports
+
+_EXPORTS = {
+    "Clock": "ggk.station.clock",
+    "Event": "ggk.station.workflow",
+    "Record": "ggk.station.workflow",
+    "Refused": "ggk.station.workflow",
+    "SimulatedClock": "ggk.station.clock",
+    "State": "ggk.station.workflow",
+    "Station": "ggk.station.service",
+    "StationAcceptedData": "ggk.station.accepted",
+    "StationSettings": "ggk.station.settings",
+    "SystemClock": "ggk.station.clock",
+    "accepted_data_source": "ggk.station.service",
+    "grant_extension": "ggk.station.service",
+    "reply_id": "ggk.station.service",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports("ggk.station", _EXPORTS)

@@ -1,24 +1,19 @@
 """Synthetic GMSD delivery files with an exact answer key (see docs/testdata.md)."""
 
-from ggk.testdata.defects import parse_errors
-from ggk.testdata.generator import generate, read_basis
-from ggk.testdata.interfaces import (
-    AnswerKey,
-    ExpectedFinding,
-    FileStyle,
-    GeneratedFile,
-    TestdataError,
-    UnknownDefect,
-)
+from __future__ import annotations
 
-__all__ = [
-    "AnswerKey",
-    "ExpectedFinding",
-    "FileStyle",
-    "GeneratedFile",
-    "TestdataError",
-    "UnknownDefect",
-    "generate",
-    "parse_errors",
-    "read_basis",
-]
+from ggk.lazy_exports import lazy_exports
+
+_EXPORTS = {
+    "AnswerKey": "ggk.testdata.interfaces",
+    "ExpectedFinding": "ggk.testdata.interfaces",
+    "FileStyle": "ggk.testdata.interfaces",
+    "GeneratedFile": "ggk.testdata.interfaces",
+    "TestdataError": "ggk.testdata.interfaces",
+    "UnknownDefect": "ggk.testdata.interfaces",
+    "generate": "ggk.testdata.generator",
+    "parse_errors": "ggk.testdata.defects",
+    "read_basis": "ggk.testdata.generator",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports("ggk.testdata", _EXPORTS)

@@ -5,8 +5,7 @@ Names are imported lazily so that `ggk --help` does not pay for Polars.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ggk.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "CheckType": "ggk.validation.catalogue",
@@ -20,8 +19,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'ggk.validation' has no attribute {name!r}")
+__getattr__ = lazy_exports("ggk.validation", _EXPORTS)
