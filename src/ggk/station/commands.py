@@ -59,6 +59,27 @@ def _clock(now: str | None) -> Any:
     return SimulatedClock(moment)
 
 
+def _wait_for_hub(client: Any, hub: str, *, retry: bool, stop: Any) -> Any:
+    """The CBS party behind the certificate, asked of the hub; a station started before its hub
+    (or during a hub restart) waits with backoff instead of exiting. `--once` does not wait."""
+    import logging
+
+    from ggk.client import HubUnreachable
+
+    backoff = 1.0
+    while True:
+        try:
+            return client.me()
+        except HubUnreachable as e:
+            if not retry:
+                raise _fail(f"hub {hub} is not reachable: {e}") from None
+            logging.getLogger("ggk.station").warning(
+                "hub %s is not reachable yet (%s); retrying in %.0f s", hub, e, backoff)
+            if stop.wait(backoff):
+                return None
+            backoff = min(backoff * 2, 30.0)
+
+
 def _migrated_engine(settings: Any) -> Any:
     from ggk.station.database import SchemaNotCurrent, create_engine, require_current_schema
 
@@ -111,10 +132,13 @@ def register(app: typer.Typer) -> None:
         import signal
         import threading
 
-        from ggk.client import HubClient, HubUnreachable
+        from ggk.client import HubClient
         from ggk.station.service import Station
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        # One line per HTTP request and Alembic's plugin set-up drown the station's own lines.
+        for noisy in ("httpx", "alembic.runtime.plugins"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
         for path, what in ((cert, "--cert"), (ca, "--ca")):
             if not path.is_file():
                 raise _fail(f"{what} {path} does not exist")
@@ -125,11 +149,13 @@ def register(app: typer.Typer) -> None:
             client = HubClient(hub, cert=cert, ca=ca)
         except Exception as e:
             raise _fail(f"cannot set up the hub client: {e}") from None
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
         with client:
-            try:
-                me = client.me()
-            except HubUnreachable as e:
-                raise _fail(f"hub {hub} is not reachable: {e}") from None
+            me = _wait_for_hub(client, hub, retry=not once, stop=stop)
+            if me is None:  # stopped while waiting
+                return
             if me.role != "cbs":
                 raise _fail(f"the certificate {cert} is party {me.oin} with role {me.role}; the "
                             "station needs the CBS certificate")
@@ -141,9 +167,6 @@ def register(app: typer.Typer) -> None:
                     handled = station.run_once(wait=0)
                     typer.echo(f"handled {handled} messages")
                     return
-                stop = threading.Event()
-                for sig in (signal.SIGINT, signal.SIGTERM):
-                    signal.signal(sig, lambda *_: stop.set())
                 typer.echo(f"station {settings.worker_id} running against {hub} as {me.oin}; "
                            "Ctrl-C stops")
                 station.run_forever(stop)
