@@ -15,22 +15,33 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _station_source(data_dir: Path) -> Any:
+def _station_source(data_dir: Path | None, database_url: str | None, store_dir: Path | None) -> Any:
+    """The accepted deliveries of a station: embedded (--data-dir) or production (--database-url
+    with --store-dir), read through the station's own interface, never its tables."""
     try:
         import sqlalchemy as sa
 
         from ggk.station import accepted_data_source
+        from ggk.station.database import SchemaNotCurrent, require_current_schema
         from ggk.station.settings import StationSettings
         from ggk.station.storage import FileStore
     except ImportError as e:
         raise _fail(
-            f"--data-dir needs the station package (ggk.station), unavailable: {e}. "
+            f"station data needs the station package (ggk.station), unavailable: {e}. "
             "Use --csv-dir instead."
         ) from None
-    if not (data_dir / "station.sqlite3").is_file():
-        raise _fail(f"{data_dir}: no station database (station.sqlite3) in this folder")
-    settings = StationSettings(data_dir=data_dir)
+    if database_url is None:
+        assert data_dir is not None
+        if not (data_dir / "station.sqlite3").is_file():
+            raise _fail(f"{data_dir}: no station database (station.sqlite3) in this folder")
+    elif store_dir is None and data_dir is None:
+        raise _fail("give --store-dir (the station's file store) with --database-url")
+    settings = StationSettings(data_dir=data_dir, database_url=database_url, store_dir=store_dir)
     engine = sa.create_engine(settings.resolved_database_url())
+    try:
+        require_current_schema(engine)
+    except SchemaNotCurrent as e:
+        raise _fail(str(e)) from None
     return accepted_data_source(engine, FileStore(settings.resolved_store_dir()))
 
 
@@ -50,6 +61,18 @@ def register(app: typer.Typer) -> None:
                 "--csv-dir", help="folder of accepted files <GMxxxx>-<period>-<dataset>.csv"
             ),
         ] = None,
+        database_url: Annotated[
+            str | None,
+            typer.Option(
+                "--database-url",
+                envvar="GGK_STATION_DATABASE_URL",
+                help="production station database, postgresql+psycopg://user@host/db",
+            ),
+        ] = None,
+        store_dir: Annotated[
+            Path | None,
+            typer.Option("--store-dir", help="the station's file store (with --database-url)"),
+        ] = None,
         statistic: Annotated[str, typer.Option("--statistic")] = "gmsd",
         formats: Annotated[
             str, typer.Option("--format", help="comma list of json,html,pdf")
@@ -67,8 +90,12 @@ def register(app: typer.Typer) -> None:
             raise _fail(
                 f"unknown format(s) {', '.join(bad) or '(none)'}; choose from json,html,pdf"
             )
-        if (data_dir is None) == (csv_dir is None):
-            raise _fail("give exactly one of --data-dir (station data) or --csv-dir")
+        station = data_dir is not None or database_url is not None
+        if station == (csv_dir is not None):
+            raise _fail(
+                "give the station's data (--data-dir, or --database-url with --store-dir) "
+                "or --csv-dir, not both"
+            )
         try:
             code = gemeente_register().get(gemeente).code
             definition = shipped().for_period(statistic, period)
@@ -76,8 +103,8 @@ def register(app: typer.Typer) -> None:
             raise _fail(str(e)) from None
         try:
             source = (
-                _station_source(data_dir)
-                if data_dir is not None
+                _station_source(data_dir, database_url, store_dir)
+                if station
                 else CsvFolderSource(csv_dir, {statistic: definition})
             )  # type: ignore[arg-type]
             report = build_spiegelrapport(definition, period, code, source)
