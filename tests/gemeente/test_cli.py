@@ -131,3 +131,25 @@ def test_usage_and_io_errors_exit_2(chain: Chain, tmp_path: Path) -> None:
                                       "--cert", str(chain.hub.pem["gemeente_a"]),
                                       "--ca", str(chain.hub.ca)])
     assert unreachable.exit_code == 2, unreachable.output
+
+
+def test_reports_until_a_kind_of_report_has_arrived(chain: Chain, tmp_path: Path) -> None:
+    """The spiegelrapport follows the technical report; `--until spiegelrapport` keeps fetching
+    past the first report, and says so (exit 1) when the wanted kind does not come in time."""
+    good = gen(tmp_path, seed=5)
+    result = runner.invoke(app, ["gemeente", "submit", str(good), *chain.options()])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "rapporten"
+    result = runner.invoke(app, ["gemeente", "reports", "--out", str(out), "--wait", "120",
+                                 "--until", "spiegelrapport", *chain.options()])
+    assert result.exit_code == 0, result.output
+    assert len(list(out.glob(f"{PERIOD}/basis/technisch-controlerapport-*"))) == 1
+    assert len(list(out.glob(f"{PERIOD}/basis/spiegelrapport-*"))) == 1
+
+    nothing = runner.invoke(app, ["gemeente", "reports", "--out", str(out), "--wait", "1",
+                                  "--until", "bevestiging", *chain.options()])
+    assert nothing.exit_code == 1, nothing.output
+    assert "Nog geen bevestiging" in nothing.output
+    wrong = runner.invoke(app, ["gemeente", "reports", "--out", str(out), "--until", "rapport",
+                                *chain.options()])
+    assert wrong.exit_code == 2 and "spiegelrapport" in wrong.output

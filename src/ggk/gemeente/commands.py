@@ -160,6 +160,10 @@ def reports(
                                       help="Map waarin de rapporten komen.")],
     wait: Annotated[float, typer.Option(
         "--wait", help="Seconden wachten op nieuwe berichten.")] = 0,
+    until: Annotated[str | None, typer.Option(
+        "--until", help="Blijf ophalen tot dit soort bericht binnen is (technisch-"
+        "controlerapport, spiegelrapport, bevestiging of weigering), hooguit --wait seconden "
+        "(standaard 120).")] = None,
     hub: HubOption = "https://127.0.0.1:8443",
     cert: CertOption = Path("gemeente.pem"),
     ca: CaOption = Path("ca.pem"),
@@ -167,9 +171,15 @@ def reports(
     """Haal alle rapporten van CBS op, bewaar ze en bevestig de ontvangst; beantwoord pings."""
     from rich.console import Console
 
-    from ggk.gemeente.inbox import Inbox
+    from ggk.gemeente.inbox import REPORT_TYPES, Inbox
 
     console = Console()
+    wanted = None
+    if until is not None:
+        wanted = f"gmsd.{until.removeprefix('gmsd.')}"
+        if wanted not in REPORT_TYPES:
+            raise _fail(f"onbekend soort bericht {until!r}: kies uit "
+                        + ", ".join(t.removeprefix("gmsd.") for t in REPORT_TYPES))
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -177,9 +187,16 @@ def reports(
     with _client(hub, cert, ca) as client:
         inbox = Inbox(client, out, on_report=lambda r: console.print(
             f"[green]ontvangen[/] {r.describe()}\n  -> {r.directory}"))
-        received = _guard(lambda: inbox.collect(wait=wait))
+        if wanted is None:
+            received = _guard(lambda: inbox.collect(wait=wait))
+        else:
+            received = _guard(lambda: inbox.collect_until((wanted,), wait or 120))
     console.print(f"{len(received)} bericht(en) opgehaald en bevestigd." if received
                   else "Geen nieuwe rapporten.")
+    if wanted is not None and not any(r.type == wanted for r in received):
+        console.print(f"[yellow]Nog geen {until} na {wait or 120:.0f} seconden.[/] CBS maakt het "
+                      "nog; haal het later op met `ggk gemeente reports`.")
+        raise typer.Exit(1)
 
 
 def besluit(

@@ -23,6 +23,7 @@ RAPPORT = "gmsd.technisch-controlerapport"
 SPIEGELRAPPORT = "gmsd.spiegelrapport"
 BEVESTIGING = "gmsd.bevestiging"
 WEIGERING = "gmsd.weigering"
+REPORT_TYPES = (RAPPORT, SPIEGELRAPPORT, BEVESTIGING, WEIGERING)  # what CBS sends back
 MIRRORED_DATASET = "basis"  # the spiegelrapport follows each accepted basis delivery (issue 5)
 
 
@@ -135,6 +136,19 @@ class Inbox:
         if self.on_report is not None:
             self.on_report(report)
         return report
+
+    def collect_until(self, types: Iterable[str], timeout: float) -> list[ReceivedReport]:
+        """Collect (fetch, save, acknowledge) until a message of one of `types` has arrived or
+        `timeout` seconds have passed; returns everything new. Reports come in their own time
+        (a spiegelrapport follows the technical report), so a plain long poll may stop early."""
+        wanted = set(types)
+        deadline = time.monotonic() + timeout
+        new: list[ReceivedReport] = []
+        while True:
+            remaining = deadline - time.monotonic()
+            new += self.collect(wait=max(0.0, min(remaining, 2.0)))
+            if any(r.type in wanted for r in new) or remaining <= 0:
+                return new
 
     def replies_to(self, message_id: str, types: Iterable[str] | None = None
                    ) -> list[ReceivedReport]:
