@@ -68,7 +68,8 @@ def test_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:
     # what the walk-through promises, read from what it left behind
     assert "ketentest geslaagd" in output.lower(), output[-3000:]
     assert "burentest passed" in output
-    saved = {p.parent.name.split("-")[0] for p in tmp_path.glob("rapporten/2026-H1/*/*/bericht.json")}
+    saved = {p.parent.name.split("-")[0]
+             for p in tmp_path.glob("rapporten/2026-H1/*/*/bericht.json")}
     assert {"technisch", "spiegelrapport", "bevestiging"} <= saved, sorted(saved)
     rejected = [json.loads(p.read_text()) for p in
                 tmp_path.glob("rapporten/2026-H1/basis/technisch-*/report.json")]
