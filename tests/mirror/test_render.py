@@ -119,3 +119,54 @@ def test_cli_writes_reports_from_csv_folder(tmp_path: Path) -> None:
         ],
     )
     assert bad.exit_code == 2 and "--csv-dir" in bad.output
+
+
+def _altair_spec(data: dict) -> dict | None:
+    """The chart as it was built with Altair before the spec became a plain dict (reference)."""
+    import altair as alt
+
+    from ggk.mirror.disclosure import shown_number
+    from ggk.mirror.render import LEGEND
+
+    panels = []
+    for ind in data["indicators"]:
+        peers = ind["peers"] or {}
+        rows = [{"wat": label, "waarde": shown_number(value)} for label, value in (
+            ("Eigen gemeente", ind["eigen"]), ("Vorige periode", ind["vorige_periode"]),
+            ("Mediaan vergelijkbare gemeenten", peers.get("mediaan")),
+            ("Nederland", ind["landelijk"])) if shown_number(value) is not None]
+        band = [{"p10": shown_number(peers.get("p10")), "p90": shown_number(peers.get("p90"))}]
+        layers = []
+        if band[0]["p10"] is not None and band[0]["p90"] is not None:
+            layers.append(alt.Chart(alt.Data(values=band)).mark_bar(height=14, color="#c6dbef")
+                          .encode(x=alt.X("p10:Q", title=ind["eenheid"],
+                                          scale=alt.Scale(zero=False)), x2="p90:Q"))
+        layers.append(alt.Chart(alt.Data(values=rows)).mark_point(size=90, filled=True).encode(
+            x=alt.X("waarde:Q", title=ind["eenheid"], scale=alt.Scale(zero=False)),
+            shape=alt.Shape("wat:N", title=None, scale=alt.Scale(
+                domain=LEGEND, range=["circle", "triangle-up", "diamond", "square"])),
+            color=alt.Color("wat:N", title=None, scale=alt.Scale(
+                domain=LEGEND, range=["#d62728", "#ff9896", "#08519c", "#555555"]))))
+        panels.append(alt.layer(*layers).properties(
+            width=520, height=30, title=alt.TitleParams(ind["naam"], fontSize=11,
+                                                        anchor="start")))
+    if not panels:
+        return None
+    return (alt.vconcat(*panels, spacing=14).configure(font="DejaVu Sans")
+            .configure_view(stroke=None)
+            .configure_legend(orient="top", labelFontSize=11, labelLimit=320, columns=2)
+            .to_dict())
+
+
+def test_chart_spec_is_what_altair_built(definition: Definition) -> None:
+    from ggk.mirror.render import chart_spec
+
+    codes = class_members(5)[:10]
+    source = synthetic_source(codes, seed=3)
+    for code in codes[:3]:
+        data = build_spiegelrapport(definition, PERIOD, code, source).data
+        assert chart_spec(data) == _altair_spec(data)
+        data["indicators"][0]["peers"] = None  # no band, fewer points
+        data["indicators"][1]["eigen"] = "."
+        assert chart_spec(data) == _altair_spec(data)
+    assert chart_spec({"indicators": []}) is None

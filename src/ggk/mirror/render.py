@@ -1,7 +1,9 @@
-"""HTML (Dutch, self-contained, inline SVG charts via Altair + vl-convert) and PDF (WeasyPrint)."""
+"""HTML (Dutch, self-contained, inline SVG charts: Vega-Lite specs rendered offline by vl-convert)
+and PDF (WeasyPrint)."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -9,6 +11,10 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from ggk.mirror.disclosure import format_nl, shown_number
 
 LEGEND = ["Eigen gemeente", "Vorige periode", "Mediaan vergelijkbare gemeenten", "Nederland"]
+COLORS = ("#d62728", "#ff9896", "#08519c", "#555555")
+SHAPES = ("circle", "triangle-up", "diamond", "square")
+# Vega-Lite version of the specs (what Altair 6 wrote; vl-convert compiles with its own bundle)
+SCHEMA_URL = "https://vega.github.io/schema/vega-lite/v6.4.1.json"
 SOORT_LABEL = {
     "afwijking-peers": "Wijkt af van vergelijkbare gemeenten",
     "verandering": "Grote verandering t.o.v. vorige periode",
@@ -16,6 +22,7 @@ SOORT_LABEL = {
 }
 
 
+@functools.cache
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("ggk.mirror", "templates"),
@@ -25,12 +32,14 @@ def _environment() -> Environment:
     return env
 
 
-def chart_svg(data: dict[str, Any]) -> str:
-    """One SVG with a small panel per indicator: P10-P90 band, peer median, own value, national.
-    Only disclosure-controlled (shown) values are drawn; suppressed values are left out."""
-    import altair as alt
-    import vl_convert as vlc
+def _scale(range_: list[str]) -> dict[str, Any]:
+    return {"domain": list(LEGEND), "range": range_}
 
+
+def chart_spec(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The Vega-Lite spec of the charts as a plain dict: the same dict Altair's `to_dict()` gave
+    for the same chart (tested), without building and validating Altair objects for every report
+    (that took longer than drawing the chart). None when there is nothing to draw."""
     panels = []
     for ind in data["indicators"]:
         rows = []
@@ -44,50 +53,63 @@ def chart_svg(data: dict[str, Any]) -> str:
             number = shown_number(value)
             if number is not None:
                 rows.append({"wat": label, "waarde": number})
-        band = [{"p10": shown_number(peers.get("p10")), "p90": shown_number(peers.get("p90"))}]
-        base_title = alt.TitleParams(ind["naam"], fontSize=11, anchor="start")
-        layers = []
-        if band[0]["p10"] is not None and band[0]["p90"] is not None:
-            layers.append(
-                alt.Chart(alt.Data(values=band))
-                .mark_bar(height=14, color="#c6dbef")
-                .encode(
-                    x=alt.X("p10:Q", title=ind["eenheid"], scale=alt.Scale(zero=False)), x2="p90:Q"
-                )
-            )
-        layers.append(
-            alt.Chart(alt.Data(values=rows))
-            .mark_point(size=90, filled=True)
-            .encode(
-                x=alt.X("waarde:Q", title=ind["eenheid"], scale=alt.Scale(zero=False)),
-                shape=alt.Shape(
-                    "wat:N",
-                    title=None,
-                    scale=alt.Scale(
-                        domain=LEGEND,
-                        range=["circle", "triangle-up", "diamond", "square"],
-                    ),
-                ),
-                color=alt.Color(
-                    "wat:N",
-                    title=None,
-                    scale=alt.Scale(
-                        domain=LEGEND,
-                        range=["#d62728", "#ff9896", "#08519c", "#555555"],
-                    ),
-                ),
-            )
-        )
-        panels.append(alt.layer(*layers).properties(width=520, height=30, title=base_title))
+        p10, p90 = shown_number(peers.get("p10")), shown_number(peers.get("p90"))
+        x_scale = {"zero": False}
+        layers: list[dict[str, Any]] = []
+        if p10 is not None and p90 is not None:
+            layers.append({
+                "data": {"values": [{"p10": p10, "p90": p90}]},
+                "mark": {"type": "bar", "color": "#c6dbef", "height": 14},
+                "encoding": {
+                    "x": {"field": "p10", "scale": dict(x_scale), "title": ind["eenheid"],
+                          "type": "quantitative"},
+                    "x2": {"field": "p90"},
+                },
+            })
+        layers.append({
+            "data": {"values": rows},
+            "mark": {"type": "point", "filled": True, "size": 90},
+            "encoding": {
+                "color": {"field": "wat", "scale": _scale(list(COLORS)), "title": None,
+                          "type": "nominal"},
+                "shape": {"field": "wat", "scale": _scale(list(SHAPES)), "title": None,
+                          "type": "nominal"},
+                "x": {"field": "waarde", "scale": dict(x_scale), "title": ind["eenheid"],
+                      "type": "quantitative"},
+            },
+        })
+        panel: dict[str, Any] = {"layer": layers}
+        if len(layers) == 1:  # Altair moved data shared by all layers up to the layer chart
+            panel["data"] = layers[0].pop("data")
+        panels.append({
+            **panel,
+            "height": 30,
+            "title": {"text": ind["naam"], "anchor": "start", "fontSize": 11},
+            "width": 520,
+        })
     if not panels:
+        return None
+    return {
+        "config": {
+            "view": {"continuousWidth": 300, "continuousHeight": 300, "stroke": None},
+            "font": "DejaVu Sans",  # the font WeasyPrint and the HTML use: same widths
+            "legend": {"columns": 2, "labelFontSize": 11, "labelLimit": 320, "orient": "top"},
+        },
+        "vconcat": panels,
+        "spacing": 14,
+        "$schema": SCHEMA_URL,
+    }
+
+
+def chart_svg(data: dict[str, Any]) -> str:
+    """One SVG with a small panel per indicator: P10-P90 band, peer median, own value, national.
+    Only disclosure-controlled (shown) values are drawn; suppressed values are left out."""
+    import vl_convert as vlc
+
+    spec = chart_spec(data)
+    if spec is None:
         return ""
-    chart = (
-        alt.vconcat(*panels, spacing=14)
-        .configure(font="DejaVu Sans")  # the font WeasyPrint and the HTML use: same widths
-        .configure_view(stroke=None)
-        .configure_legend(orient="top", labelFontSize=11, labelLimit=320, columns=2)
-    )
-    svg = vlc.vegalite_to_svg(chart.to_dict(), format_locale="nl-NL")
+    svg = vlc.vegalite_to_svg(spec, format_locale="nl-NL")
     return svg[svg.index("<svg") :]
 
 
