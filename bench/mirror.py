@@ -45,7 +45,7 @@ def prepare(folder: Path) -> tuple[InMemorySource, int]:
 def one(definition, source, code: str, out: Path,  # type: ignore[no-untyped-def]
         cold: bool = True) -> dict[str, float]:
     if cold:  # a new acceptance changes the data: nothing of the period is cached
-        report_module._PERIOD_CACHE.clear()
+        report_module.clear_cache()
     t0 = time.perf_counter()
     report = build_spiegelrapport(definition, PERIOD, code, source)
     t1 = time.perf_counter()

@@ -7,7 +7,9 @@ format can show more than the disclosure-controlled JSON.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,40 +121,53 @@ def pooled(
     return nl, nl_table
 
 
-_PERIOD_CACHE: OrderedDict[tuple[str, ...], tuple[pl.DataFrame, pl.DataFrame]] = OrderedDict()
-PERIOD_CACHE_SIZE = 4
+PERIOD_CACHE_SIZE = 4  # periods whose typed data and indicator values are kept (per process)
 
 
-def _fingerprint(data: dict[str, pl.DataFrame]) -> tuple[str, ...]:
-    """Identifies the accepted data of a period: any change (a correction) changes it."""
-    parts = []
-    for name in sorted(data):
-        frame = data[name]
-        parts.append(f"{name}:{frame.height}:{int(frame.hash_rows(seed=7).sum())}")
-    return tuple(parts)
+@dataclass
+class _Frame:
+    token: Any  # the source's version token, or None (then `original` is compared by identity)
+    original: Any  # the frame the source returned (kept, so identity cannot be reused)
+    typed: pl.DataFrame
+    serial: int  # changes whenever this entry is replaced: the key of everything computed on it
 
 
-def _period_values(indicators: IndicatorSet, data: dict[str, pl.DataFrame],
-                   table: pl.DataFrame, period: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Indicator values of every delivered municipality and the pooled national figure.
-    They do not depend on which municipality the report is for, so the last few periods' results
-    are kept (keyed by the data's fingerprint) for the next report of the same data."""
-    key = (indicators.source, period, *_fingerprint(data))
-    if key in _PERIOD_CACHE:
-        _PERIOD_CACHE.move_to_end(key)
-        return _PERIOD_CACHE[key]
-    start, end = period_bounds(period)
-    values = compute(indicators, data, table, start, end)
-    national = compute(indicators, *pooled(data, table), start, end)
-    _PERIOD_CACHE[key] = (values, national)
-    while len(_PERIOD_CACHE) > PERIOD_CACHE_SIZE:
-        _PERIOD_CACHE.popitem(last=False)
-    return values, national
+@dataclass
+class _PeriodCache:
+    """What the reports of one period share while the accepted data does not change: the typed
+    frame per (dataset, gemeente), the indicator values per gemeente (a value of a gemeente only
+    depends on its own rows: every query groups by gemeentecode), and the pooled national
+    figure of the latest data."""
+
+    register: GemeenteRegister | None = None
+    frames: dict[tuple[str, str], _Frame] = field(default_factory=dict)
+    own: dict[str, tuple[tuple[int | None, ...], pl.DataFrame]] = field(default_factory=dict)
+    national: tuple[tuple[Any, ...], pl.DataFrame] | None = None
 
 
-def _typed(definition: Definition, dataset: str, frames: dict[str, Any]) -> pl.DataFrame | None:
-    if not frames:
-        return None
+_CACHE: OrderedDict[tuple[str, str, str], _PeriodCache] = OrderedDict()
+_CACHE_LOCK = threading.RLock()
+_SERIALS = itertools.count(1)
+
+
+def clear_cache() -> None:
+    """Forget all cached period data and values (benchmarks measure cold reports with it)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+def _period_cache(indicators: IndicatorSet, statistic: str, period: str,
+                  reg: GemeenteRegister) -> _PeriodCache:
+    key = (indicators.source, statistic, period)
+    if key not in _CACHE or _CACHE[key].register is not reg:  # values use the register's data
+        _CACHE[key] = _PeriodCache(register=reg)
+    _CACHE.move_to_end(key)
+    while len(_CACHE) > PERIOD_CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return _CACHE[key]
+
+
+def _schema(definition: Definition, dataset: str) -> dict[str, Any]:
     spec = definition.dataset(dataset)
     schema = {f.name: getattr(pl, POLARS_TYPES[f.type]) for f in spec.fields}
     # Personal fields (pseudonyms) are only counted distinct: as Categorical (still compared as
@@ -160,6 +175,15 @@ def _typed(definition: Definition, dataset: str, frames: dict[str, Any]) -> pl.D
     for f in spec.fields:
         if f.personal:
             schema[f.name] = pl.Categorical
+    return schema
+
+
+def _empty(definition: Definition, dataset: str) -> pl.DataFrame:
+    return pl.DataFrame(schema={**_schema(definition, dataset), "gemeentecode": pl.String})
+
+
+def _typed(definition: Definition, dataset: str, frames: dict[str, Any]) -> dict[str, pl.DataFrame]:
+    schema = _schema(definition, dataset)
     parts = []
     for code, frame in frames.items():
         lf = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
@@ -168,18 +192,120 @@ def _typed(definition: Definition, dataset: str, frames: dict[str, Any]) -> pl.D
                 pl.lit(code).alias("gemeentecode")
             )
         )
-    return pl.concat(pl.collect_all(parts))
+    return dict(zip(frames, pl.collect_all(parts), strict=True)) if parts else {}
 
 
-def _load(
-    definition: Definition, source: AcceptedDataSource, period: str
-) -> dict[str, pl.DataFrame]:
-    data = {}
+@dataclass
+class _Snapshot:
+    """The accepted data of one period as the reports see it: per dataset {gemeente: _Frame}."""
+
+    frames: dict[str, dict[str, _Frame]]
+
+    def delivered(self, dataset: str) -> list[str]:
+        return sorted(g for g, f in self.frames.get(dataset, {}).items() if f.typed.height)
+
+
+def _snapshot(definition: Definition, source: AcceptedDataSource, period: str,
+              cache: _PeriodCache) -> _Snapshot:
+    """Typed frames of every gemeente, re-read only for gemeenten whose data changed: by the
+    source's `versions()` tokens when it has them (the station: one Parquet file per accepted
+    version), else by the identity of the frame the source returned."""
+    versions = getattr(source, "versions", None)
+    out: dict[str, dict[str, _Frame]] = {}
     for ds in definition.datasets:
-        frame = _typed(definition, ds.name, source.accepted(definition.statistic, period, ds.name))
-        if frame is not None:
-            data[ds.name] = frame
-    return data
+        tokens = versions(definition.statistic, period, ds.name) if versions else None
+        frames: dict[str, Any] | None = None
+        if tokens is None or any(
+            (hit := cache.frames.get((ds.name, g))) is None or hit.token != t
+            for g, t in tokens.items()
+        ):
+            frames = source.accepted(definition.statistic, period, ds.name)
+        codes = list(frames) if frames is not None else list(tokens or ())
+        kept: dict[str, _Frame] = {}
+        changed: dict[str, Any] = {}
+        for g in codes:
+            token = tokens.get(g) if tokens is not None else None
+            original = frames[g] if frames is not None else None
+            hit = cache.frames.get((ds.name, g))
+            if hit is not None and (
+                (token is not None and hit.token == token)
+                or (token is None and original is not None and hit.original is original)
+            ):
+                kept[g] = hit
+            else:
+                changed[g] = original
+        for g, typed in _typed(definition, ds.name, changed).items():
+            token = tokens.get(g) if tokens is not None else None
+            kept[g] = _Frame(token, None if token is not None else changed[g], typed,
+                             next(_SERIALS))
+        for g in [g for d, g in cache.frames if d == ds.name and g not in kept]:
+            del cache.frames[(ds.name, g)]  # withdrawn (or gone): not in this period's data
+        for g, entry in kept.items():
+            cache.frames[(ds.name, g)] = entry
+        if codes:
+            out[ds.name] = {g: kept[g] for g in codes}
+    return _Snapshot(out)
+
+
+def _values_of(indicators: IndicatorSet, definition: Definition, snap: _Snapshot,
+               cache: _PeriodCache, codes: list[str], reg: GemeenteRegister,
+               period: str) -> pl.DataFrame:
+    """Indicator values of these gemeenten (all indicators, as if every dataset was present),
+    computed only for gemeenten whose data changed since they were last computed."""
+    names = [d.name for d in definition.datasets]
+
+    def key(code: str) -> tuple[int | None, ...]:
+        return tuple(
+            f.serial if (f := snap.frames.get(n, {}).get(code)) is not None else None
+            for n in names
+        )
+
+    missing = [c for c in codes if c not in cache.own or cache.own[c][0] != key(c)]
+    if missing:
+        start, end = period_bounds(period)
+        data = {
+            n: pl.concat(
+                [snap.frames[n][c].typed for c in missing if c in snap.frames.get(n, {})]
+                or [_empty(definition, n)]
+            )
+            for n in names
+        }
+        computed = compute(indicators, data, gemeente_table(missing, reg), start, end)
+        by_code = {c: frame for (c,), frame in computed.group_by("gemeentecode")}
+        empty = computed.clear()
+        for c in missing:
+            cache.own[c] = (key(c), by_code.get(c, empty))
+    return pl.concat([cache.own[c][1] for c in codes]) if codes else pl.DataFrame(
+        schema={"gemeentecode": pl.String, "indicator": pl.String, "waarde": pl.Float64,
+                "teller": pl.Int64})
+
+
+def _present(indicators: IndicatorSet, values: pl.DataFrame, datasets: set[str]) -> pl.DataFrame:
+    """Only indicators whose datasets were delivered this period (by anyone) are reported."""
+    keep = [i.code for i in indicators.indicators if all(d in datasets for d in i.datasets)]
+    return values.filter(pl.col("indicator").is_in(keep))
+
+
+def _national(indicators: IndicatorSet, definition: Definition, snap: _Snapshot,
+              cache: _PeriodCache, delivered: list[str], table: pl.DataFrame,
+              period: str) -> pl.DataFrame:
+    """The pooled national figure over all delivered gemeenten (the same queries with the code
+    replaced by NL); recomputed only when the delivered data changed."""
+    key = tuple(
+        (n, c, f.serial) for n, frames in sorted(snap.frames.items())
+        for c, f in sorted(frames.items()) if c in set(delivered)
+    )
+    if cache.national is not None and cache.national[0] == key:
+        return cache.national[1]
+    data = {
+        n: pl.concat([frames[c].typed for c in delivered if c in frames]
+                     or [_empty(definition, n)])
+        for n, frames in snap.frames.items()
+    }
+    start, end = period_bounds(period)
+    national = compute(indicators, *pooled(data, table), start, end)
+    cache.national = (key, national)
+    return national
 
 
 def build_spiegelrapport(
@@ -204,26 +330,43 @@ def build_spiegelrapport(
     except UnknownGemeente:
         raise MirrorError(f"unknown gemeente {gemeente!r}") from None
     indicators = _indicators_cached(str(definition.root), definition)
-    start, end = period_bounds(period)
     required = next(
         (d.name for d in definition.datasets if d.required), definition.datasets[0].name
     )
-    data = _load(definition, source, period)
-    if required not in data or own.code not in set(data[required]["gemeentecode"].unique()):
-        raise MirrorError(
-            f"no accepted {required} delivery of {own.code} for {definition.statistic} {period}"
+    with _CACHE_LOCK:  # the caches are shared by the threads of a process
+        cache = _period_cache(indicators, definition.statistic, period, reg)
+        snap = _snapshot(definition, source, period, cache)
+        if own.code not in snap.delivered(required):
+            raise MirrorError(
+                f"no accepted {required} delivery of {own.code} for {definition.statistic} "
+                f"{period}"
+            )
+        delivered = snap.delivered(required)
+        delivered_set = set(delivered)
+        # facultatief etc.: only municipalities that also delivered the required dataset count
+        present = set(snap.frames)
+        own_datasets = {n for n in present if own.code in snap.delivered(n)}
+        table = gemeente_table(delivered, reg)
+        values = _present(indicators, _values_of(indicators, definition, snap, cache,
+                                                 list(table["gemeentecode"]), reg, period),
+                          present)
+        national_all = (
+            _national(indicators, definition, snap, cache, delivered, table, period)
+            if len(delivered) >= disclosure.MIN_GROUP else None
         )
-    delivered = sorted(set(data[required]["gemeentecode"].unique()))
-    # facultatief etc.: only municipalities that also delivered the required dataset count
-    data = {k: v.filter(pl.col("gemeentecode").is_in(delivered)) for k, v in data.items()}
-    table = gemeente_table(delivered, reg)
-    values, national_all = _period_values(indicators, data, table, period)
+        prev = previous_period(period)
+        prev_cache = _period_cache(indicators, definition.statistic, prev, reg)
+        prev_snap = _snapshot(definition, source, prev, prev_cache)
+        prev_values = (
+            _present(indicators, _values_of(indicators, definition, prev_snap, prev_cache,
+                                            [own.code], reg, prev), set(prev_snap.frames))
+            if own.code in prev_snap.delivered(required) else None
+        )
 
-    prev = previous_period(period)
     if reference is None:
         reference = load_reference(definition.statistic, prev)
     group = peer_group(own, reg, indicators.peer_rule)
-    peers_delivered = [c for c in group.members if c in set(delivered)]
+    peers_delivered = [c for c in group.members if c in delivered_set]
     minimum = max(indicators.peer_rule.minimum, disclosure.MIN_GROUP)
     peers_from_period = len(peers_delivered) >= minimum
     if peers_from_period:
@@ -246,7 +389,7 @@ def build_spiegelrapport(
         peer_values = values.clear()
         peer_source = {"bron": "geen", "periode": None, "synthetisch": False, "aantal_gemeenten": 0}
 
-    if len(delivered) >= disclosure.MIN_GROUP:
+    if national_all is not None:
         national = national_all
         national_source = {
             "bron": "periode",
@@ -271,15 +414,9 @@ def build_spiegelrapport(
             "aantal_gemeenten": 0,
         }
 
-    prev_data = _load(definition, source, prev)
-    if required in prev_data and own.code in set(prev_data[required]["gemeentecode"].unique()):
-        prev_data = {k: v.filter(pl.col("gemeentecode") == own.code) for k, v in prev_data.items()}
-        p_start, p_end = period_bounds(prev)
+    if prev_values is not None:
         prev_own = {
-            r["indicator"]: (r["waarde"], r["teller"])
-            for r in compute(
-                indicators, prev_data, gemeente_table([own.code], reg), p_start, p_end
-            ).iter_rows(named=True)
+            r["indicator"]: (r["waarde"], r["teller"]) for r in prev_values.iter_rows(named=True)
         }
         prev_source = {"bron": "aanlevering", "periode": prev, "synthetisch": False}
     elif reference is not None:
@@ -371,10 +508,7 @@ def build_spiegelrapport(
                 "grootteklasse_label": sc[own.grootteklasse],
                 "stedelijkheid": own.stedelijkheid,
             },
-            "datasets": {
-                d.name: d.name in data and own.code in set(data[d.name]["gemeentecode"])
-                for d in definition.datasets
-            },
+            "datasets": {d.name: d.name in own_datasets for d in definition.datasets},
             "peergroep": {
                 "beschrijving": group.beschrijving,
                 "regel": indicators.peer_rule.uitleg,
