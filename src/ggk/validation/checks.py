@@ -7,6 +7,7 @@ that line; lines with the wrong number of fields get `aantal-velden` and nothing
 
 from __future__ import annotations
 
+import functools
 import re
 
 import polars as pl
@@ -59,12 +60,30 @@ def typed(f: FieldSpec) -> pl.Expr:
     return col
 
 
+def _weighted_digits(number: pl.Expr, weights: tuple[int, ...]) -> pl.Expr:
+    """Sum of weight * digit over the last len(weights) digits of `number` (first weight first)."""
+    k = len(weights)
+    return sum((((number // 10 ** (k - 1 - i)) % 10) * w for i, w in enumerate(weights)), pl.lit(0))
+
+
+@functools.cache
+def _elfproef_table(weights: tuple[int, ...]) -> pl.Series:
+    """The weighted digit sum of every number below 10**len(weights), indexed by the number."""
+    numbers = pl.int_range(10 ** len(weights), dtype=pl.Int64)
+    return pl.select(_weighted_digits(numbers, weights).cast(pl.Int32)).to_series()
+
+
 def _elfproef_ok(col: pl.Expr) -> pl.Expr:
-    """Spec section 6 on a 9-digit string, with integer arithmetic (one parse, no per-digit slices)."""
+    """Spec section 6 on a 9-digit string: one integer parse, then the weighted digit sums of the
+    first 5 and the last 4 digits looked up in two precomputed tables (two gathers instead of 27
+    arithmetic passes over the column). `% 10**9` (floor modulo) gives a negative number the
+    digits that `//` and `%` per digit would give it."""
     number = col.str.to_integer(strict=False)
-    total = sum(
-        (((number // 10 ** (8 - i)) % 10) * w for i, w in enumerate(ELFPROEF_WEIGHTS)), pl.lit(0)
-    )
+    rest = (number % 10**9).cast(pl.UInt32)
+    high, low = ELFPROEF_WEIGHTS[:5], ELFPROEF_WEIGHTS[5:]
+    total = pl.lit(_elfproef_table(high)).gather(rest // 10**4) + pl.lit(
+        _elfproef_table(low)
+    ).gather(rest % 10**4)
     return (col.str.len_chars() == 9) & (total % 11 == 0) & (number != 0)
 
 
@@ -119,6 +138,20 @@ def _clean_fields(names: tuple[str, ...] | list[str]) -> pl.Expr:
     return pl.all_horizontal([pl.col(code_column(n)).is_null() for n in names] or [pl.lit(True)])
 
 
+def repeated_keys(rows: pl.DataFrame, key: list[str]) -> pl.DataFrame:
+    """The rows whose key occurred on an earlier row, as `~is_first_distinct()` of the key struct.
+
+    Comparing structs of a million keys costs more than all field checks together, so the exact
+    comparison only runs on rows whose key hash occurs more than once (found by sorting one
+    integer column). Equal keys have equal hashes (Polars hashes -0.0/0.0 and NaNs alike, as it
+    compares them), so no repeat is missed; a hash collision is settled by the exact step.
+    """
+    hashes = rows.select(key).hash_rows()
+    ordered = hashes.sort()
+    repeated = ordered.filter(ordered == ordered.shift(1))
+    return rows.filter(hashes.is_in(repeated.implode())).filter(~pl.struct(key).is_first_distinct())
+
+
 def row_findings(
     checked: pl.DataFrame,
     spec: DatasetSpec,
@@ -162,9 +195,8 @@ def row_findings(
 
     if spec.primary_key:
         key = list(spec.primary_key)
-        candidates = typed_frame.filter(_clean_fields(key)).select(LINE, *key)
-        dupes = candidates.filter(~pl.struct(key).is_first_distinct())
-        frames.append(dupes.select(
+        candidates = typed_frame.filter(_clean_fields(key)).select(LINE, *key).collect()
+        frames.append(repeated_keys(candidates, key).lazy().select(
             LINE, pl.lit(None, dtype=pl.String).alias("column"), pl.lit("dubbel-record").alias("code"),
             pl.lit(None, dtype=pl.String).alias("value"),
         ))
