@@ -13,6 +13,7 @@ from typing import Any
 import uvicorn
 
 from ggk.hub.auth import PEER_CERT_STATE_KEY
+from ggk.hub.protocol import LargeBodyMixin, buffered_reading
 from ggk.hub.settings import HubSettings
 
 # OpenSSL X509_V_FLAG_NO_CHECK_TIME: the app checks validity itself, so that an expired
@@ -33,14 +34,15 @@ def server_ssl_context(settings: HubSettings) -> ssl.SSLContext:
 
 
 def _base_protocol() -> type[asyncio.Protocol]:
-    """uvicorn's httptools protocol when httptools is installed (much faster), else h11."""
+    """uvicorn's httptools protocol when httptools is installed (much faster; with the body
+    pass-through of ggk.hub.protocol), else h11."""
     try:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
     except ImportError:
         from uvicorn.protocols.http.h11_impl import H11Protocol
 
         return H11Protocol
-    return HttpToolsProtocol
+    return type("LargeBodyHttpToolsProtocol", (LargeBodyMixin, HttpToolsProtocol), {})
 
 
 class PeerCertificateProtocol(_base_protocol()):  # type: ignore[misc]
@@ -57,7 +59,7 @@ def uvicorn_config(app: Any, settings: HubSettings, sock_port: int | None = None
                    log_level: str = "warning") -> uvicorn.Config:
     return uvicorn.Config(
         app, host=settings.host, port=settings.port if sock_port is None else sock_port,
-        http=PeerCertificateProtocol, ssl_certfile=str(settings.server_cert),
+        http=buffered_reading(PeerCertificateProtocol), ssl_certfile=str(settings.server_cert),
         ssl_context_factory=lambda _config, _default: server_ssl_context(settings),
         log_level=log_level, lifespan="on", timeout_keep_alive=30, access_log=False,
         proxy_headers=False,
