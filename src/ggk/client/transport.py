@@ -124,6 +124,50 @@ class HubTransport:
         raise_for_problem(response)
         return response
 
+    def bulk_connection(self) -> http.client.HTTPSConnection:
+        """A keep-alive connection of the standard library's http.client with the same TLS
+        context, for large request bodies (tus PATCH, see `bulk_request`)."""
+        base = urlsplit(self.base_url)
+        return http.client.HTTPSConnection(
+            base.hostname or "127.0.0.1", base.port or 443, context=self.tls, timeout=self.timeout
+        )
+
+    def bulk_request(
+        self,
+        connection: http.client.HTTPSConnection,
+        method: str,
+        path: str,
+        *,
+        body: bytes | memoryview,
+        headers: dict[str, str],
+    ) -> http.client.HTTPResponse:
+        """Send one request with a large body on `connection` and read the (small) answer. Why
+        not httpx: h11 joins every body into a new bytes object (a copy of 32 MiB per tus chunk,
+        in freshly faulted memory); http.client hands a memoryview to the TLS socket as it is.
+        Error answers raise like `request`; transport errors are raised as OSError or
+        http.client.HTTPException (the caller closes the connection and retries)."""
+        base = urlsplit(self.base_url)
+        all_headers = {**dict(self.http.headers), **headers, "Content-Length": str(len(body))}
+        try:
+            connection.request(method, base.path.rstrip("/") + path, body=body, headers=all_headers)
+        except OSError:
+            # the hub may have answered (e.g. 413) and closed before taking the whole body: its
+            # answer says more than the broken pipe does
+            try:
+                response = connection.getresponse()
+            except (OSError, http.client.HTTPException):
+                response = None
+            if response is None:
+                raise
+        else:
+            response = connection.getresponse()
+        content = response.read()
+        if response.status >= 400:
+            raise_for_problem(
+                httpx.Response(response.status, headers=response.getheaders(), content=content)
+            )
+        return response
+
     @contextmanager
     def bulk_get(
         self, path: str, *, headers: dict[str, str] | None = None

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import os
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +49,7 @@ def file_sha256(path: Path, block: int = 4 * 1024 * 1024) -> str:
 
 
 def _retryable(error: Exception) -> bool:
-    if isinstance(error, httpx.TransportError):
+    if isinstance(error, httpx.TransportError | OSError | http.client.HTTPException):
         return True
     return isinstance(error, HubError) and error.status in _RETRYABLE_STATUSES
 
@@ -76,6 +77,7 @@ class TusUpload:
         self.retry = retry or RetryPolicy()
         self.progress = progress
         self.failures = 0  # total failed requests (for tests and logs)
+        self._connection: http.client.HTTPSConnection | None = None
 
     def offset(self) -> int:
         response = self.transport.request(
@@ -83,65 +85,101 @@ class TusUpload:
         )
         return int(response.headers["Upload-Offset"])
 
-    def _prepare(self, fd: int, offset: int) -> tuple[bytes, str]:
-        """Read one chunk at `offset` and its base64 sha256 (runs one chunk ahead, in a thread:
-        hashing and reading release the GIL while the previous chunk is on the wire)."""
-        chunk = os.pread(fd, min(self.chunk_size, self.size - offset), offset)
-        return chunk, base64.b64encode(hashlib.sha256(chunk).digest()).decode("ascii")
+    def _prepare(self, fd: int, offset: int, buffer: bytearray) -> tuple[memoryview, str]:
+        """Read one chunk at `offset` into `buffer` and give it with its base64 sha256 (runs one
+        chunk ahead, in a thread: reading and hashing release the GIL while the previous chunk
+        is on the wire). Two buffers take turns, so no chunk costs fresh memory."""
+        view = memoryview(buffer)[: min(self.chunk_size, self.size - offset)]
+        done = 0
+        while done < len(view):
+            got = os.preadv(fd, [view[done:]], offset + done)
+            if got == 0:
+                raise TransferFailed(f"{self.path} became shorter while it was being sent")
+            done += got
+        return view, base64.b64encode(hashlib.sha256(view).digest()).decode("ascii")
 
-    def _patch(self, offset: int, chunk: bytes, checksum: str) -> int:
-        response = self.transport.request(
-            "PATCH",
-            self.url,
-            headers={
-                "Tus-Resumable": TUS_VERSION,
-                "Content-Type": "application/offset+octet-stream",
-                "Upload-Offset": str(offset),
-                "Upload-Checksum": f"sha256 {checksum}",
-            },
-            content=chunk,
-            raw_transport_errors=True,
-        )
-        return int(response.headers["Upload-Offset"])
+    def _patch(self, offset: int, chunk: memoryview, checksum: str) -> int:
+        if self._connection is None:
+            self._connection = self.transport.bulk_connection()
+        try:
+            response = self.transport.bulk_request(
+                self._connection,
+                "PATCH",
+                self.url,
+                body=chunk,
+                headers={
+                    "Tus-Resumable": TUS_VERSION,
+                    "Content-Type": "application/offset+octet-stream",
+                    "Upload-Offset": str(offset),
+                    "Upload-Checksum": f"sha256 {checksum}",
+                },
+            )
+        except BaseException:
+            self._close()  # a fresh connection for the retry
+            raise
+        if response.will_close:
+            self._close()
+        return int(response.getheader("Upload-Offset", ""))
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def run(self) -> int:
         """Upload until the hub has every byte; returns the number of failed requests."""
         consecutive = 0
         offset: int | None = None
-        ahead: tuple[int, Future[tuple[bytes, str]]] | None = None
+        ahead: tuple[int, Future[tuple[memoryview, str]], int] | None = None
+        buffers = [bytearray(min(self.chunk_size, self.size)) for _ in range(2)]
         with open(self.path, "rb") as handle, ThreadPoolExecutor(1) as reader:
             fd = handle.fileno()
-            while True:
-                try:
-                    if offset is None:
-                        offset = self.offset()
+            try:
+                while True:
+                    try:
+                        if offset is None:
+                            offset = self.offset()
+                            self._report(offset)
+                        if offset >= self.size:
+                            return self.failures
+                        if ahead is not None and ahead[0] == offset:
+                            (chunk, checksum), current = ahead[1].result(), ahead[2]
+                        else:
+                            if ahead is not None:  # not needed; its buffer must be free again
+                                wait([ahead[1]])
+                            current = 0
+                            chunk, checksum = self._prepare(fd, offset, buffers[current])
+                        following = offset + len(chunk)
+                        ahead = None
+                        if following < self.size:
+                            other = 1 - current
+                            job = reader.submit(self._prepare, fd, following, buffers[other])
+                            ahead = (following, job, other)
+                        offset = self._patch(offset, chunk, checksum)
+                        consecutive = 0
                         self._report(offset)
-                    if offset >= self.size:
-                        return self.failures
-                    if ahead is not None and ahead[0] == offset:
-                        chunk, checksum = ahead[1].result()
-                    else:
-                        chunk, checksum = self._prepare(fd, offset)
-                    following = offset + len(chunk)
-                    ahead = None
-                    if following < self.size:
-                        ahead = (following, reader.submit(self._prepare, fd, following))
-                    offset = self._patch(offset, chunk, checksum)
-                    consecutive = 0
-                    self._report(offset)
-                except (httpx.TransportError, HubError) as error:
-                    if not _retryable(error):
-                        raise
-                    self.failures += 1
-                    consecutive += 1
-                    if consecutive > self.retry.retries:
-                        raise TransferFailed(
-                            f"upload of {self.name!r} failed after {self.retry.retries} retries "
-                            f"at byte {offset or 0} of {self.size}: {error}; run the same send "
-                            "again (same message id) to resume"
-                        ) from error
-                    time.sleep(self.retry.delay(consecutive))
-                    offset = None  # ask the hub where to continue
+                    except (
+                        httpx.TransportError,
+                        OSError,
+                        http.client.HTTPException,
+                        HubError,
+                    ) as error:
+                        if not _retryable(error):
+                            raise
+                        self.failures += 1
+                        consecutive += 1
+                        if consecutive > self.retry.retries:
+                            raise TransferFailed(
+                                f"upload of {self.name!r} failed after {self.retry.retries} "
+                                f"retries at byte {offset or 0} of {self.size}: {error}; run the "
+                                "same send again (same message id) to resume"
+                            ) from error
+                        time.sleep(self.retry.delay(consecutive))
+                        offset = None  # ask the hub where to continue
+            finally:
+                self._close()
+                if ahead is not None:
+                    wait([ahead[1]])
 
     def _report(self, offset: int) -> None:
         if self.progress is not None:
