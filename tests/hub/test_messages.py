@@ -163,3 +163,66 @@ def test_ping_between_any_parties(running_hub: RunningHub) -> None:
     pong = message_body(running_hub.oin["operator"], type="ggk.pong", in_reply_to=ping["id"])
     assert gemeente.post("/api/v1/messages", json=pong).status_code == 201
     assert operator.get("/api/v1/messages").json()["messages"][0]["in_reply_to"] == ping["id"]
+
+
+def test_acknowledging_several_messages_at_once(running_hub: RunningHub) -> None:
+    """POST /messages/ack: one transaction, but every message gets its own state change (own
+    change cursor), audit entry and receipt event; all or none; idempotent."""
+    import sqlalchemy as sa
+
+    from ggk.hub import audit
+    from ggk.hub.database import create_engine
+
+    cbs = running_hub.client("cbs")
+    gemeente = running_hub.client("gemeente_a")
+    sent = [send(gemeente, running_hub.oin["cbs"]) for _ in range(3)]
+    ids = [m["id"] for m in sent]
+    pending = send(gemeente, running_hub.oin["cbs"], {"a.csv": b"x"})  # available, not acked
+    own = send(cbs, running_hub.oin["gemeente_a"], type="gmsd.bevestiging")  # cbs is sender
+    unknown = "00000000-0000-4000-8000-000000000000"
+    before = gemeente.get("/api/v1/messages", params={"box": "outbox"}).json()["cursor"]
+
+    # all or none: one bad id (unknown 404, not the receiver 403) and nothing is acknowledged
+    for bad, status, code in [(unknown, 404, "message-not-found"),
+                              (own["id"], 403, "not-receiver")]:
+        refused = cbs.post("/api/v1/messages/ack", json={"ids": [*ids, bad]})
+        assert refused.status_code == status and refused.json()["code"] == code
+    assert {m["id"] for m in cbs.get("/api/v1/messages").json()["messages"]} == {
+        *ids, pending["id"]}
+    assert gemeente.post("/api/v1/messages/ack", json={"ids": ids}).status_code == 403  # sender
+    other = running_hub.client("gemeente_b").post("/api/v1/messages/ack", json={"ids": ids})
+    assert other.status_code == 404  # someone else's messages do not exist for you
+    assert cbs.post("/api/v1/messages/ack", json={"ids": []}).status_code == 422
+    assert cbs.post("/api/v1/messages/ack", json={"ids": ["nope"]}).status_code == 422
+
+    acked = cbs.post("/api/v1/messages/ack", json={"ids": [ids[1], ids[0], ids[1], ids[2]]})
+    assert acked.status_code == 200
+    answered = acked.json()["messages"]
+    assert [m["id"] for m in answered] == [ids[1], ids[0], ids[2]]  # given order, once each
+    assert {m["state"] for m in answered} == {"acknowledged"}
+    assert [m["id"] for m in cbs.get("/api/v1/messages").json()["messages"]] == [pending["id"]]
+    # idempotent, also mixed with a message still to acknowledge
+    again = cbs.post("/api/v1/messages/ack", json={"ids": [*ids, pending["id"]]})
+    assert again.status_code == 200
+    assert [m["acknowledged_at"] for m in again.json()["messages"][:3]] == [
+        m["acknowledged_at"] for m in sorted(answered, key=lambda m: ids.index(m["id"]))]
+
+    # the sender sees every change, each with its own change cursor
+    changed = gemeente.get("/api/v1/messages",
+                           params={"box": "outbox", "after": before}).json()["messages"]
+    assert sorted(m["id"] for m in changed) == sorted([*ids, pending["id"]])
+    engine = create_engine(running_hub.settings.resolved_database_url())
+    try:
+        with engine.connect() as conn:
+            cursors = conn.execute(sa.text(
+                "SELECT change_cursor FROM hub_message WHERE id IN (:a, :b, :c, :d)"),
+                dict(zip("abcd", [*ids, pending["id"]], strict=True))).scalars().all()
+            entries = {i: [e for e in audit.entries(conn, i) if e.action == "acknowledged"]
+                       for i in [*ids, pending["id"]]}
+    finally:
+        engine.dispose()
+    assert len(set(cursors)) == 4
+    assert all(len(found) == 1 and found[0].actor == running_hub.oin["cbs"]
+               for found in entries.values())
+    receipt = cbs.get(f"/api/v1/messages/{ids[2]}/receipt").json()["receipt"]
+    assert [e["state"] for e in receipt["events"]] == ["accepted", "available", "acknowledged"]

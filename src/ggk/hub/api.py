@@ -11,18 +11,20 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from ggk.hub.context import current_party, hub
+from ggk.hub.context import caller, current_party, hub
 from ggk.hub.interfaces import HubError, Message, Party
 from ggk.hub.messages import AttachmentDeclaration, MessageDeclaration
 from ggk.hub.routing import MONITORING_ROLES
 from ggk.hub.schemas import (
     API,
     TYPE_PATTERN,
+    AcknowledgeIn,
     Health,
     HubKeyOut,
     Mailbox,
     Me,
     MessageIn,
+    MessageList,
     MessageOut,
     PartyMonitoring,
     PartyOut,
@@ -97,10 +99,14 @@ def hub_key(request: Request) -> HubKeyOut:
                         **{s: PROBLEMS[s] for s in (409, 413, 422, 507)}})
 def send_message(body: MessageIn, request: Request) -> Response:
     """Create a message; attachments are uploaded afterwards by tus to their `upload_url`."""
-    party = current_party(request)
-    if body.sender is not None and body.sender != party.oin:
-        raise HubError(403, "sender-mismatch",
-                       f"sender {body.sender} is not the OIN of your certificate ({party.oin})")
+    who = caller(request)
+    if body.sender is not None:
+        def sender(conn: sa.Connection) -> Party:
+            party = who(conn)
+            if body.sender != party.oin:
+                raise HubError(403, "sender-mismatch", f"sender {body.sender} is not the OIN of "
+                               f"your certificate ({party.oin})")
+            return party
     declaration = MessageDeclaration(
         id=str(body.id), receiver=body.receiver, type=body.type,
         conversation_id=body.conversation_id,
@@ -108,7 +114,8 @@ def send_message(body: MessageIn, request: Request) -> Response:
         attachments=tuple(AttachmentDeclaration(a.name, a.content_type, a.size, a.sha256.lower())
                           for a in body.attachments),
     )
-    message, created = hub(request).service.create(party, declaration)
+    message, created = hub(request).service.create(
+        who if body.sender is None else sender, declaration)
     return json_response(MessageOut.of(message), 201 if created else 200)
 
 
@@ -128,13 +135,10 @@ async def mailbox(
     context = hub(request)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
-    party: Party | None = None
+    who = caller(request)  # authenticated in the first query's connection, then remembered
 
     def look() -> tuple[list[Message], int | None]:
-        nonlocal party
-        if party is None:  # authenticate in the same worker-thread hop as the first query
-            party = current_party(request)
-        return context.service.mailbox(party, box, after, limit, type)
+        return context.service.mailbox(who, box, after, limit, type)
 
     while True:
         generation = context.notifier.generation
@@ -151,16 +155,26 @@ async def mailbox(
             responses={404: PROBLEMS[404]})
 def get_message(message_id: str, request: Request) -> MessageOut:
     """One message (its sender or receiver only)."""
-    party = current_party(request)
-    return MessageOut.of(hub(request).service.get_for(party, message_id))
+    return MessageOut.of(hub(request).service.get_for(caller(request), message_id))
 
 
 @router.post(f"{API}/messages/{{message_id}}/ack", response_model=MessageOut, tags=["messages"],
              responses={404: PROBLEMS[404], 409: PROBLEMS[409]})
 def acknowledge(message_id: str, request: Request) -> Response:
     """Acknowledge a received message (receiver only; idempotent)."""
-    party = current_party(request)
-    return json_response(MessageOut.of(hub(request).service.acknowledge(party, message_id)))
+    message = hub(request).service.acknowledge(caller(request), message_id)
+    return json_response(MessageOut.of(message))
+
+
+@router.post(f"{API}/messages/ack", response_model=MessageList, tags=["messages"],
+             responses={404: PROBLEMS[404], 409: PROBLEMS[409]})
+def acknowledge_many(body: AcknowledgeIn, request: Request) -> Response:
+    """Acknowledge several received messages at once (receiver only; idempotent), all or none:
+    if one of them cannot be acknowledged, none is, and the answer is that message's problem.
+    Each message gets its own state change, audit entry and receipt event, as with one ack."""
+    messages = hub(request).service.acknowledge_many(caller(request),
+                                                     [str(i) for i in body.ids])
+    return json_response(MessageList(messages=[MessageOut.of(m) for m in messages]))
 
 
 @router.get(f"{API}/messages/{{message_id}}/receipt", response_model=SignedReceipt,

@@ -6,6 +6,7 @@ triggers refuse UPDATE and DELETE (see the initial migration).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -18,12 +19,23 @@ from ggk.hub.tables import audit_log
 _INSERT = audit_log.insert()  # built once; parameters are passed per call
 
 
+def entry(*, actor: str, action: str, message_id: str | None,
+          detail: dict[str, Any] | None = None, at: dt.datetime | None = None) -> dict[str, Any]:
+    """One audit row's values, for `record_many`."""
+    return {"at": at or utcnow(), "actor": actor, "action": action, "message_id": message_id,
+            "detail": json.dumps(detail, sort_keys=True, separators=(",", ":")) if detail
+            else "{}"}
+
+
 def record(conn: sa.Connection, *, actor: str, action: str, message_id: str | None,
            detail: dict[str, Any] | None = None) -> None:
-    conn.execute(_INSERT, {
-        "at": utcnow(), "actor": actor, "action": action, "message_id": message_id,
-        "detail": json.dumps(detail or {}, sort_keys=True, separators=(",", ":")),
-    })
+    conn.execute(_INSERT, entry(actor=actor, action=action, message_id=message_id, detail=detail))
+
+
+def record_many(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert several `entry()` rows with one statement (executemany)."""
+    if rows:
+        conn.execute(_INSERT, rows)
 
 
 def entries(conn: sa.Connection, message_id: str | None = None, limit: int | None = None

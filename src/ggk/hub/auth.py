@@ -1,13 +1,26 @@
 """Who is calling: the client certificate (from the TLS connection, or from a trusted proxy's
-header) mapped to a registered, active party with the same certificate fingerprint."""
+header) mapped to a registered, active party with the same certificate fingerprint.
+
+What the hub reads from a certificate (OIN, fingerprint, validity, for a proxied one also whether
+the hub's CA issued it) never changes, so it is read once per distinct certificate and kept in a
+small cache. The party itself is looked up in the database on every request (in the request's
+own connection where the endpoint has one), so that a revocation takes effect at once, also when
+another process revoked.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import ipaddress
+from collections.abc import Hashable
+from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import unquote
 
+import sqlalchemy as sa
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from fastapi import Request
 
 from ggk.hub.database import utcnow
@@ -16,10 +29,34 @@ from ggk.hub.parties import PartyRegistry
 from ggk.hub.settings import HubSettings
 
 PEER_CERT_STATE_KEY = "ggk_peer_cert_der"
+_FACTS_CACHE_SIZE = 4096  # distinct certificates; cleared when full (re-reading is cheap)
 
 
 def forbidden(code: str, detail: str) -> HubError:
     return HubError(403, code, detail)
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateFacts:
+    """What authentication needs from a client certificate."""
+
+    fingerprint: str  # sha256 of the DER, lowercase hex
+    not_before: dt.datetime
+    not_after: dt.datetime
+    oin: str | None  # None when the certificate carries no valid OIN (see oin_problem)
+    oin_problem: str | None
+
+    @classmethod
+    def of(cls, cert: x509.Certificate, der: bytes | None = None) -> CertificateFacts:
+        from ggk.pki import PkiError, read_oin
+
+        der = der if der is not None else cert.public_bytes(serialization.Encoding.DER)
+        try:
+            oin, problem = read_oin(cert), None
+        except PkiError as e:
+            oin, problem = None, str(e)
+        return cls(hashlib.sha256(der).hexdigest(), cert.not_valid_before_utc,
+                   cert.not_valid_after_utc, oin, problem)
 
 
 class Authenticator:
@@ -29,6 +66,13 @@ class Authenticator:
         self.proxy_networks = [ipaddress.ip_network(p, strict=False)
                                for p in settings.trusted_proxies]
         self.header = settings.trust_proxy_header.lower() if settings.trust_proxy_header else None
+        self._facts: dict[Hashable, CertificateFacts] = {}
+
+    def _remember(self, key: Hashable, facts: CertificateFacts) -> CertificateFacts:
+        if len(self._facts) >= _FACTS_CACHE_SIZE:
+            self._facts.clear()
+        self._facts[key] = facts
+        return facts
 
     @cached_property
     def ca_certificate(self) -> x509.Certificate:
@@ -45,54 +89,60 @@ class Authenticator:
             return False
         return any(address in network for network in self.proxy_networks)
 
-    def certificate(self, request: Request) -> x509.Certificate:
-        """The caller's certificate; 403 if there is none."""
-        from ggk.pki import issued_by, load_certificate
-
-        if self.header and request.headers.get(self.header):
+    def certificate(self, request: Request) -> CertificateFacts:
+        """The caller's certificate (what the hub reads from it); 403 if there is none."""
+        if self.header and (proxied := request.headers.get(self.header)):
             if not self._from_trusted_proxy(request):
                 raise forbidden("untrusted-proxy",
                                 f"the {self.settings.trust_proxy_header} header is only accepted "
                                 "from configured proxy addresses")
-            try:
-                cert = load_certificate(unquote(request.headers[self.header]).encode())
-            except ValueError as e:
-                raise forbidden("bad-certificate", f"unreadable proxied certificate: {e}") from e
-            if not issued_by(cert, self.ca_certificate):
-                raise forbidden("untrusted-certificate",
-                                "the proxied certificate is not issued by the hub's CA")
-            return cert
+            facts = self._facts.get(("proxied", proxied))
+            return facts if facts is not None else self._proxied(proxied)
         der = request.scope.get("state", {}).get(PEER_CERT_STATE_KEY)
         if not der:
             raise forbidden("no-client-certificate", "a client certificate is required")
-        return x509.load_der_x509_certificate(der)
+        facts = self._facts.get(der)
+        if facts is None:
+            facts = self._remember(der, CertificateFacts.of(x509.load_der_x509_certificate(der),
+                                                            der))
+        return facts
 
-    def valid_certificate(self, request: Request) -> x509.Certificate:
-        """The caller's certificate if it is within its validity period; 403 otherwise."""
-        cert = self.certificate(request)
-        now = utcnow()
-        if cert.not_valid_after_utc < now:
-            raise forbidden("certificate-expired", "the client certificate expired on "
-                            f"{cert.not_valid_after_utc:%Y-%m-%d}")
-        if cert.not_valid_before_utc > now:
-            raise forbidden("certificate-not-yet-valid", "the client certificate is not valid yet")
-        return cert
+    def _proxied(self, header_value: str) -> CertificateFacts:
+        from ggk.pki import issued_by, load_certificate
 
-    def party(self, request: Request) -> Party:
-        """The authenticated party, or 403 with a specific code."""
-        from ggk.pki import PkiError, fingerprint, read_oin
-
-        cert = self.valid_certificate(request)
         try:
-            oin = read_oin(cert)
-        except PkiError as e:
-            raise forbidden("no-oin", f"the client certificate carries no OIN: {e}") from e
-        party = self.registry.get(oin)
+            cert = load_certificate(unquote(header_value).encode())
+        except ValueError as e:
+            raise forbidden("bad-certificate", f"unreadable proxied certificate: {e}") from e
+        if not issued_by(cert, self.ca_certificate):
+            raise forbidden("untrusted-certificate",
+                            "the proxied certificate is not issued by the hub's CA")
+        return self._remember(("proxied", header_value), CertificateFacts.of(cert))
+
+    def valid_certificate(self, request: Request) -> CertificateFacts:
+        """The caller's certificate if it is within its validity period; 403 otherwise."""
+        facts = self.certificate(request)
+        now = utcnow()
+        if facts.not_after < now:
+            raise forbidden("certificate-expired", "the client certificate expired on "
+                            f"{facts.not_after:%Y-%m-%d}")
+        if facts.not_before > now:
+            raise forbidden("certificate-not-yet-valid", "the client certificate is not valid yet")
+        return facts
+
+    def party(self, request: Request, conn: sa.Connection | None = None) -> Party:
+        """The authenticated party, or 403 with a specific code. With `conn`, the party is read
+        in that connection (the endpoint's own transaction) instead of a new one."""
+        facts = self.valid_certificate(request)
+        oin = facts.oin
+        if oin is None:
+            raise forbidden("no-oin", f"the client certificate carries no OIN: {facts.oin_problem}")
+        party = self.registry.get(oin, conn)
         if party is None:
             raise forbidden("unknown-party", f"OIN {oin} is not a party of this hub")
         if not party.active:
             raise forbidden("party-revoked", f"party {oin} is revoked")
-        if party.cert_fingerprint != fingerprint(cert):
+        if party.cert_fingerprint != facts.fingerprint:
             raise forbidden("certificate-mismatch",
                             f"this certificate is not the one registered for OIN {oin}")
         return party

@@ -88,3 +88,23 @@ def hub(request: Request) -> HubContext:
 def current_party(request: Request) -> Party:
     """FastAPI dependency: the authenticated party (403 problem otherwise)."""
     return hub(request).authenticator.party(request)
+
+
+class RequestCaller:
+    """The caller of one request, authenticated in the connection the endpoint's work uses
+    (`MessageService` calls it with that connection); remembered after the first success."""
+
+    __slots__ = ("party", "request")
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.party: Party | None = None
+
+    def __call__(self, conn: sa.Connection) -> Party:
+        if self.party is None:
+            self.party = hub(self.request).authenticator.party(self.request, conn)
+        return self.party
+
+
+def caller(request: Request) -> RequestCaller:
+    return RequestCaller(request)

@@ -44,7 +44,9 @@ def create_engine(url: str) -> sa.Engine:
         @event.listens_for(engine, "begin")
         def _on_begin(conn):  # type: ignore[no-untyped-def]
             write = conn.get_execution_options().get(WRITE_OPTION, False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            # straight to the driver: this runs for every transaction, and SQLAlchemy's statement
+            # machinery costs ten times what SQLite needs for a BEGIN
+            conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
     return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)

@@ -4,6 +4,11 @@ expired. Every state change is audited in the same transaction and bumps the cha
 Cursors come from one counter row that is incremented with `UPDATE ... RETURNING` as the last step
 of a transaction: the row lock serialises those transactions, so they commit in cursor order and a
 reader never skips a cursor that commits later (safe with several hub processes on PostgreSQL).
+
+The request-facing methods (`create`, `mailbox`, `get_for`, `acknowledge`, `acknowledge_many`) take
+the caller either as a `Party` or as a function that authenticates it in a given connection: then
+authentication and the work share one connection and one transaction (one pool checkout, one
+commit per request).
 """
 
 from __future__ import annotations
@@ -34,6 +39,13 @@ from ggk.hub.routing import route_allowed
 from ggk.hub.settings import HubSettings
 from ggk.hub.storage import FileStore
 from ggk.hub.tables import attachments, counters, messages, parties
+
+Caller = Party | Callable[[sa.Connection], Party]
+"""A party, or a function that authenticates the caller in the given connection."""
+
+
+def _who(caller: Caller, conn: sa.Connection) -> Party:
+    return caller if isinstance(caller, Party) else caller(conn)
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 STATE_ACTIONS = ("accepted", "available", "fetched", "acknowledged", "refused", "expired")
@@ -71,9 +83,22 @@ def not_found(message_id: str) -> HubError:
     return HubError(404, "message-not-found", f"no message {message_id} in your mailbox")
 
 
+def _not_acknowledgeable(message: Message) -> HubError:
+    return HubError(409, "not-acknowledgeable",
+                    f"message {message.id} is {message.state}; it cannot be acknowledged")
+
+
 _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 # Hot statements built once: SQLAlchemy then skips rebuilding them and their cache keys.
 _MESSAGE_BY_ID = sa.select(messages).where(messages.c.id == sa.bindparam("message_id"))
+_MESSAGES_BY_IDS = sa.select(messages).where(
+    messages.c.id.in_(sa.bindparam("ids", expanding=True)))
+_EXISTING = sa.select(messages.c.sender, messages.c.content_hash).where(
+    messages.c.id == sa.bindparam("message_id"))
+_ACKNOWLEDGE = messages.update().where(
+    messages.c.id == sa.bindparam("b_id"), messages.c.state.in_(("available", "fetched"))
+).values(state="acknowledged", change_cursor=sa.bindparam("b_cursor"),
+         acknowledged_at=sa.bindparam("b_now"))
 _ATTACHMENTS_OF = (sa.select(attachments)
                    .where(attachments.c.message_id.in_(sa.bindparam("ids", expanding=True)))
                    .order_by(attachments.c.message_id, attachments.c.position))
@@ -88,14 +113,16 @@ def canonical_message_id(message_id: str) -> str:
 
 
 _NEXT_CURSOR = (counters.update().where(counters.c.name == "cursor")
-                .values(value=counters.c.value + 1).returning(counters.c.value))
+                .values(value=counters.c.value + sa.bindparam("n", type_=sa.BigInteger))
+                .returning(counters.c.value))
 _INSERT_MESSAGE = messages.insert()
 _PARTY_BY_OIN = sa.select(parties.c.role, parties.c.active).where(
     parties.c.oin == sa.bindparam("oin"))
 
 
-def next_cursor(conn: sa.Connection) -> int:
-    return int(conn.execute(_NEXT_CURSOR).scalar_one())
+def next_cursor(conn: sa.Connection, n: int = 1) -> int:
+    """Take `n` cursors (the row stays locked until commit); returns the last of them."""
+    return int(conn.execute(_NEXT_CURSOR, {"n": n}).scalar_one())
 
 
 class MessageService:
@@ -139,11 +166,14 @@ class MessageService:
         loaded = self._load(conn, rows)
         return loaded[0] if loaded else None
 
-    def get_for(self, party: Party, message_id: str) -> Message:
+    def get_for(self, party: Caller, message_id: str) -> Message:
         """The message if `party` is its sender, or its receiver once it is available."""
-        message_id = canonical_message_id(message_id)
         with self.engine.connect() as conn:
-            message = self._get(conn, message_id)
+            return self._get_for(conn, _who(party, conn), message_id)
+
+    def _get_for(self, conn: sa.Connection, party: Party, message_id: str) -> Message:
+        message_id = canonical_message_id(message_id)
+        message = self._get(conn, message_id)
         if message is None or not self.visible_to(message, party):
             raise not_found(message_id)
         return message
@@ -154,10 +184,11 @@ class MessageService:
             return True
         return message.receiver == party.oin and message.cursor is not None
 
-    def mailbox(self, party: Party, box: str, after: int | None, limit: int,
+    def mailbox(self, party: Caller, box: str, after: int | None, limit: int,
                 message_type: str | None) -> tuple[list[Message], int | None]:
         """inbox: available/fetched messages to me by cursor; outbox: my messages by change."""
         with self.engine.connect() as conn:
+            party = _who(party, conn)
             if box == "inbox":
                 column = messages.c.cursor
                 query = sa.select(messages).where(messages.c.receiver == party.oin,
@@ -179,56 +210,60 @@ class MessageService:
         return loaded, cursor
 
     # ---- sending -------------------------------------------------------------------------
-    def create(self, sender: Party, declaration: MessageDeclaration) -> tuple[Message, bool]:
-        """Store a new message; returns (message, created). Same id + same content -> original."""
+    def create(self, sender: Caller, declaration: MessageDeclaration) -> tuple[Message, bool]:
+        """Store a new message; returns (message, created). Same id + same content -> original.
+
+        One write transaction: authentication, the duplicate check, the route and limit checks
+        and the insert (with its audit entries and cursor)."""
         content_hash = declaration.content_hash()
-        with self.engine.connect() as conn:
-            existing = conn.execute(sa.select(messages.c.sender, messages.c.content_hash)
-                                    .where(messages.c.id == declaration.id)).first()
-        if existing is not None:
-            return self._duplicate(sender, declaration, existing, content_hash), False
-        self._check_route_and_limits(sender, declaration)
         now = utcnow()
         available = not declaration.attachments
+        party: Party | None = None
         try:
             with writing(self.engine) as conn:
-                cursor = self._insert(conn, sender, declaration, content_hash, now, available)
+                party = _who(sender, conn)
+                existing = conn.execute(_EXISTING, {"message_id": declaration.id}).first()
+                if existing is not None:
+                    return self._duplicate(conn, party, declaration, existing, content_hash), False
+                self._check_route_and_limits(conn, party, declaration)
+                cursor = self._insert(conn, party, declaration, content_hash, now, available)
         except sa.exc.IntegrityError:
+            if party is None:
+                raise
             # another request inserted the same id concurrently
             with self.engine.connect() as conn:
-                existing = conn.execute(sa.select(messages.c.sender, messages.c.content_hash)
-                                        .where(messages.c.id == declaration.id)).first()
-            if existing is None:
-                raise
-            return self._duplicate(sender, declaration, existing, content_hash), False
+                existing = conn.execute(_EXISTING, {"message_id": declaration.id}).first()
+                if existing is None:
+                    raise
+                return self._duplicate(conn, party, declaration, existing, content_hash), False
         if available:
             self.on_available()
             return Message(
-                id=declaration.id, sender=sender.oin, receiver=declaration.receiver,
+                id=declaration.id, sender=party.oin, receiver=declaration.receiver,
                 type=declaration.type, conversation_id=declaration.conversation_id,
                 in_reply_to=declaration.in_reply_to, metadata=declaration.metadata,
                 state="available", refusal_reason=None, created_at=now, available_at=now,
                 fetched_at=None, acknowledged_at=None, expires_at=now + dt.timedelta(
                     seconds=self.settings.message_ttl_seconds),
                 cursor=cursor, change_cursor=cursor), True
-        message = self.get_for(sender, declaration.id)
+        message = self.get_for(party, declaration.id)
         empty = [a.id for a in message.attachments if a.size == 0]
         for attachment_id in empty:  # zero-byte attachments are complete when declared
             message = self.finish_upload(attachment_id)
         return message, True
 
-    def _duplicate(self, sender: Party, declaration: MessageDeclaration, existing: sa.Row,
-                   content_hash: str) -> Message:
+    def _duplicate(self, conn: sa.Connection, sender: Party, declaration: MessageDeclaration,
+                   existing: sa.Row, content_hash: str) -> Message:
         if existing.sender != sender.oin or existing.content_hash != content_hash:
             raise HubError(409, "duplicate-id",
                            f"message id {declaration.id} is already used for other content")
-        return self.get_for(sender, declaration.id)
+        return self._get_for(conn, sender, declaration.id)
 
-    def _check_route_and_limits(self, sender: Party, declaration: MessageDeclaration) -> None:
+    def _check_route_and_limits(self, conn: sa.Connection, sender: Party,
+                                declaration: MessageDeclaration) -> None:
         if sender.role == "operator" and declaration.type not in ("ggk.ping", "ggk.pong"):
             raise HubError(403, "route-not-allowed", "operators only send ggk.ping/ggk.pong")
-        with self.engine.connect() as conn:
-            receiver = conn.execute(_PARTY_BY_OIN, {"oin": declaration.receiver}).first()
+        receiver = conn.execute(_PARTY_BY_OIN, {"oin": declaration.receiver}).first()
         if receiver is None or not receiver.active:
             raise HubError(422, "unknown-receiver",
                            f"receiver {declaration.receiver} is not an active party of this hub")
@@ -256,12 +291,15 @@ class MessageService:
 
     def _insert(self, conn: sa.Connection, sender: Party, declaration: MessageDeclaration,
                 content_hash: str, now: dt.datetime, available: bool) -> int:
-        audit.record(conn, actor=sender.oin, action="accepted", message_id=declaration.id,
-                     detail={"receiver": declaration.receiver, "type": declaration.type,
-                             "attachments": [[a.name, a.size, a.sha256]
-                                             for a in declaration.attachments]})
+        entries = [audit.entry(actor=sender.oin, action="accepted", message_id=declaration.id,
+                               detail={"receiver": declaration.receiver, "type": declaration.type,
+                                       "attachments": [[a.name, a.size, a.sha256]
+                                                       for a in declaration.attachments]},
+                               at=now)]
         if available:
-            audit.record(conn, actor="hub", action="available", message_id=declaration.id)
+            entries.append(audit.entry(actor="hub", action="available",
+                                       message_id=declaration.id, at=now))
+        audit.record_many(conn, entries)
         # the cursor as late as possible: the counter row stays locked until commit
         cursor = next_cursor(conn)
         conn.execute(_INSERT_MESSAGE, dict(
@@ -420,23 +458,49 @@ class MessageService:
                 self._change_state(conn, message.id, "fetched", party.oin, {"attachment": name},
                                    allowed_from=("available",), fetched_at=utcnow())
 
-    def acknowledge(self, party: Party, message_id: str) -> Message:
-        message = self.get_for(party, message_id)
-        if message.receiver != party.oin:
-            raise HubError(403, "not-receiver", "only the receiver acknowledges a message")
-        if message.state in ("available", "fetched"):
-            now = utcnow()
-            with writing(self.engine) as conn:
-                done = self._change_state(conn, message.id, "acknowledged", party.oin,
-                                          allowed_from=("available", "fetched"),
-                                          acknowledged_at=now)
-            if done:
-                return replace(message, state="acknowledged", acknowledged_at=now)
-            message = self.get_for(party, message_id)  # changed meanwhile
-        if message.state != "acknowledged":
-            raise HubError(409, "not-acknowledgeable",
-                           f"message {message_id} is {message.state}; it cannot be acknowledged")
-        return message
+    def acknowledge(self, party: Caller, message_id: str) -> Message:
+        """Acknowledge one message (receiver only; idempotent)."""
+        return self.acknowledge_many(party, [message_id])[0]
+
+    def acknowledge_many(self, party: Caller, message_ids: Sequence[str]) -> list[Message]:
+        """Acknowledge messages in one transaction: all of them or none (the first that cannot be
+        acknowledged raises its 404/403/409). Each acknowledgement is its own state change with
+        its own change cursor and audit entry; already acknowledged ones are left as they are.
+        Returns the messages in the given order (repeated ids once)."""
+        now = utcnow()
+        with writing(self.engine) as conn:
+            who = _who(party, conn)
+            ids = list(dict.fromkeys(canonical_message_id(i) for i in message_ids))
+            found = {m.id: m for m in self._load(
+                conn, conn.execute(_MESSAGES_BY_IDS, {"ids": ids}).all())} if ids else {}
+            for message_id in ids:
+                message = found.get(message_id)
+                if message is None or not self.visible_to(message, who):
+                    raise not_found(message_id)
+                if message.receiver != who.oin:
+                    raise HubError(403, "not-receiver",
+                                   "only the receiver acknowledges a message")
+                if message.state not in ("available", "fetched", "acknowledged"):
+                    raise _not_acknowledgeable(message)
+            due = [found[i] for i in ids if found[i].state != "acknowledged"]
+            if due:
+                last = next_cursor(conn, len(due))
+                changed = []
+                for cursor, message in enumerate(due, start=last - len(due) + 1):
+                    done = conn.execute(_ACKNOWLEDGE, {"b_id": message.id, "b_cursor": cursor,
+                                                       "b_now": now})
+                    if done.rowcount:
+                        found[message.id] = replace(message, state="acknowledged",
+                                                    acknowledged_at=now, change_cursor=cursor)
+                        changed.append(message.id)
+                        continue
+                    current = self._get(conn, message.id)  # changed meanwhile (another process)
+                    if current is None or current.state != "acknowledged":
+                        raise _not_acknowledgeable(current or message)
+                    found[message.id] = current
+                audit.record_many(conn, [audit.entry(actor=who.oin, action="acknowledged",
+                                                     message_id=i, at=now) for i in changed])
+        return [found[i] for i in ids]
 
     def expire_due(self, now: dt.datetime | None = None) -> int:
         """Expire messages that were not acknowledged within their TTL; returns how many."""

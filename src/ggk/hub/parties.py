@@ -90,9 +90,13 @@ class PartyRegistry:
         assert party is not None
         return party
 
-    def get(self, oin: str) -> Party | None:
-        with self.engine.connect() as conn:
+    def get(self, oin: str, conn: sa.Connection | None = None) -> Party | None:
+        """The party (active or revoked), read in `conn` if given, else in a new connection."""
+        if conn is not None:
             row = conn.execute(_PARTY_BY_OIN, {"oin": oin}).first()
+        else:
+            with self.engine.connect() as own:
+                row = own.execute(_PARTY_BY_OIN, {"oin": oin}).first()
         return _party(row) if row else None
 
     def list(self) -> list[Party]:

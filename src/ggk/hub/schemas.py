@@ -117,6 +117,14 @@ class Mailbox(BaseModel):
     cursor: int | None
 
 
+class AcknowledgeIn(BaseModel):
+    ids: list[uuid.UUID] = Field(min_length=1, max_length=1000)
+
+
+class MessageList(BaseModel):
+    messages: list[MessageOut]
+
+
 class Me(BaseModel):
     oin: str
     name: str
