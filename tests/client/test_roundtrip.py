@@ -125,6 +125,30 @@ def test_iter_new_follows_pages_and_cursor(hub: RunningHub) -> None:
         assert [m.id for m in cbs.iter_new(after=last, wait=5)] == [later.id]
 
 
+def test_ack_many_acknowledges_a_page_in_one_request(hub_on_each_database: RunningHub) -> None:
+    hub = hub_on_each_database
+    with (
+        HubClient(hub.url, hub.gemeente, hub.ca) as gemeente,
+        HubClient(hub.url, hub.cbs, hub.ca) as cbs,
+    ):
+        ids = [gemeente.send(CBS_OIN, "gmsd.besluit", {"n": i}).id for i in range(4)]
+        page = cbs.mailbox(type="gmsd.besluit")
+        assert [m.id for m in page.messages] == ids
+        acked = cbs.ack_many([m.id for m in page.messages] + [ids[0]])
+        assert [m.id for m in acked] == ids and {m.state for m in acked} == {"acknowledged"}
+        assert cbs.mailbox(type="gmsd.besluit").messages == ()
+        assert [m.id for m in cbs.ack_many(ids[:2])] == ids[:2]  # idempotent
+        assert cbs.ack_many([]) == []
+        late = gemeente.send(CBS_OIN, "gmsd.besluit", {"n": 4}).id
+        with pytest.raises(Forbidden):
+            gemeente.ack_many([late])  # only the receiver acknowledges
+        with pytest.raises(NotFound):  # all or none: the unknown id stops the whole request
+            cbs.ack_many([late, str(uuid.uuid4())])
+        assert [m.id for m in cbs.mailbox(type="gmsd.besluit").messages] == [late]
+        assert [e.state for e in cbs.receipt(ids[3]).events] == [
+            "accepted", "available", "acknowledged"]
+
+
 def test_monitoring_for_cbs_and_not_for_a_gemeente(hub: RunningHub, tmp_path: Path) -> None:
     data = tmp_path / "a.csv"
     data.write_bytes(b"x\n" * 1000)

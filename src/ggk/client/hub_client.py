@@ -34,6 +34,7 @@ from ggk.client.transport import API_PREFIX, HubTransport
 from ggk.client.tus_upload import DEFAULT_CHUNK_SIZE, RetryPolicy, TusUpload, file_sha256
 
 MAX_WAIT_SECONDS = 30.0
+ACK_BATCH = 1000  # the hub's limit of ids per POST /messages/ack
 _PONG_NAMESPACE = uuid.UUID("5d6f3c1e-9a0b-4c55-8f1e-7a2b3c4d5e60")
 
 
@@ -290,6 +291,18 @@ class HubClient:
         response = self.transport.request("POST", API_PREFIX + f"/messages/{id}/ack")
         return parse_message(response.json()) if response.content else self.message(id)
 
+    def ack_many(self, ids: Sequence[str]) -> list[Message]:
+        """Acknowledge several messages in one request (e.g. a mailbox page once it is processed).
+        All or none: if one cannot be acknowledged, none is and its HubError is raised."""
+        ids = list(dict.fromkeys(ids))
+        acknowledged: list[Message] = []
+        for start in range(0, len(ids), ACK_BATCH):
+            response = self.transport.request(
+                "POST", API_PREFIX + "/messages/ack", json={"ids": ids[start : start + ACK_BATCH]}
+            )
+            acknowledged.extend(parse_message(m) for m in response.json()["messages"])
+        return acknowledged
+
     def receipt(self, id: str) -> Receipt:
         return verify_receipt(self._get(f"/messages/{id}/receipt"), self.hub_key())
 
@@ -352,6 +365,7 @@ class HubClient:
                     )
             elif not (message.type == PONG_TYPE and message.metadata.get("answers_ping_back")):
                 continue  # pongs to our own pings belong to whoever sent them (burentest)
-            self.ack(message.id)
             acknowledged.append(message.id)
+        if acknowledged:  # after every answer was sent: one request for all of them
+            self.ack_many(acknowledged)
         return PingAnswers(tuple(pongs), tuple(pings_back), tuple(acknowledged))

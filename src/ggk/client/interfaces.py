@@ -261,6 +261,9 @@ class HubApi(Protocol):
     def ack(self, id: str) -> Message:
         """Acknowledge a received message (idempotent)."""
 
+    def ack_many(self, ids: Sequence[str]) -> list[Message]:
+        """Acknowledge several received messages in one request, all or none (idempotent)."""
+
     def receipt(self, id: str) -> Receipt:
         """The hub-signed receipt of a message; raises ReceiptInvalid on a bad signature."""
 
