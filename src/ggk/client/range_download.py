@@ -1,9 +1,10 @@
 """Attachment download with HTTP Range: stream to `<dest>.part`, resume it, verify, then rename.
 
-Bodies are read with `HubTransport.bulk_get` (http.client, 1 MiB blocks) and written and
-hashed by a second thread. A partial file left by an earlier, interrupted download is continued with
-`Range: bytes=<have>-` and `If-Range: "<sha256>"` (the hub's ETag), so a changed attachment is
-never glued onto stale bytes: the hub then answers 200 with the whole file and we start over.
+Bodies are read with `HubTransport.bulk_get` (http.client, into reused 1 MiB buffers) and
+written and hashed by a second thread. A partial file left by an earlier, interrupted download is
+continued with `Range: bytes=<have>-` and `If-Range: "<sha256>"` (the hub's ETag), so a changed
+attachment is never glued onto stale bytes: the hub then answers 200 with the whole file and we
+start over.
 The finished file's sha256 must equal the declared one; a resumed file that does not match is
 downloaded once more from byte 0 before we give up.
 """
@@ -128,9 +129,14 @@ class RangeDownload:
                         f"the hub answered range {content_range!r} to a request for bytes {have}-"
                     )
             with _DiskWriter(self.part, "ab" if have else "wb", digest) as writer:
-                while block := response.read(READ_SIZE):
-                    writer.put(block)
-                    have += len(block)
+                while True:
+                    buffer = writer.free_buffer()
+                    got = response.readinto(buffer)
+                    if not got:
+                        writer.give_back(buffer)
+                        break
+                    writer.put(buffer, got)
+                    have += got
                     if self.progress is not None:
                         self.progress(self.name, have, self.size)
         if have < self.size:
@@ -140,13 +146,18 @@ class RangeDownload:
 
 class _DiskWriter:
     """Writes and hashes received blocks in a thread, so the network is read meanwhile (file
-    writes and sha256 of large blocks release the GIL). At most `depth` blocks wait in memory.
-    On exit, even after a broken connection, every block received so far is written."""
+    writes and sha256 of large blocks release the GIL). The blocks are `depth` + 2 buffers that
+    take turns (http.client reads into them): a fresh 1 MiB object per block cost an allocation,
+    zero-filling, page faults and a copy (`HTTPResponse.read(n)` reads into a bytearray and copies
+    that into bytes). On exit, even after a broken connection, every block received is written."""
 
     def __init__(self, path: Path, mode: str, digest: hashlib._Hash, depth: int = 8) -> None:
         self.handle = open(path, mode)  # noqa: SIM115 - closed by the writer thread's owner
         self.digest = digest
-        self.blocks: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
+        self.blocks: queue.Queue[tuple[bytearray, int] | None] = queue.Queue(maxsize=depth)
+        self.free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+        for _ in range(depth + 2):
+            self.free.put(bytearray(READ_SIZE))
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="ggk-download-writer", daemon=True)
 
@@ -154,20 +165,30 @@ class _DiskWriter:
         self.thread.start()
         return self
 
-    def put(self, block: bytes) -> None:
+    def free_buffer(self) -> bytearray:
         if self.error is not None:
             raise self.error
-        self.blocks.put(block)
+        return self.free.get()
+
+    def give_back(self, buffer: bytearray) -> None:
+        self.free.put(buffer)
+
+    def put(self, buffer: bytearray, size: int) -> None:
+        if self.error is not None:
+            raise self.error
+        self.blocks.put((buffer, size))
 
     def _run(self) -> None:
-        while (block := self.blocks.get()) is not None:
-            if self.error is not None:
-                continue  # keep draining so that put() never blocks forever
-            try:
-                self.handle.write(block)
-                self.digest.update(block)
-            except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
-                self.error = error
+        while (item := self.blocks.get()) is not None:
+            buffer, size = item
+            if self.error is None:  # after an error keep draining so that put() never blocks
+                try:
+                    with memoryview(buffer)[:size] as block:
+                        self.handle.write(block)
+                        self.digest.update(block)
+                except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
+                    self.error = error
+            self.free.put(buffer)
 
     def __exit__(self, *exc: object) -> None:
         self.blocks.put(None)
