@@ -36,3 +36,25 @@ def test_spiegelrapport_from_ggk_mirror_after_an_accepted_basis(world: StationWo
         assert spiegel.in_reply_to == sent.id
     source = accepted_data_source(world.station)
     assert set(source.accepted("gmsd", PERIOD, "basis")) == {"GM0363", "GM0599"}
+
+
+def test_a_report_interrupted_mid_write_is_never_sent_half(tmp_path) -> None:  # noqa: ANN001
+    from ggk.station.mirror_hook import build_into
+
+    def crashing(definition, period, gemeente, source, directory):  # noqa: ANN001, ANN202
+        (directory / "spiegelrapport.json").write_text("{}")
+        raise RuntimeError("killed while writing the PDF")
+
+    def complete(definition, period, gemeente, source, directory):  # noqa: ANN001, ANN202
+        return write_mirror_files({"spiegelrapport.json": "{}", "spiegelrapport.pdf": b"%PDF"},
+                                  directory)
+
+    target = tmp_path / "replies" / "id"
+    target.mkdir(parents=True)  # as the station's store makes it
+    with pytest.raises(RuntimeError):
+        build_into(crashing, None, "2026-H1", "GM0363", None, target)
+    assert not any(target.iterdir())  # the restarted station builds it again
+    assert build_into(complete, None, "2026-H1", "GM0363", None, target) == [
+        "spiegelrapport.json", "spiegelrapport.pdf"]
+    assert sorted(p.name for p in target.iterdir()) == ["spiegelrapport.json", "spiegelrapport.pdf"]
+    assert not (tmp_path / "replies" / "id.partial").exists()

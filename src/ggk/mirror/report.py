@@ -215,24 +215,28 @@ def _snapshot(definition: Definition, source: AcceptedDataSource, period: str,
     for ds in definition.datasets:
         tokens = versions(definition.statistic, period, ds.name) if versions else None
         frames: dict[str, Any] | None = None
-        if tokens is None or any(
-            (hit := cache.frames.get((ds.name, g))) is None or hit.token != t
-            for g, t in tokens.items()
-        ):
+        if tokens is None:
             frames = source.accepted(definition.statistic, period, ds.name)
-        codes = list(frames) if frames is not None else list(tokens or ())
+        else:
+            stale = [g for g, t in tokens.items()
+                     if (hit := cache.frames.get((ds.name, g))) is None or hit.token != t]
+            if stale and hasattr(source, "accepted_of"):
+                frames = source.accepted_of(definition.statistic, period, ds.name, stale)
+            elif stale:
+                frames = source.accepted(definition.statistic, period, ds.name)
+        codes = list(tokens) if tokens is not None else list(frames or ())
         kept: dict[str, _Frame] = {}
         changed: dict[str, Any] = {}
         for g in codes:
             token = tokens.get(g) if tokens is not None else None
-            original = frames[g] if frames is not None else None
+            original = frames.get(g) if frames is not None else None
             hit = cache.frames.get((ds.name, g))
             if hit is not None and (
                 (token is not None and hit.token == token)
                 or (token is None and original is not None and hit.original is original)
             ):
                 kept[g] = hit
-            else:
+            elif original is not None:  # (a token without a frame: the source changed since)
                 changed[g] = original
         for g, typed in _typed(definition, ds.name, changed).items():
             token = tokens.get(g) if tokens is not None else None
@@ -243,7 +247,7 @@ def _snapshot(definition: Definition, source: AcceptedDataSource, period: str,
         for g, entry in kept.items():
             cache.frames[(ds.name, g)] = entry
         if codes:
-            out[ds.name] = {g: kept[g] for g in codes}
+            out[ds.name] = {g: kept[g] for g in codes if g in kept}
     return _Snapshot(out)
 
 

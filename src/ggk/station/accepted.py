@@ -3,12 +3,33 @@ AcceptedDataSource protocol): the latest accepted version per gemeente, withdraw
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import polars as pl
 import sqlalchemy as sa
 
 from ggk.station import tables as t
 from ggk.station.storage import FileStore
 from ggk.station.workflow import State
+
+
+def _accepted_query(statistic: str, period: str | None = None,
+                    dataset: str | None = None) -> sa.Select:
+    w, d = t.workflow, t.deliveries
+    query = (
+        sa.select(w.c.period, w.c.dataset, w.c.gemeente, d.c.parquet_path)
+        .join(d, sa.and_(d.c.statistic == w.c.statistic, d.c.period == w.c.period,
+                         d.c.gemeente == w.c.gemeente, d.c.dataset == w.c.dataset,
+                         d.c.version == w.c.accepted_version))
+        .where(w.c.statistic == statistic, w.c.accepted_version.is_not(None),
+               w.c.state != State.INGETROKKEN.value, d.c.parquet_path.is_not(None))
+        .order_by(w.c.period, w.c.dataset, w.c.gemeente)
+    )
+    if period is not None:
+        query = query.where(w.c.period == period)
+    if dataset is not None:
+        query = query.where(w.c.dataset == dataset)
+    return query
 
 
 class StationAcceptedData:
@@ -23,16 +44,41 @@ class StationAcceptedData:
         self.store = store
 
     def accepted(self, statistic: str, period: str, dataset: str) -> dict[str, pl.DataFrame]:
-        w, d = t.workflow, t.deliveries
-        query = (
-            sa.select(w.c.gemeente, d.c.parquet_path)
-            .join(d, sa.and_(d.c.statistic == w.c.statistic, d.c.period == w.c.period,
-                             d.c.gemeente == w.c.gemeente, d.c.dataset == w.c.dataset,
-                             d.c.version == w.c.accepted_version))
-            .where(w.c.statistic == statistic, w.c.period == period, w.c.dataset == dataset,
-                   w.c.accepted_version.is_not(None), w.c.state != State.INGETROKKEN.value)
-            .order_by(w.c.gemeente)
-        )
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return {gemeente: self.store.read_parquet(path) for gemeente, path in rows if path}
+            rows = conn.execute(_accepted_query(statistic, period, dataset)).all()
+        return {gemeente: self.store.read_parquet(path) for _, _, gemeente, path in rows}
+
+    def snapshot(self, statistics: list[str]) -> AcceptedSnapshot:
+        """The accepted data of these statistics (all periods) at this moment, as file paths:
+        what the mirror reports of one pass are built from (see AcceptedSnapshot)."""
+        paths: dict[tuple[str, str, str], dict[str, str]] = {}
+        with self.engine.connect() as conn:
+            for statistic in sorted(set(statistics)):
+                for period, dataset, gemeente, path in conn.execute(_accepted_query(statistic)):
+                    paths.setdefault((statistic, period, dataset), {})[gemeente] = str(
+                        self.store.absolute(path))
+        return AcceptedSnapshot(paths)
+
+
+@dataclass(frozen=True)
+class AcceptedSnapshot:
+    """A frozen, picklable AcceptedDataSource: `{(statistic, period, dataset): {gemeente: Parquet
+    path}}` read at one moment. Every accepted version has its own file (named by the delivery's
+    message id), so the path is also the version token (`versions()`): ggk.mirror reads
+    (`accepted_of`) and recomputes only the gemeenten whose file changed since its previous
+    report. Accepted files are never rewritten."""
+
+    paths: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict)
+
+    def accepted(self, statistic: str, period: str, dataset: str) -> dict[str, pl.DataFrame]:
+        return self.accepted_of(statistic, period, dataset,
+                                list(self.paths.get((statistic, period, dataset), {})))
+
+    def accepted_of(self, statistic: str, period: str, dataset: str,
+                    gemeenten: list[str]) -> dict[str, pl.DataFrame]:
+        """Only these gemeenten's frames (ggk.mirror reads only what changed)."""
+        paths = self.paths.get((statistic, period, dataset), {})
+        return {g: pl.read_parquet(paths[g]) for g in gemeenten if g in paths}
+
+    def versions(self, statistic: str, period: str, dataset: str) -> dict[str, str]:
+        return dict(self.paths.get((statistic, period, dataset), {}))

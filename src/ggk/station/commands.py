@@ -126,6 +126,9 @@ def register(app: typer.Typer) -> None:
         spiegelrapport: Annotated[bool, typer.Option(
             "--spiegelrapport/--no-spiegelrapport",
             help="Send the mirror report after an accepted basis (needs ggk.mirror).")] = True,
+        mirror_workers: Annotated[int, typer.Option(
+            "--mirror-workers", min=0, help="Worker processes that build mirror reports (at a "
+            "lower priority); 0 builds them in the station process.")] = 1,
     ) -> None:
         """Process deliveries and besluiten from the CBS mailbox and send the reports."""
         import logging
@@ -144,7 +147,7 @@ def register(app: typer.Typer) -> None:
                 raise _fail(f"{what} {path} does not exist")
         settings = _settings(data_dir, database_url, store_dir, pseudonym_key,
                              retention_days=retention_days, claim_lease_seconds=claim_lease,
-                             poll_wait=wait)
+                             poll_wait=wait, mirror_workers=mirror_workers)
         try:
             client = HubClient(hub, cert=cert, ca=ca)
         except Exception as e:

@@ -9,6 +9,8 @@ mirror report is sent and the workflow stays in `goedgekeurd`).
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,18 +21,60 @@ from ggk.definitions import Definition
 MirrorHook = Callable[[Definition, str, str, Any, Path], list[Path]]
 
 
-def default_mirror_hook() -> MirrorHook | None:
-    try:
-        from ggk.mirror import build_spiegelrapport  # type: ignore[attr-defined]
-    except ImportError:
-        return None
+class GgkMirror:
+    """The default hook: `ggk.mirror.build_spiegelrapport`. A plain picklable object, so the
+    station can run it in a worker process (`StationSettings.mirror_workers`)."""
 
-    def hook(definition: Definition, period: str, gemeente: str, source: Any,
-             directory: Path) -> list[Path]:
+    def __call__(self, definition: Definition, period: str, gemeente: str, source: Any,
+                 directory: Path) -> list[Path]:
+        from ggk.mirror import build_spiegelrapport
+
         report = build_spiegelrapport(definition, period, gemeente, source)
         return write_mirror_files(report, directory)
 
-    return hook
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GgkMirror)
+
+    def __hash__(self) -> int:
+        return hash(GgkMirror)
+
+
+def default_mirror_hook() -> MirrorHook | None:
+    try:
+        from ggk.mirror import build_spiegelrapport  # type: ignore[attr-defined]  # noqa: F401
+    except ImportError:
+        return None
+    return GgkMirror()
+
+
+def build_into(hook: MirrorHook, definition: Definition, period: str, gemeente: str,
+               source: Any, directory: Path) -> list[str]:
+    """Run the hook into `<directory>.partial/` and rename that to `directory` when complete, so
+    a crash mid-report never leaves a half-written report that would be sent after a restart.
+    Returns the file names (empty: the hook made nothing)."""
+    directory = Path(directory)
+    partial = directory.with_name(directory.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    files = hook(definition, period, gemeente, source, partial)
+    if not files:
+        shutil.rmtree(partial, ignore_errors=True)
+        return []
+    shutil.rmtree(directory, ignore_errors=True)  # empty, or left by a crash before the rename
+    os.replace(partial, directory)
+    return sorted(Path(f).name for f in files)
+
+
+def worker_init(nice: int) -> None:
+    """In a mirror worker process: lower its priority, so technical reports (the station's own
+    process) go first on a busy machine, and load the heavy modules before the first report."""
+    if nice:
+        try:
+            os.nice(nice)
+        except OSError:  # not allowed here: run at normal priority
+            pass
+    import ggk.mirror.render  # noqa: F401
+    import ggk.mirror.report  # noqa: F401
 
 
 def write_mirror_files(report: Any, directory: Path) -> list[Path]:

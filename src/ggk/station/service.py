@@ -17,6 +17,8 @@ import shutil
 import threading
 import time
 import uuid
+from collections import deque
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,6 +87,20 @@ class Reply:
 
 
 @dataclass
+class _MirrorJob:
+    """One spiegelrapport being made: claimed, building (future) or ready in `directory`."""
+
+    key: WorkflowKey
+    version: int
+    claim_id: str
+    reply: Reply
+    definition: Definition
+    directory: Path
+    future: Any = None
+    ready: bool = False
+
+
+@dataclass
 class Outcome:
     """What the station decided about one message (stored before anything is sent)."""
 
@@ -114,8 +130,14 @@ class Station:
         self._cursor: int | None = None
         self._last_rescan = 0.0
         self._mirror_later: dict[tuple[WorkflowKey, int], float] = {}  # backoff per mirror
+        self._pool: Any = None  # worker processes for mirror reports (created when first needed)
+        self._pool_lock = threading.Lock()
 
     def close(self) -> None:
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
         self.engine.dispose()
 
     # -- loop ----------------------------------------------------------------------------------
@@ -149,7 +171,7 @@ class Station:
     def _mirror_loop(self, stop_event: threading.Event) -> None:
         while not stop_event.is_set():
             try:
-                sent = self.send_pending_mirrors(limit=1)
+                sent = self.send_pending_mirrors(stop=stop_event)
             except Exception as e:  # database or hub away: try again later
                 log.warning("spiegelrapport loop error: %s", masked(str(e)))
                 sent = 0
@@ -503,63 +525,138 @@ class Station:
                 pending.append((key, version))
         return pending
 
-    def send_pending_mirrors(self, limit: int | None = None) -> int:
+    def send_pending_mirrors(self, limit: int | None = None,
+                             stop: threading.Event | None = None) -> int:
         """Build and send the spiegelrapport for pending accepted basis deliveries; returns the
-        number sent. Done after the technical reports, so a mirror never delays one."""
+        number sent. Done after the technical reports, so a mirror never delays one.
+
+        All reports of one call are built from one snapshot of the accepted data: when several
+        acceptances of a period arrive in a burst, the period's shared figures (the national
+        figure; peers' values are kept per gemeente) are computed once for all of them. With
+        `mirror_workers` > 0 the default hook runs in worker processes (a few reports in flight);
+        each is claimed just before it is built and sent as soon as it is done."""
+        pending = self.pending_mirrors()[:limit]
+        if not pending or self.mirror is None:
+            return 0
+        source = self._mirror_source({key.statistic for key, _ in pending})
+        pool = self._mirror_pool()
+        in_flight: deque[_MirrorJob] = deque()
         sent = 0
-        for key, version in self.pending_mirrors()[:limit]:
+        for key, version in pending:
+            if stop is not None and stop.is_set():
+                break
             try:
-                if self._send_mirror(key, version):
-                    sent += 1
-                else:  # another station has it (or there is nothing to send): look later
-                    self._mirror_later[(key, version)] = time.monotonic() + 5
-            except Exception as e:  # logged; the state stays goedgekeurd, so it is retried
-                self._mirror_later[(key, version)] = time.monotonic() + 60
-                log.error("spiegelrapport for %s %s failed (retry in 60 s): %s: %s",
-                          key.gemeente, key.period, type(e).__name__, masked(str(e))[:500])
+                job = self._start_mirror(key, version, source, pool)
+            except Exception as e:
+                self._mirror_failed(key, version, e)
+                continue
+            if job is None:  # another station has it (or there is nothing to send): look later
+                self._mirror_later[(key, version)] = time.monotonic() + 5
+                continue
+            in_flight.append(job)
+            while len(in_flight) > (self.settings.mirror_workers if pool else 0):
+                sent += self._finish_mirror(in_flight.popleft())
+        while in_flight:
+            sent += self._finish_mirror(in_flight.popleft())
         return sent
 
-    def _send_mirror(self, key: WorkflowKey, version: int) -> bool:
+    def _mirror_source(self, statistics: set[str]) -> Any:
+        from ggk.station.accepted import StationAcceptedData
+
+        return StationAcceptedData(self.engine, self.store).snapshot(sorted(statistics))
+
+    def _mirror_pool(self) -> Any:
+        """The worker processes for the default hook (spawned once, kept until close())."""
+        from ggk.station.mirror_hook import GgkMirror, worker_init
+
+        if self.settings.mirror_workers <= 0 or not isinstance(self.mirror, GgkMirror):
+            return None
+        with self._pool_lock:
+            if self._pool is None:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
+                self._pool = ProcessPoolExecutor(
+                    self.settings.mirror_workers, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=worker_init, initargs=(self.settings.mirror_nice,))
+            return self._pool
+
+    def _mirror_failed(self, key: WorkflowKey, version: int, e: BaseException) -> None:
+        """Logged; the state stays goedgekeurd, so it is retried after 60 s."""
+        self._mirror_later[(key, version)] = time.monotonic() + 60
+        log.error("spiegelrapport for %s %s failed (retry in 60 s): %s: %s",
+                  key.gemeente, key.period, type(e).__name__, masked(str(e))[:500])
+
+    def _start_mirror(self, key: WorkflowKey, version: int, source: Any,
+                      pool: Any) -> _MirrorJob | None:
+        """Claim the mirror of this accepted version and start building it (in `pool` when
+        given); None when it is not this station's to make."""
+        from ggk.station.mirror_hook import build_into
+
         assert self.mirror is not None
         with self.engine.connect() as conn:
             delivery = records.accepted_delivery(conn, key, version)
         if delivery is None:
-            return False
+            return None
         delivery_id = delivery["message_id"]
         claim_id = f"spiegelrapport:{delivery_id}"
         wall = dt.datetime.now(dt.UTC)
         with self.engine.begin() as conn:
             if not records.claim(conn, claim_id, self.settings.worker_id, wall,
                                  dt.timedelta(seconds=self.settings.claim_lease_seconds)):
-                return False
+                return None
         definition = self._definition(key.statistic, key.period)
         spiegel = Reply(SPIEGELRAPPORT, reply_id(delivery_id, SPIEGELRAPPORT), delivery["sender"],
                         {"statistic": key.statistic, "period": key.period,
                          "gemeente": key.gemeente, "versie": version}, delivery_id,
                         f"{key.statistic}/{key.period}/{key.gemeente}/spiegelrapport")
         directory = self.store.reply_dir(spiegel.id)
-        if not any(directory.iterdir()):  # built before a crash: send the same files again
-            files = self.mirror(definition, key.period, key.gemeente,
-                                accepted_data_source(self), directory)
-            if not files:
-                shutil.rmtree(directory, ignore_errors=True)
-                return False
-        spiegel.directory = self.store.relative(directory)
-        self._send([spiegel])
-        with self.engine.begin() as conn:
-            now = self.clock.now()
-            current = records.lock_record(conn, key, now)
-            if current.state is State.GOEDGEKEURD and current.accepted_version == version:
-                after = decide(current, Event.SPIEGELRAPPORT,
-                               self._context(conn, definition, key))
-                records.save_record(conn, key, after, now)
-                records.write_audit(conn, now, "spiegelrapport", key=key,
-                                    from_state=current.state, to_state=after.state,
-                                    message_id=spiegel.id, detail=f"versie {version}")
-            records.finish_claim(conn, claim_id)
+        job = _MirrorJob(key, version, claim_id, spiegel, definition, directory)
+        if any(directory.iterdir()):  # built before a crash: send the same files again
+            job.ready = True
+        elif pool is not None:
+            job.future = pool.submit(build_into, self.mirror, definition, key.period,
+                                     key.gemeente, source, directory)
+        else:
+            job.ready = bool(build_into(self.mirror, definition, key.period, key.gemeente,
+                                        source, directory))
+        return job
+
+    def _finish_mirror(self, job: _MirrorJob) -> int:
+        """Wait for the job's files, send them, move the workflow on; 1 when sent."""
+        key, version = job.key, job.version
+        try:
+            if job.future is not None:
+                try:
+                    job.ready = bool(job.future.result())
+                except BrokenProcessPool:  # a worker died (e.g. killed): new workers next time
+                    with self._pool_lock:
+                        self._pool = None
+                    raise
+            if not job.ready:
+                shutil.rmtree(job.directory, ignore_errors=True)
+                self._mirror_later[(key, version)] = time.monotonic() + 5
+                return 0
+            spiegel = job.reply
+            spiegel.directory = self.store.relative(job.directory)
+            self._send([spiegel])
+            with self.engine.begin() as conn:
+                now = self.clock.now()
+                current = records.lock_record(conn, key, now)
+                if current.state is State.GOEDGEKEURD and current.accepted_version == version:
+                    after = decide(current, Event.SPIEGELRAPPORT,
+                                   self._context(conn, job.definition, key))
+                    records.save_record(conn, key, after, now)
+                    records.write_audit(conn, now, "spiegelrapport", key=key,
+                                        from_state=current.state, to_state=after.state,
+                                        message_id=spiegel.id, detail=f"versie {version}")
+                records.finish_claim(conn, job.claim_id)
+        except Exception as e:
+            self._mirror_failed(key, version, e)
+            return 0
         log.info("spiegelrapport %s sent to %s for %s v%d", spiegel.id, key.gemeente,
                  key.period, version)
-        return True
+        return 1
 
     # -- besluit -------------------------------------------------------------------------------
 

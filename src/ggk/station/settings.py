@@ -28,6 +28,10 @@ class StationSettings:
     poll_wait: float = 10.0  # long-poll seconds per mailbox call
     rescan_seconds: float = 30.0  # re-read the whole inbox (claims of dead stations) this often
     worker_id: str = field(default_factory=_worker_id)
+    # spiegelrapporten are built in this many worker processes (0: in the station's own process),
+    # at this lower priority (nice), so they never hold the station's GIL or delay its replies
+    mirror_workers: int = 1
+    mirror_nice: int = 10
 
     def resolved_database_url(self) -> str:
         if self.database_url:
