@@ -199,3 +199,11 @@ def test_report_shape_of_section_7(tmp_path: Path) -> None:
     assert set(r["file"]) == {"name", "sha256", "bytes", "lines"}
     assert set(r["findings"][0]) == {"code", "severity", "column", "count", "message", "examples"}
     assert r["findings"][0]["examples"] == [{"line": 2, "value": "12345****"}]
+
+
+def test_unknown_columns_are_reported_in_header_order(tmp_path: Path) -> None:
+    header = ("gemeentecode;bsn;zeta;productcategorie;leveringsvorm;begindatum;alpha;einddatum;"
+              "intensiteit;eenheid;reden_beeindiging;mid")
+    for _ in range(5):  # the order used to depend on a hash table's iteration order
+        report = run(tmp_path, header + "\n")
+        assert [f["column"] for f in report["findings"]] == ["zeta", "alpha", "mid"]

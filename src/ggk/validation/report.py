@@ -67,8 +67,9 @@ def finding_entries(findings: pl.DataFrame, checks: dict[str, CheckType],
     if findings.height == 0:
         return []
     # Count per (code, column) and the first lines; only those few rows are then looked up
-    # (sorting or gathering all findings would copy millions of values).
-    counts = findings.group_by("code", "column").agg(
+    # (sorting or gathering all findings would copy millions of values). maintain_order: entries
+    # that tie in the report order (two unknown columns) keep their header order, not a random one.
+    counts = findings.group_by("code", "column", maintain_order=True).agg(
         pl.len().alias("count"), pl.col(LINE).bottom_k(MAX_EXAMPLES).alias("__lines")
     )
     first = counts.select("code", "column", pl.col("__lines").alias(LINE)).explode(LINE)
