@@ -7,14 +7,39 @@ cut off before the next write or HEAD.
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import hashlib
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 READ_BLOCK = 1024 * 1024
+_SYNC_FILE_RANGE_WRITE = 2
+
+
+def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
+    try:
+        function = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError):  # not Linux
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function  # type: ignore[no-any-return]
+
+
+_sync_file_range_function = _sync_file_range()
+
+
+def start_writeback(fd: int, offset: int, length: int) -> None:
+    """Let the kernel start writing this range to disk now, without waiting for it (Linux
+    sync_file_range(SYNC_FILE_RANGE_WRITE); nothing elsewhere). The fsync that must come before an
+    offset is recorded then finds little left to write: measured, it took 16-40 ms per 32 MiB
+    tus chunk otherwise, while the client waited for the answer. Durability is still the fsync's."""
+    if _sync_file_range_function is not None:
+        _sync_file_range_function(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
 
 
 class UploadBusy(Exception):

@@ -24,7 +24,7 @@ from starlette.requests import ClientDisconnect
 from ggk.hub.context import HubContext, current_party, hub
 from ggk.hub.interfaces import Attachment, HubError, Message, Party
 from ggk.hub.schemas import API, Problem
-from ggk.hub.storage import UploadBusy
+from ggk.hub.storage import UploadBusy, start_writeback
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,checksum,termination"
@@ -299,12 +299,14 @@ class _BlockWriter:
 
     @staticmethod
     def _write(fd: int, position: int, parts: list[bytes]) -> None:
+        start = position
         for part in parts:
             view = memoryview(part)
             while view:
                 done = os.pwrite(fd, view, position)
                 position += done
                 view = view[done:]
+        start_writeback(fd, start, position - start)
 
     @staticmethod
     def _hash(digests: list[Any], parts: list[bytes]) -> None:
