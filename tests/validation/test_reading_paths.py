@@ -118,7 +118,7 @@ def test_other_files_fall_back_to_the_general_path(raw: bytes) -> None:
 def test_padded_lines_beyond_the_limit_trim_every_value() -> None:
     raw = FAST["padded values"]
     with mock.patch.object(reading, "PADDED_LINES_LIMIT", 3):
-        assert reading._lines_with_blanks(raw) is None
+        assert reading._trimmed(raw, ";") is None
         _same(raw)
 
 

@@ -212,11 +212,13 @@ def _cls(text: str) -> str:
 PADDED_LINES_LIMIT = 10_000
 
 
-def _lines_with_blanks(raw: bytes) -> list[int] | None:
-    """0-based indexes of the lines holding a space or tab; None when there are too many to list.
+def _trimmed(raw: bytes, delimiter: str) -> bytes | None:
+    """`raw` with every value on a line holding a space or tab trimmed of spaces and tabs (as
+    _fields trims them), or None when there are more than PADDED_LINES_LIMIT of those characters.
 
-    Most files have none or a few (`3,5 uur`), and trimming every value of a million rows costs
-    more than the whole read; the search stops after PADDED_LINES_LIMIT spaces and tabs.
+    Most files have none or a few (`3,5 uur`): trimming those lines in the bytes costs next to
+    nothing, where trimming (or rewriting) every column after the read costs more than the read.
+    Line ends, delimiters and so line numbers and field counts stay as they are.
     """
     positions: list[int] = []
     for blank in (b" ", b"\t"):
@@ -226,28 +228,22 @@ def _lines_with_blanks(raw: bytes) -> list[int] | None:
                 return None
             positions.append(at)
             at = raw.find(blank, at + 1)
-    lines: list[int] = []
-    line, start = 0, 0
+    sep = delimiter.encode()
+    pieces: list[bytes] = []
+    done = 0  # raw[:done] is in pieces
     for at in sorted(positions):
-        line += raw.count(b"\n", start, at)
-        start = at
-        if not lines or lines[-1] != line:
-            lines.append(line)
-    return lines
-
-
-def _trim(frame: pl.DataFrame, lines: list[int] | None) -> pl.DataFrame:
-    """Values trimmed of spaces and tabs, whitespace only meaning empty (as _fields does); only
-    the data rows of `lines` (physical line indexes, header = 0) are rewritten, or all when None."""
-    trimmed = [pl.col(c).str.strip_chars(" \t") for c in frame.columns]
-    tidy = [pl.when(t != "").then(t).name.keep() for t in trimmed]
-    if lines is None:
-        return frame.with_columns(tidy)
-    rows = pl.Series([i - 1 for i in lines if i > 0], dtype=pl.UInt32)
-    if rows.len() == 0:
-        return frame
-    fixed = frame[rows].select(tidy)
-    return frame.with_columns(frame[c].scatter(rows, fixed[c]) for c in frame.columns)
+        if at < done:
+            continue  # on a line already trimmed
+        start = raw.rfind(b"\n", 0, at) + 1
+        end = raw.find(b"\n", at)
+        end = len(raw) if end == -1 else end
+        line = raw[start:end]
+        cr = b"\r" if line.endswith(b"\r") else b""
+        tidy = sep.join(v.strip(b" \t") for v in line.removesuffix(b"\r").split(sep)) + cr
+        if tidy != line:  # not just spaces inside values
+            pieces += [raw[done:start], tidy]
+            done = end
+    return b"".join([*pieces, raw[done:]]) if pieces else raw
 
 
 def _read_plain(raw: bytes, spec: DatasetSpec, physical: int) -> ParsedFile | None:
@@ -276,16 +272,20 @@ def _read_plain(raw: bytes, spec: DatasetSpec, physical: int) -> ParsedFile | No
         return None
     if not raw.endswith(b"\n"):
         raw += b"\n"  # Polars accepts a last line with one field too many when it has no newline
+    trimmed = _trimmed(raw, delimiter)
     try:
         frame = pl.read_csv(
-            raw, has_header=False, skip_rows=1, separator=delimiter, quote_char=None,
-            schema=dict.fromkeys(columns, pl.String), truncate_ragged_lines=False,
+            raw if trimmed is None else trimmed, has_header=False, skip_rows=1,
+            separator=delimiter, quote_char=None, schema=dict.fromkeys(columns, pl.String),
+            truncate_ragged_lines=False,
         )
     except pl.exceptions.PolarsError:  # a line with more than n fields (or the first with fewer)
         return None
     if frame.height != physical - 1:
         return None
-    frame = _trim(frame, _lines_with_blanks(raw))
+    if trimmed is None:  # padded throughout: trim every value; whitespace only means empty
+        tidy = (pl.col(c).str.strip_chars(" \t") for c in columns)
+        frame = frame.with_columns(pl.when(t != "").then(t).name.keep() for t in tidy)
     records = frame.select(
         pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(LINE),
         pl.lit(n, dtype=pl.UInt32).alias(N_FIELDS),
