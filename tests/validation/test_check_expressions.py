@@ -49,7 +49,9 @@ def test_elfproef_edge_cases() -> None:
     numbers=st.lists(st.integers(-99_999_999, 999_999_999), max_size=200),
     texts=st.lists(st.text(alphabet="0123456789+- a", max_size=10), max_size=50),
 )
-def test_elfproef_matches_the_digit_by_digit_reference(numbers: list[int], texts: list[str]) -> None:
+def test_elfproef_matches_the_digit_by_digit_reference(
+    numbers: list[int], texts: list[str]
+) -> None:
     _same_elfproef([f"{n:09d}" if n >= 0 else str(n) for n in numbers] + texts)
 
 

@@ -155,7 +155,8 @@ def test_generated_files_read_the_same_both_ways(
 ) -> None:
     style = FileStyle.varied(seed) if varied else FileStyle()
     with tempfile.TemporaryDirectory() as tmp:
-        generated = generate(DEFINITION, "basis", "GM0363", "2026-H1", rows=rows + sum(errors.values()),
-                             errors=errors, seed=seed, out=Path(tmp), style=style)
+        generated = generate(DEFINITION, "basis", "GM0363", "2026-H1",
+                             rows=rows + sum(errors.values()), errors=errors, seed=seed,
+                             out=Path(tmp), style=style)
         _, took = _same(generated.path.read_bytes())
     event("fast path" if took else "general path")
