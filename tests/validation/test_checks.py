@@ -55,9 +55,15 @@ def test_file_level(tmp_path: Path, content: bytes, code: str, column: str | Non
     assert r["summary"]["errors"] == 1
 
 
-def test_codering_names_the_line(tmp_path: Path) -> None:
+def test_codering_has_no_line_but_says_where(tmp_path: Path) -> None:
+    """Spec section 4: file-level findings have no line; the example value locates the byte."""
     r = run(tmp_path, f"{HEADER}\n{GOOD}\n\nGM0363;caf\xe9\n".encode("latin-1"))
-    assert found(r) == {("codering", None): [4]}
+    assert found(r) == {("codering", None): [None]}
+    (entry,) = r["findings"]
+    assert entry["examples"] == [{"line": None, "value": "regel 4, positie 11: byte 0xE9"}]
+    html = validate_file(tmp_path / "basis.csv", dataset="basis", gemeente="GM0363",
+                         period="2026-H1").render_html()
+    assert "regel 4, positie 11: byte 0xE9" in html
 
 
 def test_all_missing_columns_each_a_finding(tmp_path: Path) -> None:

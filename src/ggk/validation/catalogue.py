@@ -48,8 +48,8 @@ FILE_CHECKS: tuple[CheckType, ...] = (
           "Het bestand bevat tekens die geen geldige UTF-8 zijn, bijvoorbeeld omdat het als Windows-1252 "
           "of Latin-1 is opgeslagen.",
           "Het bestand is niet in UTF-8 gecodeerd.",
-          "Sla het bestand op met tekenset UTF-8 (in Excel: 'CSV UTF-8'); de regel hieronder bevat het "
-          "eerste ongeldige teken."),
+          "Sla het bestand op met tekenset UTF-8 (in Excel: 'CSV UTF-8'); het voorbeeld hieronder "
+          "zegt waar het eerste ongeldige teken staat."),
     _file("scheidingsteken", "Verkeerd scheidingsteken",
           "De kopregel is gescheiden met komma's of tabs; de specificatie schrijft een puntkomma (;) voor.",
           "De kolommen zijn niet gescheiden door een puntkomma (;).",

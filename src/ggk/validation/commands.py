@@ -62,6 +62,8 @@ def print_summary(report: dict[str, Any], *, top: int = 10) -> None:
             table.add_column(name)
         for f in report["findings"][:top]:
             lines = ", ".join(str(e["line"]) for e in f["examples"] if e["line"] is not None)
+            if not lines and f["examples"] and f["column"] is None:  # file level, e.g. codering
+                lines = f["examples"][0]["value"] or ""
             table.add_row(f["code"], f["column"] or "", "fout" if f["severity"] == "error" else
                           "waarschuwing", str(f["count"]), lines)
         console.print(table)

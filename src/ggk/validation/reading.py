@@ -29,6 +29,7 @@ class FileFinding:
     code: str
     column: str | None = None
     line: int | None = None
+    value: str | None = None  # what the data officer needs to find it, e.g. where a bad byte is
 
 
 @dataclass(slots=True)
@@ -305,9 +306,13 @@ def read_delivery(raw: bytes, spec: DatasetSpec, *, fast: bool = True) -> Parsed
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as e:
+        # Spec section 4: a file-level finding has no line. Where the first invalid byte is goes
+        # in the finding's value, so the data officer can still find it.
         line = raw.count(b"\n", 0, e.start) + 1
+        column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        where = f"regel {line}, positie {column}: byte 0x{raw[e.start]:02X}"
         physical = raw.count(b"\n") + (0 if raw.endswith(b"\n") or not raw else 1)
-        return ParsedFile(physical, file_findings=[FileFinding("codering", line=line)])
+        return ParsedFile(physical, file_findings=[FileFinding("codering", value=where)])
     physical = raw.count(b"\n") + (0 if raw.endswith(b"\n") or not raw else 1)
     if fast and (plain := _read_plain(raw, spec, physical)) is not None:
         return plain

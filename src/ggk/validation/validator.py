@@ -154,7 +154,7 @@ def validate_file(
                 LINE: [f.line for f in parsed.file_findings],
                 "column": [f.column for f in parsed.file_findings],
                 "code": [f.code for f in parsed.file_findings],
-                "value": [None] * len(parsed.file_findings),
+                "value": [f.value for f in parsed.file_findings],
             },
             schema=FINDING_SCHEMA,
         )
