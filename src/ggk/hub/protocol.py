@@ -6,9 +6,9 @@ uvloop's TLS layer decrypted into fresh `bytes` objects and joined them, httptoo
 out of that, uvicorn appended it to a bytearray and `receive()` copied that into `bytes` again.
 Here:
 
-- `BufferedReading` makes the TLS layer decrypt straight into one reused buffer per connection
-  (uvloop and asyncio take the `asyncio.BufferedProtocol` path for that; no allocation, no page
-  faults of fresh memory per 256 KiB);
+- `BufferedReading` makes the TLS layer decrypt straight into one reused buffer (uvloop and
+  asyncio take the `asyncio.BufferedProtocol` path for that; no allocation, no page faults of
+  fresh memory per 256 KiB);
 - `LargeBodyMixin.on_body` hands httptools' `bytes` to the request as they are (no bytearray, no
   second copy in `receive()`), which leaves one copy on the event loop thread.
 
@@ -18,6 +18,7 @@ Everything else (keep-alive, flow control, shutdown) is uvicorn's own protocol, 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -59,19 +60,25 @@ class LargeBodyMixin:
 
 
 class BufferedReading(asyncio.BufferedProtocol):
-    """Wraps an HTTP protocol so that the transport (and its TLS layer) reads into one buffer that
-    is reused for every read of the connection; the wrapped protocol sees a memoryview of it in
-    `data_received` (httptools parses memoryviews and copies what it keeps)."""
+    """Wraps an HTTP protocol so that the transport (and its TLS layer) reads into a reused buffer;
+    the wrapped protocol sees a memoryview of it in `data_received` (httptools parses memoryviews
+    and copies what it keeps).
 
-    def __init__(self, inner: asyncio.Protocol, size: int = READ_BUFFER) -> None:
+    One buffer per event loop thread, shared by all its connections, so that thousands of idle
+    long-poll connections do not hold 512 KiB each: the transport calls `get_buffer`, fills the
+    buffer and calls `buffer_updated` in one go, and `data_received` keeps nothing of it."""
+
+    def __init__(self, inner: asyncio.Protocol) -> None:
         self.inner = inner
-        self._view = memoryview(bytearray(size))
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        return self._view
+        view: memoryview | None = getattr(_read_buffers, "view", None)
+        if view is None:
+            view = _read_buffers.view = memoryview(bytearray(READ_BUFFER))
+        return view
 
     def buffer_updated(self, nbytes: int) -> None:
-        self.inner.data_received(self._view[:nbytes])  # type: ignore[arg-type]
+        self.inner.data_received(_read_buffers.view[:nbytes])  # type: ignore[arg-type]
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.inner.connection_made(transport)
@@ -87,6 +94,9 @@ class BufferedReading(asyncio.BufferedProtocol):
 
     def resume_writing(self) -> None:
         self.inner.resume_writing()
+
+
+_read_buffers = threading.local()
 
 
 def buffered_reading(protocol_class: type[asyncio.Protocol]) -> Callable[..., BufferedReading]:
