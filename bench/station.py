@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import platform
+import resource
 import statistics
 import sys
 import tempfile
@@ -33,7 +35,7 @@ PERIOD = "2026-H1"
 SIZES = (1_000, 5_000, 50_000, 500_000)
 
 
-def make_world(tmp: Path, gemeenten: list[str]):  # type: ignore[no-untyped-def]
+def make_world(tmp: Path, gemeenten: list[str], mirror_workers: int = 1):  # type: ignore[no-untyped-def]
     """PKI, a hub with CBS and these gemeenten registered, and a running station."""
     from ggk.client import HubClient
     from ggk.hub.database import create_engine, migrate
@@ -69,8 +71,8 @@ def make_world(tmp: Path, gemeenten: list[str]):  # type: ignore[no-untyped-def]
     ca = ca_dir / "ca.pem"
     clock = SimulatedClock(dt.datetime(2026, 9, 1, 10, tzinfo=dt.UTC))
     station_client = HubClient(base, cert=cbs, ca=ca)
-    station = Station(StationSettings(data_dir=tmp / "station", poll_wait=5), station_client,
-                      clock)
+    station = Station(StationSettings(data_dir=tmp / "station", poll_wait=5,
+                                      mirror_workers=mirror_workers), station_client, clock)
     stop = threading.Event()
     thread = threading.Thread(target=station.run_forever, args=(stop,), daemon=True)
     thread.start()
@@ -139,6 +141,8 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=342,
                         help="municipalities in the period run (342 = all)")
     parser.add_argument("--senders", type=int, default=4)
+    parser.add_argument("--mirror-workers", type=int, default=2,
+                        help="worker processes for spiegelrapporten (0: in the station process)")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -162,7 +166,8 @@ def main() -> None:
         generation = time.perf_counter() - t0
         print(f"generated in {generation:.0f} s; starting hub + station", flush=True)
         everyone = sorted(set(size_targets) | set(period_codes))
-        clients, cbs_oin, close, station = make_world(tmp, everyone)
+        clients, cbs_oin, close, station = make_world(tmp, everyone, args.mirror_workers)
+        cpu_start = _cpu()
         try:
             lines.append("| file rows | send -> report received | verdict |")
             lines.append("|---|---|---|")
@@ -186,6 +191,7 @@ def main() -> None:
             mirrors_wall = time.perf_counter() - started
         finally:
             close()
+        cpu_own, cpu_workers = (b - a for a, b in zip(cpu_start, _cpu(), strict=True))
     rows_sample = sum(r for _, _, r in period_inputs)
     line = (f"| {len(period_inputs)} municipalities, {rows_sample:,} rows, {args.senders} "
             f"senders | {wall:.0f} s wall | median latency {statistics.median(latencies):.1f} s, "
@@ -193,7 +199,11 @@ def main() -> None:
     summary = ["", "| period run | figure | latency |", "|---|---|---|", line]
     if mirror_label().startswith("with"):
         summary.append(f"| ... until every spiegelrapport was sent | {mirrors_wall:.0f} s wall | "
-                       "(mirror reports are built after the technical reports) |")
+                       f"(built after the technical reports; {args.mirror_workers} mirror "
+                       "worker process(es)) |")
+    summary.append(f"| CPU from hub start to close | {cpu_own:.0f} s bench process (hub + station "
+                   f"+ senders), {cpu_workers:.0f} s mirror workers | "
+                   f"load average at the end {os.getloadavg()[0]:.1f} |")
     if len(period_inputs) < 342:
         import numpy as np
 
@@ -212,6 +222,13 @@ def main() -> None:
     print("\n".join(lines))
     if not args.no_record:
         record(lines, " ".join(sys.argv[1:]))
+
+
+def _cpu() -> tuple[float, float]:
+    """CPU seconds (user + system) of this process and of its ended child processes."""
+    own, children = (resource.getrusage(w) for w in (resource.RUSAGE_SELF,
+                                                     resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def validator_label() -> str:
@@ -234,7 +251,8 @@ def record(lines: list[str], argv: str) -> None:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     command = f"python bench/station.py {argv}".rstrip()
     block = [f"### {stamp}, `{command}`",
-             "", f"{platform.processor() or platform.machine()}, 2 cores shared; hub + station "
+             "", f"{platform.processor() or platform.machine()}, 2 cores shared (load average "
+             f"{os.getloadavg()[0]:.1f} when recorded); hub + station "
              f"+ municipalities in one process, SQLite, loopback TLS; {mirror_label()}; "
              f"{validator_label()}.", "", *lines, ""]
     text = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"

@@ -128,7 +128,7 @@ def register(app: typer.Typer) -> None:
             help="Send the mirror report after an accepted basis (needs ggk.mirror).")] = True,
         mirror_workers: Annotated[int, typer.Option(
             "--mirror-workers", min=0, help="Worker processes that build mirror reports (at a "
-            "lower priority); 0 builds them in the station process.")] = 1,
+            "lower priority); 0 builds them in the station process.")] = 2,
     ) -> None:
         """Process deliveries and besluiten from the CBS mailbox and send the reports."""
         import logging

@@ -73,8 +73,13 @@ def worker_init(nice: int) -> None:
             os.nice(nice)
         except OSError:  # not allowed here: run at normal priority
             pass
-    import ggk.mirror.render  # noqa: F401
-    import ggk.mirror.report  # noqa: F401
+    import importlib
+
+    for module in ("ggk.mirror.report", "ggk.mirror.render", "vl_convert", "weasyprint"):
+        try:
+            importlib.import_module(module)
+        except ImportError:  # the hook itself reports what is missing
+            pass
 
 
 def write_mirror_files(report: Any, directory: Path) -> list[Path]:

@@ -29,8 +29,10 @@ class StationSettings:
     rescan_seconds: float = 30.0  # re-read the whole inbox (claims of dead stations) this often
     worker_id: str = field(default_factory=_worker_id)
     # spiegelrapporten are built in this many worker processes (0: in the station's own process),
-    # at this lower priority (nice), so they never hold the station's GIL or delay its replies
-    mirror_workers: int = 1
+    # at this lower priority (nice), so they never hold the station's GIL or delay its replies.
+    # Two: a report costs ~1.8 s CPU, so one worker alone needs ~10 min for 342 municipalities;
+    # workers are started on demand (a quiet period runs one).
+    mirror_workers: int = 2
     mirror_nice: int = 10
 
     def resolved_database_url(self) -> str:
