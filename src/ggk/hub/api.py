@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from ggk.hub.context import caller, current_party, hub
@@ -97,8 +96,9 @@ def hub_key(request: Request) -> HubKeyOut:
 @router.post(f"{API}/messages", response_model=MessageOut, status_code=201, tags=["messages"],
              responses={200: {"model": MessageOut, "description": "Same id, same content"},
                         **{s: PROBLEMS[s] for s in (409, 413, 422, 507)}})
-def send_message(body: MessageIn, request: Request) -> Response:
+async def send_message(body: MessageIn, request: Request) -> Response:
     """Create a message; attachments are uploaded afterwards by tus to their `upload_url`."""
+    context = hub(request)
     who = caller(request)
     if body.sender is not None:
         def sender(conn: sa.Connection) -> Party:
@@ -114,8 +114,8 @@ def send_message(body: MessageIn, request: Request) -> Response:
         attachments=tuple(AttachmentDeclaration(a.name, a.content_type, a.size, a.sha256.lower())
                           for a in body.attachments),
     )
-    message, created = hub(request).service.create(
-        who if body.sender is None else sender, declaration)
+    message, created = await context.database(lambda: context.service.create(
+        who if body.sender is None else sender, declaration))
     return json_response(MessageOut.of(message), 201 if created else 200)
 
 
@@ -142,7 +142,7 @@ async def mailbox(
 
     while True:
         generation = context.notifier.generation
-        found, cursor = await run_in_threadpool(look)
+        found, cursor = await context.database(look)
         remaining = deadline - loop.time()
         if found or remaining <= 0 or await request.is_disconnected():
             return json_response(Mailbox(messages=[MessageOut.of(m) for m in found],
@@ -153,27 +153,30 @@ async def mailbox(
 
 @router.get(f"{API}/messages/{{message_id}}", response_model=MessageOut, tags=["messages"],
             responses={404: PROBLEMS[404]})
-def get_message(message_id: str, request: Request) -> MessageOut:
+async def get_message(message_id: str, request: Request) -> Response:
     """One message (its sender or receiver only)."""
-    return MessageOut.of(hub(request).service.get_for(caller(request), message_id))
+    context, who = hub(request), caller(request)
+    message = await context.database(lambda: context.service.get_for(who, message_id))
+    return json_response(MessageOut.of(message))
 
 
 @router.post(f"{API}/messages/{{message_id}}/ack", response_model=MessageOut, tags=["messages"],
              responses={404: PROBLEMS[404], 409: PROBLEMS[409]})
-def acknowledge(message_id: str, request: Request) -> Response:
+async def acknowledge(message_id: str, request: Request) -> Response:
     """Acknowledge a received message (receiver only; idempotent)."""
-    message = hub(request).service.acknowledge(caller(request), message_id)
+    context, who = hub(request), caller(request)
+    message = await context.database(lambda: context.service.acknowledge(who, message_id))
     return json_response(MessageOut.of(message))
 
 
 @router.post(f"{API}/messages/ack", response_model=MessageList, tags=["messages"],
              responses={404: PROBLEMS[404], 409: PROBLEMS[409]})
-def acknowledge_many(body: AcknowledgeIn, request: Request) -> Response:
+async def acknowledge_many(body: AcknowledgeIn, request: Request) -> Response:
     """Acknowledge several received messages at once (receiver only; idempotent), all or none:
     if one of them cannot be acknowledged, none is, and the answer is that message's problem.
     Each message gets its own state change, audit entry and receipt event, as with one ack."""
-    messages = hub(request).service.acknowledge_many(caller(request),
-                                                     [str(i) for i in body.ids])
+    context, who, ids = hub(request), caller(request), [str(i) for i in body.ids]
+    messages = await context.database(lambda: context.service.acknowledge_many(who, ids))
     return json_response(MessageList(messages=[MessageOut.of(m) for m in messages]))
 
 

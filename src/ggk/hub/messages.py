@@ -99,6 +99,25 @@ _ACKNOWLEDGE = messages.update().where(
     messages.c.id == sa.bindparam("b_id"), messages.c.state.in_(("available", "fetched"))
 ).values(state="acknowledged", change_cursor=sa.bindparam("b_cursor"),
          acknowledged_at=sa.bindparam("b_now"))
+
+def _mailbox_query(box: str, typed: bool) -> sa.Select:
+    """inbox by cursor (available/fetched messages to me), outbox by change cursor (mine)."""
+    if box == "inbox":
+        column = messages.c.cursor
+        query = sa.select(messages).where(messages.c.receiver == sa.bindparam("oin"),
+                                          messages.c.state.in_(INBOX_STATES),
+                                          messages.c.cursor.is_not(None))
+    else:
+        column = messages.c.change_cursor
+        query = sa.select(messages).where(messages.c.sender == sa.bindparam("oin"))
+    query = query.where(column > sa.bindparam("after", type_=sa.BigInteger))
+    if typed:
+        query = query.where(messages.c.type == sa.bindparam("type"))
+    return query.order_by(column).limit(sa.bindparam("limit", type_=sa.Integer))
+
+
+_MAILBOX = {(box, typed): _mailbox_query(box, typed)
+            for box in ("inbox", "outbox") for typed in (False, True)}
 _ATTACHMENTS_OF = (sa.select(attachments)
                    .where(attachments.c.message_id.in_(sa.bindparam("ids", expanding=True)))
                    .order_by(attachments.c.message_id, attachments.c.position))
@@ -189,19 +208,9 @@ class MessageService:
         """inbox: available/fetched messages to me by cursor; outbox: my messages by change."""
         with self.engine.connect() as conn:
             party = _who(party, conn)
-            if box == "inbox":
-                column = messages.c.cursor
-                query = sa.select(messages).where(messages.c.receiver == party.oin,
-                                                  messages.c.state.in_(INBOX_STATES),
-                                                  messages.c.cursor.is_not(None))
-            else:
-                column = messages.c.change_cursor
-                query = sa.select(messages).where(messages.c.sender == party.oin)
-            if after is not None:
-                query = query.where(column > after)
-            if message_type:
-                query = query.where(messages.c.type == message_type)
-            rows = conn.execute(query.order_by(column).limit(limit)).all()
+            query = _MAILBOX[box, message_type is not None]
+            rows = conn.execute(query, {"oin": party.oin, "after": -1 if after is None else after,
+                                        "type": message_type, "limit": limit}).all()
             loaded = self._load(conn, rows)
         cursor = after
         if loaded:
@@ -471,8 +480,9 @@ class MessageService:
         with writing(self.engine) as conn:
             who = _who(party, conn)
             ids = list(dict.fromkeys(canonical_message_id(i) for i in message_ids))
-            found = {m.id: m for m in self._load(
-                conn, conn.execute(_MESSAGES_BY_IDS, {"ids": ids}).all())} if ids else {}
+            rows = (conn.execute(_MESSAGE_BY_ID, {"message_id": ids[0]}).all() if len(ids) == 1
+                    else conn.execute(_MESSAGES_BY_IDS, {"ids": ids}).all() if ids else [])
+            found = {m.id: m for m in self._load(conn, rows)}
             for message_id in ids:
                 message = found.get(message_id)
                 if message is None or not self.visible_to(message, who):
