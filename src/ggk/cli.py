@@ -12,7 +12,8 @@ import typer
 
 app = typer.Typer(
     name="ggk",
-    help="Uniform delivery of municipal statistics to CBS: validate, send, receive reports, decide.",
+    help="Uniform delivery of municipal statistics to CBS: validate, send, receive reports, "
+    "decide.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

@@ -64,7 +64,8 @@ def _field(pkg: dict, name: str) -> dict:
         (lambda r: (r / "rules.toml").write_text((r / "rules.toml").read_text().replace(
             "einddatum < begindatum", "einddatum <<< begindatum")), "not a valid SQL expression"),
         (lambda r: (r / "rules.toml").write_text((r / "rules.toml").read_text().replace(
-            "intensiteit IS NOT NULL AND", "intensiteit IS NOT NULL AND leveringsvorm = 'PGB' AND")),
+            "intensiteit IS NOT NULL AND",
+            "intensiteit IS NOT NULL AND leveringsvorm = 'PGB' AND")),
          "not listed in requires"),
         (lambda r: (r / "rules.toml").write_text((r / "rules.toml").read_text().replace(
             'severity = "warning"', 'severity = "info"')), "severity 'info'"),

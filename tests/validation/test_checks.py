@@ -8,7 +8,8 @@ import pytest
 
 from ggk.validation import validate_file
 
-HEADER = "gemeentecode;bsn;productcategorie;leveringsvorm;begindatum;einddatum;intensiteit;eenheid;reden_beeindiging"
+HEADER = ("gemeentecode;bsn;productcategorie;leveringsvorm;begindatum;einddatum;intensiteit;"
+          "eenheid;reden_beeindiging")
 GOOD = "GM0363;123456782;01;ZIN;2026-01-10;;2,5;uur;"
 FAC_HEADER = "gemeentecode;bsn;productcategorie;begindatum;betaald_bedrag"
 
@@ -20,7 +21,8 @@ def run(tmp_path: Path, text: str | bytes, dataset: str = "basis", **kw) -> dict
 
 
 def found(report: dict) -> dict[tuple[str, str | None], list[int | None]]:
-    return {(f["code"], f["column"]): [e["line"] for e in f["examples"]] for f in report["findings"]}
+    return {(f["code"], f["column"]): [e["line"] for e in f["examples"]]
+            for f in report["findings"]}
 
 
 def counts(report: dict) -> dict[tuple[str, str | None], int]:
@@ -100,7 +102,8 @@ def test_header_any_order_and_case_with_bom_and_crlf(tmp_path: Path) -> None:
         ("GM0363;123456783;02;ZIN;2026-01-10;;;;", "elfproef", "bsn"),
         ("GM0363;000000000;02;ZIN;2026-01-10;;;;", "elfproef", "bsn"),
         ("GM0014;123456782;02;ZIN;2026-01-10;;;;", "gemeentecode-afzender", "gemeentecode"),
-        ("GM0363;123456782;02;ZIN;2026-03-10;2026-02-01;;;01", "einddatum-voor-begindatum", "einddatum"),
+        ("GM0363;123456782;02;ZIN;2026-03-10;2026-02-01;;;01", "einddatum-voor-begindatum",
+         "einddatum"),
         ("GM0363;123456782;02;ZIN;2026-07-01;;;;", "buiten-periode", None),
         ("GM0363;123456782;02;ZIN;2025-01-01;2025-12-31;;;01", "buiten-periode", None),
         ("GM0363;123456782;02;ZIN;2026-01-10;;4;;", "eenheid-ontbreekt", "eenheid"),
@@ -135,7 +138,8 @@ def test_at_most_one_field_finding_and_rules_skip_bad_fields(tmp_path: Path) -> 
     assert counts(r) == {("verplicht", "bsn"): 1, ("type", "einddatum"): 1}
 
 
-def test_quoted_fields_keep_inner_spaces_and_may_hold_delimiters_and_newlines(tmp_path: Path) -> None:
+def test_quoted_fields_keep_inner_spaces_and_may_hold_delimiters_and_newlines(
+        tmp_path: Path) -> None:
     rows = [
         '"GM0363";"123456782";"02";"ZIN";"2026-01-10";"";"2,5";"uur";""',
         'GM0363;123456782;"0;3";ZIN;2026-01-10;;;;',

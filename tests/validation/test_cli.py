@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 GGK = Path(sys.executable).parent / "ggk"
-HEADER = "gemeentecode;bsn;productcategorie;leveringsvorm;begindatum;einddatum;intensiteit;eenheid;reden_beeindiging"
+HEADER = ("gemeentecode;bsn;productcategorie;leveringsvorm;begindatum;einddatum;intensiteit;"
+          "eenheid;reden_beeindiging")
 
 
 def ggk(*args: str | Path) -> subprocess.CompletedProcess[str]:

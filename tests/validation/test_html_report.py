@@ -11,7 +11,8 @@ import pytest
 from ggk.validation import validate_file
 
 CHROMIUM = shutil.which("chromium")
-HEADER = "gemeentecode;bsn;productcategorie;leveringsvorm;begindatum;einddatum;intensiteit;eenheid;reden_beeindiging"
+HEADER = ("gemeentecode;bsn;productcategorie;leveringsvorm;begindatum;einddatum;intensiteit;"
+          "eenheid;reden_beeindiging")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
 

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from ggk.validation import validate_file
 
-HEADER = b"gemeentecode;bsn;productcategorie;leveringsvorm;begindatum;einddatum;intensiteit;eenheid;reden_beeindiging\n"
+HEADER = (b"gemeentecode;bsn;productcategorie;leveringsvorm;begindatum;einddatum;intensiteit;"
+          b"eenheid;reden_beeindiging\n")
 ROW = b"GM0363;123456782;01;ZIN;2026-01-10;;2,5;uur;\n"
 ALPHABET = b';"\r\n \t,GM0123456789-\xef\xbb\xbf\xff\x00\x1fabc'
 

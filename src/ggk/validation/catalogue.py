@@ -40,26 +40,28 @@ def _file(code: str, title: str, description: str, message: str, fix: str, has_c
 
 FILE_CHECKS: tuple[CheckType, ...] = (
     _file("bestand-leeg", "Bestand is leeg",
-          "Het bestand bevat geen kopregel met kolomnamen (het is leeg of bevat alleen lege regels).",
+          "Het bestand bevat geen kopregel met kolomnamen (het is leeg of bevat alleen lege "
+          "regels).",
           "Het bestand bevat geen kopregel.",
-          "Exporteer het bestand opnieuw: de eerste regel moet de kolomnamen bevatten, gevolgd door "
-          "de gegevensregels."),
+          "Exporteer het bestand opnieuw: de eerste regel moet de kolomnamen bevatten, gevolgd "
+          "door de gegevensregels."),
     _file("codering", "Bestand is geen UTF-8",
-          "Het bestand bevat tekens die geen geldige UTF-8 zijn, bijvoorbeeld omdat het als Windows-1252 "
-          "of Latin-1 is opgeslagen.",
+          "Het bestand bevat tekens die geen geldige UTF-8 zijn, bijvoorbeeld omdat het als "
+          "Windows-1252 of Latin-1 is opgeslagen.",
           "Het bestand is niet in UTF-8 gecodeerd.",
           "Sla het bestand op met tekenset UTF-8 (in Excel: 'CSV UTF-8'); het voorbeeld hieronder "
           "zegt waar het eerste ongeldige teken staat."),
     _file("scheidingsteken", "Verkeerd scheidingsteken",
-          "De kopregel is gescheiden met komma's of tabs; de specificatie schrijft een puntkomma (;) voor.",
+          "De kopregel is gescheiden met komma's of tabs; de specificatie schrijft een puntkomma "
+          "(;) voor.",
           "De kolommen zijn niet gescheiden door een puntkomma (;).",
           "Exporteer het bestand met de puntkomma als scheidingsteken."),
     _file("kolom-ontbreekt", "Kolom ontbreekt",
-          "Een kolom uit de specificatie staat niet in de kopregel. Alle kolommen moeten aanwezig zijn, "
-          "ook als de waarden leeg mogen zijn.",
+          "Een kolom uit de specificatie staat niet in de kopregel. Alle kolommen moeten aanwezig "
+          "zijn, ook als de waarden leeg mogen zijn.",
           "De kolom {column} ontbreekt in de kopregel.",
-          "Voeg de kolom {column} toe aan de export (laat de waarden leeg als ze niet bekend zijn en "
-          "dat is toegestaan).", True),
+          "Voeg de kolom {column} toe aan de export (laat de waarden leeg als ze niet bekend zijn "
+          "en dat is toegestaan).", True),
     _file("kolom-onbekend", "Onbekende kolom",
           "De kopregel bevat een kolom die niet in de specificatie staat.",
           "De kolom '{column}' komt niet voor in de specificatie.",
@@ -82,17 +84,18 @@ FIELD_CHECKS: tuple[CheckType, ...] = (
            "Vul {column} in op de genoemde regels; controleer in uw bronsysteem waarom de waarde "
            "ontbreekt."),
     _field("type", "Waarde heeft het verkeerde type",
-           "Een datum of getal is niet te lezen. Datums schrijft u als JJJJ-MM-DD (bestaande datum), "
-           "getallen met een komma als decimaalteken en zonder scheidingsteken voor duizendtallen.",
+           "Een datum of getal is niet te lezen. Datums schrijft u als JJJJ-MM-DD (bestaande "
+           "datum), getallen met een komma als decimaalteken en zonder scheidingsteken voor "
+           "duizendtallen.",
            "De waarde in {column} is geen geldige datum of geen geldig getal.",
            "Schrijf datums als JJJJ-MM-DD (bijvoorbeeld 2026-03-01) en getallen als 12,5 (komma, "
            "geen punt)."),
     _field("patroon", "Waarde heeft niet het juiste patroon",
-           "De waarde voldoet niet aan het voorgeschreven patroon, bijvoorbeeld een BSN van precies "
-           "9 cijfers of een gemeentecode GM gevolgd door 4 cijfers.",
+           "De waarde voldoet niet aan het voorgeschreven patroon, bijvoorbeeld een BSN van "
+           "precies 9 cijfers of een gemeentecode GM gevolgd door 4 cijfers.",
            "De waarde in {column} heeft niet het voorgeschreven patroon.",
-           "Controleer het formaat van {column}: let op voorloopnullen die bij het exporteren (bijv. "
-           "via Excel) zijn weggevallen."),
+           "Controleer het formaat van {column}: let op voorloopnullen die bij het exporteren "
+           "(bijv. via Excel) zijn weggevallen."),
     _field("codelijst", "Waarde staat niet in de codelijst",
            "De waarde komt niet voor in de codelijst van dit veld.",
            "De waarde in {column} staat niet in de codelijst.",
@@ -122,14 +125,14 @@ ROW_CHECKS: tuple[CheckType, ...] = (
               "De gemeentecode in {column} is niet die van de aanleverende gemeente.",
               "Lever alleen records van uw eigen gemeente aan, met uw eigen gemeentecode.", True),
     CheckType("dubbel-record", "error", "row", "Dubbel record",
-              "Dezelfde combinatie van sleutelvelden staat al op een eerdere regel. De eerste regel "
-              "telt niet als fout, de herhalingen wel.",
+              "Dezelfde combinatie van sleutelvelden staat al op een eerdere regel. De eerste "
+              "regel telt niet als fout, de herhalingen wel.",
               "Dit record komt al eerder in het bestand voor (zelfde sleutel).",
               "Verwijder de dubbele regels of controleer of begindatum of productcategorie moet "
               "verschillen.", False),
     CheckType("geen-basisrecord", "warning", "row", "Geen bijbehorend basisrecord",
-              "Er is geen record met dezelfde sleutel in de laatst goedgekeurde basisaanlevering van "
-              "deze periode.",
+              "Er is geen record met dezelfde sleutel in de laatst goedgekeurde basisaanlevering "
+              "van deze periode.",
               "Bij dit record hoort geen record in de basisaanlevering.",
               "Controleer of de voorziening in de basisaanlevering staat, met dezelfde BSN, "
               "productcategorie en begindatum; lever zo nodig eerst een gecorrigeerde basis aan.",

@@ -201,7 +201,8 @@ def row_findings(
         key = list(spec.primary_key)
         candidates = typed_frame.filter(_clean_fields(key)).select(LINE, *key).collect()
         frames.append(repeated_keys(candidates, key).lazy().select(
-            LINE, pl.lit(None, dtype=pl.String).alias("column"), pl.lit("dubbel-record").alias("code"),
+            LINE, pl.lit(None, dtype=pl.String).alias("column"),
+            pl.lit("dubbel-record").alias("code"),
             pl.lit(None, dtype=pl.String).alias("value"),
         ))
 
@@ -218,7 +219,8 @@ def row_findings(
             pl.col(r).alias(o) for o, r in zip(own, fk.reference_fields, strict=True)
         ).unique()
         reference = reference.with_columns(
-            pl.col(c).cast(candidates.schema[c]) for c in own if reference.schema[c] != candidates.schema[c]
+            pl.col(c).cast(candidates.schema[c])
+            for c in own if reference.schema[c] != candidates.schema[c]
         )
         missing = candidates.join(reference, on=own, how="anti", nulls_equal=True)
         frames.append(missing.lazy().select(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +15,7 @@ EXIT_GOEDGEKEURD, EXIT_AFGEKEURD, EXIT_USAGE = 0, 1, 2
 GEMEENTECODE = re.compile(r"^GM\d{4}$")
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     text = "text"
     json = "json"
     html = "html"
@@ -32,7 +32,8 @@ def check_gemeente(code: str) -> str:
 
     code = code.strip().upper()
     if not GEMEENTECODE.match(code):
-        raise _fail(f"ongeldige gemeentecode {code!r}: verwacht GM gevolgd door 4 cijfers, bijv. GM0363")
+        raise _fail(f"ongeldige gemeentecode {code!r}: verwacht GM gevolgd door 4 cijfers, "
+                    "bijv. GM0363")
     try:
         register().get(code)
     except UnknownGemeente:
@@ -75,13 +76,17 @@ def print_summary(report: dict[str, Any], *, top: int = 10) -> None:
 
 def validate(
     file: Annotated[Path, typer.Argument(help="Het aan te leveren CSV-bestand.")],
-    gemeente: Annotated[str, typer.Option(help="Gemeentecode van de aanleverende gemeente, bijv. GM0363.")],
+    gemeente: Annotated[str, typer.Option(
+        help="Gemeentecode van de aanleverende gemeente, bijv. GM0363.")],
     period: Annotated[str, typer.Option(help="Periode, bijv. 2026-H1.")],
     dataset: Annotated[str, typer.Option(help="Dataset: basis of facultatief.")],
     basis: Annotated[Path | None, typer.Option(
-        help="Laatst goedgekeurde basisbestand (voor de controle geen-basisrecord bij facultatief).")] = None,
-    output_format: Annotated[OutputFormat, typer.Option("--format", help="Uitvoer: text, json of html.")] = OutputFormat.text,
-    output: Annotated[Path | None, typer.Option(help="Schrijf het rapport naar dit bestand.")] = None,
+        help="Laatst goedgekeurde basisbestand (voor de controle geen-basisrecord bij "
+        "facultatief).")] = None,
+    output_format: Annotated[OutputFormat, typer.Option(
+        "--format", help="Uitvoer: text, json of html.")] = OutputFormat.text,
+    output: Annotated[Path | None, typer.Option(
+        help="Schrijf het rapport naar dit bestand.")] = None,
     findings_csv: Annotated[Path | None, typer.Option(
         help="Schrijf alle bevindingen (onbeperkt) als CSV naar dit bestand.")] = None,
     statistic: Annotated[str, typer.Option(help="Statistiek.")] = "gmsd",

@@ -70,7 +70,8 @@ def _physical_lines(raw: bytes) -> pl.Series:
     text = raw.decode("utf-8")
     if text.endswith("\n"):
         text = text[:-1]
-    return pl.Series("text", [text], dtype=pl.String).str.split("\n").explode().str.strip_suffix("\r")
+    return (pl.Series("text", [text], dtype=pl.String)
+            .str.split("\n").explode().str.strip_suffix("\r"))
 
 
 def _ends_inside_quotes(delimiter: str, quote: str) -> tuple[pl.Expr, pl.Expr]:
@@ -330,7 +331,8 @@ def read_delivery(raw: bytes, spec: DatasetSpec, *, fast: bool = True) -> Parsed
 
     if not known & set(columns):
         for alternative in ALTERNATIVE_DELIMITERS:
-            if alternative != delimiter and known & set(_split_header(header_text, alternative, quote)):
+            if alternative != delimiter and known & set(
+                    _split_header(header_text, alternative, quote)):
                 parsed.file_findings.append(FileFinding("scheidingsteken", line=header_line))
                 return parsed
     seen: set[str] = set()

@@ -92,9 +92,11 @@ def finding_entries(findings: pl.DataFrame, checks: dict[str, CheckType],
             "column": row["column"],
             "count": row["count"],
             "message": check.message_for(row["column"]),
-            "examples": [e for e in row["examples"] if e["line"] is not None or e["value"] is not None],
+            "examples": [e for e in row["examples"]
+                         if e["line"] is not None or e["value"] is not None],
         })
-    entries.sort(key=lambda e: (e["severity"] != "error", order.get((e["code"], e["column"]), 10**6)))
+    entries.sort(key=lambda e: (e["severity"] != "error",
+                                order.get((e["code"], e["column"]), 10**6)))
     return entries
 
 

@@ -1,4 +1,5 @@
-"""validate_file: one delivered file against its definition, giving the technisch controlerapport."""
+"""validate_file: one delivered file against its definition, giving the technisch
+controlerapport."""
 
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ def resolve_definition(definition: Definition | None, statistic: str, period: st
     except UnknownPeriod:
         known = ", ".join(definition.periods) if definition else ""
         raise ValidationInputError(
-            f"onbekende periode {period!r} voor {statistic}" + (f" (bekend: {known})" if known else "")
+            f"onbekende periode {period!r} voor {statistic}"
+            + (f" (bekend: {known})" if known else "")
         ) from None
     try:
         return definition, definition.dataset(dataset)
@@ -201,11 +203,13 @@ def validate_file(
     }
     if notes:
         report["notes"] = notes
-    return CheckedFile(report, findings.select(LINE, "column", "code", "severity", "value", "message"),
+    return CheckedFile(report,
+                       findings.select(LINE, "column", "code", "severity", "value", "message"),
                        definition, spec, checks)
 
 
-def _report_order(spec: DatasetSpec, checks: dict[str, CheckType]) -> dict[tuple[str, str | None], int]:
+def _report_order(spec: DatasetSpec, checks: dict[str, CheckType]
+                  ) -> dict[tuple[str, str | None], int]:
     """Report order: file level, field count, then per column in schema order, then row rules."""
     columns: list[str | None] = [None, *spec.field_names]
     order: dict[tuple[str, str | None], int] = {}
