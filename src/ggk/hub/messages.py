@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -26,6 +27,7 @@ import sqlalchemy as sa
 
 from ggk.hub import audit
 from ggk.hub.database import as_utc, utcnow, writing
+from ggk.hub.direct import Direct
 from ggk.hub.interfaces import (
     INBOX_STATES,
     Attachment,
@@ -38,7 +40,7 @@ from ggk.hub.receipts import HubKey, canonical_json
 from ggk.hub.routing import route_allowed
 from ggk.hub.settings import HubSettings
 from ggk.hub.storage import FileStore
-from ggk.hub.tables import attachments, counters, messages, parties
+from ggk.hub.tables import attachments, audit_log, counters, messages, parties
 
 Caller = Party | Callable[[sa.Connection], Party]
 """A party, or a function that authenticates the caller in the given connection."""
@@ -77,6 +79,12 @@ class MessageDeclaration:
             "attachments": [[a.name, a.content_type, a.size, a.sha256] for a in self.attachments],
         }
         return hashlib.sha256(canonical_json(content)).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class _Receiver:
+    role: str
+    active: bool
 
 
 def not_found(message_id: str) -> HubError:
@@ -139,6 +147,17 @@ _PARTY_BY_OIN = sa.select(parties.c.role, parties.c.active).where(
     parties.c.oin == sa.bindparam("oin"))
 
 
+class _DirectSend:
+    """The statements of a send, for SQLite's driver connection (see `ggk.hub.direct`)."""
+
+    def __init__(self, dialect: sa.Dialect) -> None:
+        self.existing = Direct(_EXISTING, dialect)
+        self.receiver = Direct(_PARTY_BY_OIN, dialect)
+        self.audit = Direct(audit_log.insert(), dialect)
+        self.next_cursor = Direct(_NEXT_CURSOR, dialect)
+        self.insert = Direct(_INSERT_MESSAGE, dialect)
+
+
 def next_cursor(conn: sa.Connection, n: int = 1) -> int:
     """Take `n` cursors (the row stays locked until commit); returns the last of them."""
     return int(conn.execute(_NEXT_CURSOR, {"n": n}).scalar_one())
@@ -153,6 +172,8 @@ class MessageService:
         self.settings = settings
         self.store = store
         self.on_available = on_available
+        # a send's statements on SQLite go straight to the driver connection (ggk.hub.direct)
+        self._direct = (_DirectSend(engine.dialect) if engine.dialect.name == "sqlite" else None)
 
     # ---- reading -------------------------------------------------------------------------
     def _load(self, conn: sa.Connection, rows: Sequence[sa.Row]) -> list[Message]:
@@ -231,12 +252,16 @@ class MessageService:
         try:
             with writing(self.engine) as conn:
                 party = _who(sender, conn)
-                existing = conn.execute(_EXISTING, {"message_id": declaration.id}).first()
+                if self._direct is None or self._direct.existing.execute(
+                        conn, {"message_id": declaration.id}).fetchone() is not None:
+                    existing = conn.execute(_EXISTING, {"message_id": declaration.id}).first()
+                else:
+                    existing = None
                 if existing is not None:
                     return self._duplicate(conn, party, declaration, existing, content_hash), False
                 self._check_route_and_limits(conn, party, declaration)
                 cursor = self._insert(conn, party, declaration, content_hash, now, available)
-        except sa.exc.IntegrityError:
+        except (sa.exc.IntegrityError, sqlite3.IntegrityError):
             if party is None:
                 raise
             # another request inserted the same id concurrently
@@ -272,7 +297,11 @@ class MessageService:
                                 declaration: MessageDeclaration) -> None:
         if sender.role == "operator" and declaration.type not in ("ggk.ping", "ggk.pong"):
             raise HubError(403, "route-not-allowed", "operators only send ggk.ping/ggk.pong")
-        receiver = conn.execute(_PARTY_BY_OIN, {"oin": declaration.receiver}).first()
+        if self._direct is not None:
+            found = self._direct.receiver.execute(conn, {"oin": declaration.receiver}).fetchone()
+            receiver = None if found is None else _Receiver(found[0], bool(found[1]))
+        else:
+            receiver = conn.execute(_PARTY_BY_OIN, {"oin": declaration.receiver}).first()
         if receiver is None or not receiver.active:
             raise HubError(422, "unknown-receiver",
                            f"receiver {declaration.receiver} is not an active party of this hub")
@@ -308,10 +337,15 @@ class MessageService:
         if available:
             entries.append(audit.entry(actor="hub", action="available",
                                        message_id=declaration.id, at=now))
-        audit.record_many(conn, entries)
+        direct = self._direct
+        if direct is not None:
+            direct.audit.executemany(conn, entries)
+        else:
+            audit.record_many(conn, entries)
         # the cursor as late as possible: the counter row stays locked until commit
-        cursor = next_cursor(conn)
-        conn.execute(_INSERT_MESSAGE, dict(
+        cursor = (int(direct.next_cursor.execute(conn, {"n": 1}).fetchone()[0]) if direct
+                  else next_cursor(conn))
+        row = dict(
             id=declaration.id, sender=sender.oin, receiver=declaration.receiver,
             type=declaration.type, conversation_id=declaration.conversation_id,
             in_reply_to=declaration.in_reply_to,
@@ -322,7 +356,11 @@ class MessageService:
             attachment_count=len(declaration.attachments), refusal_reason=None,
             fetched_at=None, acknowledged_at=None,
             expires_at=now + dt.timedelta(seconds=self.settings.message_ttl_seconds),
-        ))
+        )
+        if direct is not None:
+            direct.insert.execute(conn, row)
+        else:
+            conn.execute(_INSERT_MESSAGE, row)
         if declaration.attachments:
             rows = [dict(id=uuid.uuid4().hex, message_id=declaration.id, position=position,
                          name=a.name, content_type=a.content_type, size=a.size, sha256=a.sha256,

@@ -9,12 +9,17 @@ import sqlalchemy as sa
 
 from ggk.hub import audit
 from ggk.hub.database import as_utc, utcnow, writing
+from ggk.hub.direct import Direct, result_processor
 from ggk.hub.interfaces import Party, PartyError
 from ggk.hub.routing import ROLES
 from ggk.hub.tables import parties
 
 _GEMEENTECODE = re.compile(r"GM[0-9]{4}")
 _PARTY_BY_OIN = sa.select(parties).where(parties.c.oin == sa.bindparam("oin"))
+_PARTY_FIELDS = ("oin", "name", "role", "gemeentecode", "cert_fingerprint", "cert_not_after",
+                 "active", "max_message_bytes")
+_PARTY_FIELDS_BY_OIN = sa.select(*(parties.c[f] for f in _PARTY_FIELDS)).where(
+    parties.c.oin == sa.bindparam("oin"))
 
 
 def _party(row: sa.Row) -> Party:
@@ -30,6 +35,10 @@ class PartyRegistry:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
+        # authentication reads a party on every request: on SQLite straight from the driver
+        self._direct = (Direct(_PARTY_FIELDS_BY_OIN, engine.dialect)
+                        if engine.dialect.name == "sqlite" else None)
+        self._datetime = result_processor(parties.c.cert_not_after.type, engine.dialect)
 
     def add(
         self,
@@ -92,6 +101,13 @@ class PartyRegistry:
 
     def get(self, oin: str, conn: sa.Connection | None = None) -> Party | None:
         """The party (active or revoked), read in `conn` if given, else in a new connection."""
+        if conn is not None and self._direct is not None:
+            raw = self._direct.execute(conn, {"oin": oin}).fetchone()
+            if raw is None:
+                return None
+            values = dict(zip(_PARTY_FIELDS, raw, strict=True))
+            return Party(**{**values, "active": bool(values["active"]),
+                            "cert_not_after": as_utc(self._datetime(values["cert_not_after"]))})
         if conn is not None:
             row = conn.execute(_PARTY_BY_OIN, {"oin": oin}).first()
         else:
