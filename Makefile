@@ -30,6 +30,7 @@ system-deps:
 	fi
 
 test: install system-deps
+	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/pytest
 
 demo: install
