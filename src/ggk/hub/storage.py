@@ -79,16 +79,24 @@ class FileStore:
         f.seek(offset)
         return f
 
-    def cut_to(self, attachment_id: str, offset: int) -> None:
-        """Make the file exactly `offset` bytes if it is longer (unrecorded bytes after a crash);
-        leaves it alone while a writer holds it."""
+    def cut_to(self, attachment_id: str, recorded_offset: Callable[[], int | None]) -> None:
+        """Cut the file to the recorded offset if it is longer (unrecorded bytes after a crash);
+        leaves it alone while a writer holds it.
+
+        The offset is read only once the lock is held: a writer records its new offset before it
+        lets go of the file, so an offset read earlier may be stale and would cut away bytes that
+        were written, fsync'ed and recorded meanwhile. None means: do not cut.
+        """
         path = self.path(attachment_id)
-        if not path.exists() or path.stat().st_size <= offset:
+        if not path.exists():
             return
         with open(path, "r+b") as f:
             try:
                 fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
+                return
+            offset = recorded_offset()
+            if offset is None or os.fstat(f.fileno()).st_size <= offset:
                 return
             f.truncate(offset)
             f.flush()

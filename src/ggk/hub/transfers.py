@@ -118,10 +118,16 @@ def tus_head(upload_id: str, request: Request) -> Response:
     party = current_party(request)
     context = hub(request)
     _message, attachment = context.service.upload_target(party, upload_id)
+    if attachment.state == "pending":
+        def recorded_offset() -> int | None:
+            # read again under the file's lock: a PATCH may have recorded progress meanwhile
+            nonlocal attachment
+            attachment = context.service.upload_target(party, upload_id)[1]
+            return attachment.upload_offset if attachment.state == "pending" else None
+
+        context.store.cut_to(upload_id, recorded_offset)
     if attachment.state == "refused":
         return Response(status_code=410, headers=tus_headers())
-    if attachment.state == "pending":
-        context.store.cut_to(upload_id, attachment.upload_offset)
     return Response(status_code=200, headers=_attachment_headers(attachment))
 
 
