@@ -180,3 +180,32 @@ def test_a_wrong_declared_checksum_is_refused_and_resending_does_not_upload_agai
         assert again.state == "refused"
     with HubClient(hub.url, hub.cbs, hub.ca) as cbs:
         assert message_id not in {m.id for m in cbs.mailbox().messages}
+
+
+def _chunks_seen(cbs: HubClient) -> dict[str, float]:
+    text = cbs.transport.request("GET", "/metrics").text
+    seen = {"none": 0.0, "sha256": 0.0}
+    for line in text.splitlines():
+        if line.startswith("ggk_hub_upload_chunks_total{"):
+            label = line.split('checksum="', 1)[1].split('"', 1)[0]
+            seen[label] = float(line.rsplit(" ", 1)[1])
+    return seen
+
+
+def test_chunk_checksums_are_sent_only_when_asked(hub: RunningHub, tmp_path: Path) -> None:
+    """By default a chunk goes without Upload-Checksum (TLS protects it, the hub checks the whole
+    file's sha256); `chunk_checksums=True` adds a sha256 per chunk. Both uploads arrive whole."""
+    mib = 1024 * 1024
+    payload = tmp_path / "groot.bin"
+    payload.write_bytes(os.urandom(3 * mib + 17))  # 4 chunks of at most 1 MiB
+    with HubClient(hub.url, hub.cbs, hub.ca) as cbs:
+        for checksums, expected in ((False, {"none": 4.0, "sha256": 0.0}),
+                                    (True, {"none": 4.0, "sha256": 4.0})):
+            with HubClient(
+                hub.url, hub.gemeente, hub.ca, chunk_size=mib, chunk_checksums=checksums
+            ) as gemeente:
+                sent = gemeente.send(CBS_OIN, "gmsd.aanlevering", {}, [payload])
+            assert sent.state == "available"
+            assert _chunks_seen(cbs) == expected
+            back = cbs.download(sent.id, payload.name, tmp_path / f"terug-{checksums}.bin")
+            assert back.path.read_bytes() == payload.read_bytes()

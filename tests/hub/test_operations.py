@@ -66,6 +66,7 @@ def test_metrics_and_monitoring(running_hub: RunningHub) -> None:
     assert 'ggk_hub_messages{state="refused",type="gmsd.aanlevering"} 1.0' in text
     assert 'ggk_hub_refusals_total{reason="checksum-mismatch"} 1.0' in text
     assert "ggk_hub_bytes_in_total 1010.0" in text
+    assert 'ggk_hub_upload_chunks_total{checksum="sha256"} 2.0' in text
     assert (f'ggk_hub_unacknowledged_messages{{oin="{running_hub.oin["cbs"]}",role="cbs"}} 1.0'
             in text)
     assert "ggk_hub_oldest_unacknowledged_seconds" in text

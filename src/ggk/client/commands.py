@@ -39,12 +39,14 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 @contextmanager
-def _client(hub: str, cert: Path, ca: Path) -> Iterator[HubClient]:
+def _client(
+    hub: str, cert: Path, ca: Path, *, chunk_checksums: bool = False
+) -> Iterator[HubClient]:
     from ggk.client.hub_client import HubClient
     from ggk.client.interfaces import ClientError
 
     try:
-        with HubClient(hub, cert, ca) as client:
+        with HubClient(hub, cert, ca, chunk_checksums=chunk_checksums) as client:
             yield client
     except ClientError as error:
         _fail(str(error))
@@ -129,11 +131,22 @@ def register(app: typer.Typer) -> None:
         id: Annotated[
             str | None, typer.Option("--id", help="Message id; the same id again resumes")
         ] = None,
+        chunk_checksums: Annotated[
+            bool,
+            typer.Option(
+                "--chunk-checksums",
+                help="Send a sha256 per upload chunk (tus checksum), for a path with a plain-HTTP "
+                "hop; the whole file's sha256 is always checked",
+            ),
+        ] = False,
         as_json: JsonOption = False,
     ) -> None:
         """Send a message with attachments to a party (uploads resume after a broken line)."""
         metadata = _parse_meta(meta)
-        with _client(hub, cert, ca) as client, _transfer_progress(not as_json) as progress:
+        with (
+            _client(hub, cert, ca, chunk_checksums=chunk_checksums) as client,
+            _transfer_progress(not as_json) as progress,
+        ):
             message = client.send(
                 to,
                 type,

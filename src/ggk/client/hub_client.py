@@ -119,9 +119,11 @@ class HubClient:
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         retry: RetryPolicy | None = None,
         hub_key_pem: str | None = None,
+        chunk_checksums: bool = False,
     ) -> None:
         self.transport = HubTransport(base_url, Path(cert), Path(ca), timeout=timeout)
         self.chunk_size = chunk_size
+        self.chunk_checksums = chunk_checksums
         self.retry = retry or RetryPolicy()
         self._hub_key = HubKey("pinned", "Ed25519", hub_key_pem) if hub_key_pem else None
         self._me: Party | None = None
@@ -225,6 +227,7 @@ class HubClient:
                 chunk_size=self.chunk_size,
                 retry=self.retry,
                 progress=progress,
+                chunk_checksums=self.chunk_checksums,
             ).run()
         return self.message(message.id) if sources else message
 

@@ -47,6 +47,10 @@ class HubMetrics:
                                 registry=self.registry)
         self.bytes_out = Counter("ggk_hub_bytes_out", "Attachment bytes sent by this process",
                                  registry=self.registry)
+        self.upload_chunks = Counter("ggk_hub_upload_chunks",
+                                     "tus PATCH requests received, by whether the client sent an "
+                                     "Upload-Checksum for the chunk (sha256) or not (none)",
+                                     ["checksum"], registry=self.registry)
         self.refusals = Counter("ggk_hub_refusals", "Refused requests and messages by reason",
                                 ["reason"], registry=self.registry)
         self.latency = Histogram("ggk_hub_request_seconds", "Request latency",

@@ -216,6 +216,7 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
     except UploadBusy as e:
         raise HubError(423, "upload-busy", "another request is writing this upload; retry",
                        headers=_attachment_headers(attachment)) from e
+    context.metrics.upload_chunks.labels("none" if expected_checksum is None else "sha256").inc()
     hashes = running_hashes(context)
     file_digest = hashes.take(upload_id, offset)
     chunk_digest = hashlib.sha256() if expected_checksum is not None else None
