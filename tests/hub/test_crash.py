@@ -74,7 +74,7 @@ def hub_process(database_url: str, hub_pki: HubPki, tmp_path: Path):  # type: ig
 
 
 def test_sigkill_mid_upload_loses_nothing(hub_process: HubProcess) -> None:
-    data = os.urandom(3_000_000)
+    data = os.urandom(16_000_000)  # the hub writes in blocks of 4 MiB: several must land
     first = 1_000_000
     oin_cbs = hub_process.pki.oin["cbs"]
     with hub_process.client("gemeente_a") as gemeente:
@@ -85,7 +85,7 @@ def test_sigkill_mid_upload_loses_nothing(hub_process: HubProcess) -> None:
         url = created["attachments"][0]["upload_url"]
         assert patch(gemeente, url, 0, data[:first]).status_code == 204  # confirmed
 
-    # the second chunk is on its way (half of it written) when the hub is killed
+    # the second chunk is on its way (part of it written) when the hub is killed
     parts = urlsplit(hub_process.url)
     context = ssl.create_default_context(cafile=str(hub_process.pki.ca))
     context.load_cert_chain(str(hub_process.pki.pem["gemeente_a"]))
@@ -96,7 +96,7 @@ def test_sigkill_mid_upload_loses_nothing(hub_process: HubProcess) -> None:
                      f"Upload-Offset: {first}\r\n"
                      "Content-Type: application/offset+octet-stream\r\n"
                      f"Content-Length: {len(data) - first}\r\n\r\n").encode()
-                    + data[first:first + 1_800_000])
+                    + data[first:first + 12_000_000])
         for _ in range(100):  # until the hub has written unconfirmed bytes
             if store_file.stat().st_size > first:
                 break

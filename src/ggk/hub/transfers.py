@@ -24,7 +24,7 @@ from starlette.requests import ClientDisconnect
 from ggk.hub.context import HubContext, current_party, hub
 from ggk.hub.interfaces import Attachment, HubError, Message, Party
 from ggk.hub.schemas import API, Problem
-from ggk.hub.storage import UploadBusy, start_writeback
+from ggk.hub.storage import UploadBusy, UploadSink
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,checksum,termination"
@@ -220,7 +220,8 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
     hashes = running_hashes(context)
     file_digest = hashes.take(upload_id, offset)
     chunk_digest = hashlib.sha256() if expected_checksum is not None else None
-    writer = _BlockWriter(f.fileno(), offset, (file_digest, chunk_digest))
+    writer = _BlockWriter(context.store.sink(upload_id, f, offset, _BlockWriter.BLOCK),
+                          (file_digest, chunk_digest))
     written = 0
     unsynced = 0
     too_long = False
@@ -260,8 +261,11 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
                                                    offset, new_offset, party.oin):
             raise HubError(409, "offset-mismatch", "the upload moved meanwhile; HEAD and resume")
     finally:
-        await writer.drain()
-        f.close()
+        try:
+            await writer.drain()
+            writer.close()
+        finally:
+            f.close()
     context.metrics.bytes_in.inc(written)
     if too_long:
         raise HubError(413, "upload-exceeds-length",
@@ -290,30 +294,19 @@ _UPLOAD_WORKERS = concurrent.futures.ThreadPoolExecutor(8, thread_name_prefix="g
 
 class _BlockWriter:
     """Writes and hashes received data in blocks on worker threads, one block in flight, so that
-    disk writes and sha256 overlap with receiving and decrypting the next block. The write
-    (os.pwrite on the raw descriptor, no buffered-file layer) and the hashing (whole-file digest
-    and chunk digest) run as two jobs in parallel: each costs about as much CPU as receiving."""
+    disk writes and sha256 overlap with receiving and decrypting the next block. The write (an
+    `UploadSink`: O_DIRECT where the file system allows) and the hashing (whole-file digest and
+    chunk digest) run as two jobs in parallel. Blocks of 4 MiB measured best (1 MiB: more thread
+    hops; 8-16 MiB: the pieces waiting for their block no longer sit in the CPU cache)."""
 
-    BLOCK = 1024 * 1024
+    BLOCK = 4 * 1024 * 1024
 
-    def __init__(self, fd: int, position: int, digests: tuple[Any, ...]) -> None:
-        self.fd = fd
-        self.position = position
+    def __init__(self, sink: UploadSink, digests: tuple[Any, ...]) -> None:
+        self.sink = sink
         self.digests = [d for d in digests if d is not None]
         self.parts: list[bytes] = []
         self.buffered = 0
         self.in_flight: list[concurrent.futures.Future[None]] = []
-
-    @staticmethod
-    def _write(fd: int, position: int, parts: list[bytes]) -> None:
-        start = position
-        for part in parts:
-            view = memoryview(part)
-            while view:
-                done = os.pwrite(fd, view, position)
-                position += done
-                view = view[done:]
-        start_writeback(fd, start, position - start)
 
     @staticmethod
     def _hash(digests: list[Any], parts: list[bytes]) -> None:
@@ -330,31 +323,39 @@ class _BlockWriter:
     async def _send_buffer(self) -> None:
         await self.drain()
         parts, self.parts = self.parts, []
-        position, self.position = self.position, self.position + self.buffered
         self.buffered = 0
-        self.in_flight = [_UPLOAD_WORKERS.submit(self._write, self.fd, position, parts)]
+        self.in_flight = [_UPLOAD_WORKERS.submit(self.sink.write, parts)]
         if self.digests:
             self.in_flight.append(_UPLOAD_WORKERS.submit(self._hash, self.digests, parts))
+
+    async def _run(self, *jobs: concurrent.futures.Future[None]) -> None:
+        in_flight = list(jobs)
+        try:
+            await asyncio.wait([asyncio.wrap_future(job) for job in in_flight])
+        finally:
+            # never return (and let the caller close the file) while a job may still run, not
+            # even when cancelled: a write to a closed and reused descriptor would land in
+            # another file. A block's job takes milliseconds.
+            concurrent.futures.wait(in_flight)
+        for job in in_flight:
+            job.result()
 
     async def drain(self) -> None:
         """Wait for the block in flight; raises the first error of its jobs."""
         in_flight, self.in_flight = self.in_flight, []
         if in_flight:
-            try:
-                await asyncio.wait([asyncio.wrap_future(job) for job in in_flight])
-            finally:
-                # never return (and let the caller close the file) while a job may still run,
-                # not even when cancelled: a write to a closed and reused descriptor would land in
-                # another file. A block's job takes milliseconds.
-                concurrent.futures.wait(in_flight)
-            for job in in_flight:
-                job.result()
+            await self._run(*in_flight)
 
     async def finish(self) -> None:
-        """Everything received so far is written and hashed."""
+        """Everything received so far is written (not only gathered) and hashed."""
         if self.parts:
             await self._send_buffer()
         await self.drain()
+        await self._run(_UPLOAD_WORKERS.submit(self.sink.flush))
+
+    def close(self) -> None:
+        """Let go of the sink (after `drain`; writes what is still gathered)."""
+        self.sink.close()
 
 
 def _sync(f: object) -> None:
