@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import http.client
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -138,16 +138,17 @@ class HubTransport:
         method: str,
         path: str,
         *,
-        body: bytes | memoryview,
+        body: Iterable[memoryview],
+        length: int,
         headers: dict[str, str],
     ) -> http.client.HTTPResponse:
-        """Send one request with a large body on `connection` and read the (small) answer. Why
-        not httpx: h11 joins every body into a new bytes object (a copy of 32 MiB per tus chunk,
-        in freshly faulted memory); http.client hands a memoryview to the TLS socket as it is.
-        Error answers raise like `request`; transport errors are raised as OSError or
-        http.client.HTTPException (the caller closes the connection and retries)."""
+        """Send one request with a large body of `length` bytes, given as blocks, on `connection`
+        and read the (small) answer. Why not httpx: h11 joins every body into a new bytes object;
+        http.client hands each block to the TLS socket as it is. Error answers raise like
+        `request`; transport errors are raised as OSError or http.client.HTTPException (the
+        caller closes the connection and retries)."""
         base = urlsplit(self.base_url)
-        all_headers = {**dict(self.http.headers), **headers, "Content-Length": str(len(body))}
+        all_headers = {**dict(self.http.headers), **headers, "Content-Length": str(length)}
         try:
             connection.request(method, base.path.rstrip("/") + path, body=body, headers=all_headers)
         except OSError:
