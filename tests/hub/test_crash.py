@@ -114,3 +114,48 @@ def test_sigkill_mid_upload_loses_nothing(hub_process: HubProcess) -> None:
         inbox = cbs.get("/api/v1/messages").json()["messages"]
         assert [m["id"] for m in inbox] == [note["id"], body["id"]]
         assert cbs.get(inbox[1]["attachments"][0]["download_url"]).content == data
+
+
+def test_sigkill_after_a_checkpoint_keeps_the_checkpointed_bytes(hub_process: HubProcess) -> None:
+    """Within a long PATCH (no Upload-Checksum) the hub fsyncs and records its offset every
+    64 MiB while it goes on receiving; a crash after such a checkpoint keeps exactly the
+    checkpointed bytes, and the upload resumes from there."""
+    data = os.urandom(90 * 1024 * 1024)
+    first = 1_000_000
+    oin_cbs = hub_process.pki.oin["cbs"]
+    with hub_process.client("gemeente_a") as gemeente:
+        body = message_body(oin_cbs, attachments=[attachment("groot.csv", data)])
+        created = gemeente.post("/api/v1/messages", json=body).json()
+        url = created["attachments"][0]["upload_url"]
+        assert patch(gemeente, url, 0, data[:first], checksum=False).status_code == 204
+
+        parts = urlsplit(hub_process.url)
+        context = ssl.create_default_context(cafile=str(hub_process.pki.ca))
+        context.load_cert_chain(str(hub_process.pki.pem["gemeente_a"]))
+        with socket.create_connection((parts.hostname, parts.port), timeout=30) as raw, \
+                context.wrap_socket(raw, server_hostname=parts.hostname) as tls:
+            tls.sendall((f"PATCH {url} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                         f"Tus-Resumable: 1.0.0\r\nUpload-Offset: {first}\r\n"
+                         "Content-Type: application/offset+octet-stream\r\n"
+                         f"Content-Length: {len(data) - first}\r\n\r\n").encode()
+                        + data[first:first + 80 * 1024 * 1024])
+            recorded = first
+            for _ in range(200):  # HEAD answers from the database while the PATCH goes on
+                recorded = int(gemeente.head(url, headers=TUS).headers["Upload-Offset"])
+                if recorded > first:
+                    break
+                time.sleep(0.05)
+            assert recorded >= first + 64 * 1024 * 1024
+            hub_process.kill()
+
+    hub_process.start()
+    store_file = next((hub_process.store / "attachments").glob(f"*/{url.rsplit('/', 1)[1]}"))
+    with hub_process.client("gemeente_a") as gemeente:
+        head = gemeente.head(url, headers=TUS)
+        assert head.headers["Upload-Offset"] == str(recorded)
+        assert store_file.stat().st_size == recorded
+        assert store_file.read_bytes() == data[:recorded]  # fsync'ed before it was recorded
+        assert patch(gemeente, url, recorded, data[recorded:], checksum=False).status_code == 204
+    with hub_process.client("cbs") as cbs:
+        message = cbs.get(f"/api/v1/messages/{body['id']}").json()
+        assert message["state"] == "available"

@@ -222,10 +222,32 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
     chunk_digest = hashlib.sha256() if expected_checksum is not None else None
     writer = _BlockWriter(context.store.sink(upload_id, f, offset, _BlockWriter.BLOCK),
                           (file_digest, chunk_digest))
-    written = 0
+    written = 0  # bytes of this request beyond `offset` (the last recorded offset)
     unsynced = 0
     too_long = False
     disconnected = False
+    # A checkpoint (fsync, then record the offset) runs beside the receiving, at most one at a
+    # time: the next block is read while the disk and the database confirm the previous ones.
+    checkpoint: asyncio.Future[bool] | None = None
+    checkpoint_to = offset
+    sync_job: concurrent.futures.Future[None] | None = None
+
+    async def confirm(start: int, end: int) -> bool:
+        assert sync_job is not None
+        await asyncio.wrap_future(sync_job)
+        return bool(await run_in_threadpool(context.service.record_offset, upload_id, start, end,
+                                            party.oin))
+
+    async def settle() -> None:
+        nonlocal checkpoint, offset, written, remaining
+        if checkpoint is None:
+            return
+        task, checkpoint = checkpoint, None
+        if await task:
+            moved = checkpoint_to - offset
+            context.metrics.bytes_in.inc(moved)
+            offset, written, remaining = checkpoint_to, written - moved, remaining - moved
+
     try:
         try:
             async for data in request.stream():
@@ -239,16 +261,16 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
                 unsynced += len(data)
                 if unsynced >= FSYNC_EVERY and chunk_digest is None:
                     # record progress mid-request so that a crash loses at most this much
+                    await settle()
                     await writer.finish()
-                    await run_in_threadpool(_sync, f)
-                    if await run_in_threadpool(context.service.record_offset, upload_id,
-                                               offset, offset + written, party.oin):
-                        context.metrics.bytes_in.inc(unsynced)
-                        offset, written, remaining = offset + written, 0, remaining - written
+                    checkpoint_to = offset + written
+                    sync_job = _UPLOAD_WORKERS.submit(_sync, f)
+                    checkpoint = asyncio.ensure_future(confirm(offset, checkpoint_to))
                     unsynced = 0
         except ClientDisconnect:
             disconnected = True
         await writer.finish()
+        await settle()
         checksum_failed = chunk_digest is not None and (
             disconnected or chunk_digest.digest() != expected_checksum)
         if too_long or checksum_failed:
@@ -265,6 +287,8 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
             await writer.drain()
             writer.close()
         finally:
+            if sync_job is not None:  # never close the file under a running fsync
+                concurrent.futures.wait([sync_job])
             f.close()
     context.metrics.bytes_in.inc(written)
     if too_long:
