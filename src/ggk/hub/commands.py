@@ -84,7 +84,7 @@ def register(app: typer.Typer) -> None:
 
         from ggk.hub.app import create_app
         from ggk.hub.interfaces import SchemaNotCurrent
-        from ggk.hub.server import uvicorn_config
+        from ggk.hub.server import keep_freed_memory, uvicorn_config
 
         if trust_proxy_header and not trusted_proxy:
             raise _fail("--trust-proxy-header needs at least one --trusted-proxy")
@@ -99,6 +99,7 @@ def register(app: typer.Typer) -> None:
         except SchemaNotCurrent as e:
             raise _fail(str(e)) from e
         typer.echo(f"ggk hub on https://{host}:{port} (client certificates required)", err=True)
+        keep_freed_memory()
         uvicorn.Server(uvicorn_config(app_, settings, log_level=log_level)).run()
 
     @hub.command("audit")

@@ -21,6 +21,41 @@ from ggk.hub.settings import HubSettings
 _NO_CHECK_TIME = 0x200000
 
 
+# glibc mallopt parameters
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
+
+
+def keep_freed_memory() -> bool:
+    """Let glibc keep freed memory for reuse instead of returning it to the kernel at once
+    (`ggk hub serve` only: it owns its process). The hub receives an upload as ~256 KiB pieces
+    (one `bytes` per TLS read pass, made by httptools); with glibc's defaults those were often
+    handed back and faulted in and zeroed again, which on this VM costs a host fault per page.
+    Measured, 1 GiB upload, 3 runs each: hub 2.0-2.1 CPU s, 553-579 MB/s with the defaults;
+    1.8-1.9 CPU s, 570-636 MB/s with these. The price is bounded: at most 64 MiB of freed heap
+    is kept (trim threshold), allocations of 8 MiB and more still get their own mapping.
+    Returns False where there is no glibc (nothing changed)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    try:
+        mallopt = ctypes.CDLL(name).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return all(
+        mallopt(parameter, value) == 1
+        for parameter, value in (
+            (_M_MMAP_THRESHOLD, 8 * 1024 * 1024),
+            (_M_TRIM_THRESHOLD, 64 * 1024 * 1024),
+            (_M_TOP_PAD, 16 * 1024 * 1024),
+        )
+    )
+
+
 def server_ssl_context(settings: HubSettings) -> ssl.SSLContext:
     if settings.ca_file is None or settings.server_cert is None:
         raise ValueError("the hub needs --ca (party CA) and --cert (its own TLS certificate)")
