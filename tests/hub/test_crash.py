@@ -9,6 +9,8 @@ import ssl
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -73,6 +75,22 @@ def hub_process(database_url: str, hub_pki: HubPki, tmp_path: Path):  # type: ig
         hub.kill()
 
 
+@contextmanager
+def _unfinished_patch(hub: HubProcess, url: str, offset: int, length: int,
+                      sent: bytes) -> Iterator[None]:
+    """A raw PATCH that announces `length` bytes but sends only `sent`, left open."""
+    parts = urlsplit(hub.url)
+    context = ssl.create_default_context(cafile=str(hub.pki.ca))
+    context.load_cert_chain(str(hub.pki.pem["gemeente_a"]))
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as raw, \
+            context.wrap_socket(raw, server_hostname=parts.hostname) as tls:
+        tls.sendall((f"PATCH {url} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                     f"Tus-Resumable: 1.0.0\r\nUpload-Offset: {offset}\r\n"
+                     "Content-Type: application/offset+octet-stream\r\n"
+                     f"Content-Length: {length}\r\n\r\n").encode() + sent)
+        yield
+
+
 def test_sigkill_mid_upload_loses_nothing(hub_process: HubProcess) -> None:
     data = os.urandom(16_000_000)  # the hub writes in blocks of 4 MiB: several must land
     first = 1_000_000
@@ -86,17 +104,9 @@ def test_sigkill_mid_upload_loses_nothing(hub_process: HubProcess) -> None:
         assert patch(gemeente, url, 0, data[:first]).status_code == 204  # confirmed
 
     # the second chunk is on its way (part of it written) when the hub is killed
-    parts = urlsplit(hub_process.url)
-    context = ssl.create_default_context(cafile=str(hub_process.pki.ca))
-    context.load_cert_chain(str(hub_process.pki.pem["gemeente_a"]))
     store_file = next((hub_process.store / "attachments").glob(f"*/{url.rsplit('/', 1)[1]}"))
-    with socket.create_connection((parts.hostname, parts.port), timeout=10) as raw, \
-            context.wrap_socket(raw, server_hostname=parts.hostname) as tls:
-        tls.sendall((f"PATCH {url} HTTP/1.1\r\nHost: {parts.netloc}\r\nTus-Resumable: 1.0.0\r\n"
-                     f"Upload-Offset: {first}\r\n"
-                     "Content-Type: application/offset+octet-stream\r\n"
-                     f"Content-Length: {len(data) - first}\r\n\r\n").encode()
-                    + data[first:first + 12_000_000])
+    with _unfinished_patch(hub_process, url, first, len(data) - first,
+                           data[first:first + 12_000_000]):
         for _ in range(100):  # until the hub has written unconfirmed bytes
             if store_file.stat().st_size > first:
                 break
@@ -129,16 +139,8 @@ def test_sigkill_after_a_checkpoint_keeps_the_checkpointed_bytes(hub_process: Hu
         url = created["attachments"][0]["upload_url"]
         assert patch(gemeente, url, 0, data[:first], checksum=False).status_code == 204
 
-        parts = urlsplit(hub_process.url)
-        context = ssl.create_default_context(cafile=str(hub_process.pki.ca))
-        context.load_cert_chain(str(hub_process.pki.pem["gemeente_a"]))
-        with socket.create_connection((parts.hostname, parts.port), timeout=30) as raw, \
-                context.wrap_socket(raw, server_hostname=parts.hostname) as tls:
-            tls.sendall((f"PATCH {url} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-                         f"Tus-Resumable: 1.0.0\r\nUpload-Offset: {first}\r\n"
-                         "Content-Type: application/offset+octet-stream\r\n"
-                         f"Content-Length: {len(data) - first}\r\n\r\n").encode()
-                        + data[first:first + 80 * 1024 * 1024])
+        with _unfinished_patch(hub_process, url, first, len(data) - first,
+                               data[first:first + 80 * 1024 * 1024]):
             recorded = first
             for _ in range(200):  # HEAD answers from the database while the PATCH goes on
                 recorded = int(gemeente.head(url, headers=TUS).headers["Upload-Offset"])
