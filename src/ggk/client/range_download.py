@@ -24,6 +24,7 @@ import httpx
 from ggk.client.interfaces import DownloadResult, HubError, ProgressCallback, TransferFailed
 from ggk.client.transport import HubTransport, relative_path
 from ggk.client.tus_upload import RetryPolicy
+from ggk.direct_io import DirectWriter
 
 READ_SIZE = 1024 * 1024
 
@@ -128,7 +129,7 @@ class RangeDownload:
                     raise TransferFailed(
                         f"the hub answered range {content_range!r} to a request for bytes {have}-"
                     )
-            with _DiskWriter(self.part, "ab" if have else "wb", digest) as writer:
+            with _DiskWriter(self.part, have, digest) as writer:
                 while True:
                     buffer = writer.free_buffer()
                     got = response.readinto(buffer)
@@ -149,10 +150,15 @@ class _DiskWriter:
     writes and sha256 of large blocks release the GIL). The blocks are `depth` + 2 buffers that
     take turns (http.client reads into them): a fresh 1 MiB object per block cost an allocation,
     zero-filling, page faults and a copy (`HTTPResponse.read(n)` reads into a bytearray and copies
-    that into bytes). On exit, even after a broken connection, every block received is written."""
+    that into bytes). The file is written from byte `start` on, past the page cache where the
+    file system allows (ggk.direct_io; measured 466-703 MB/s through the cache, 737-754 past it,
+    1 GiB over loopback TLS). On exit, even after a broken connection, every block received is
+    written."""
 
-    def __init__(self, path: Path, mode: str, digest: hashlib._Hash, depth: int = 8) -> None:
-        self.handle = open(path, mode)  # noqa: SIM115 - closed by the writer thread's owner
+    def __init__(self, path: Path, start: int, digest: hashlib._Hash, depth: int = 8) -> None:
+        self.handle = open(path, "r+b" if start else "wb")  # noqa: SIM115 - closed on exit
+        self.handle.truncate(start)
+        self.file = DirectWriter(self.handle.fileno(), path, start, 4 * READ_SIZE)
         self.digest = digest
         self.blocks: queue.Queue[tuple[bytearray, int] | None] = queue.Queue(maxsize=depth)
         self.free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
@@ -184,11 +190,15 @@ class _DiskWriter:
             if self.error is None:  # after an error keep draining so that put() never blocks
                 try:
                     with memoryview(buffer)[:size] as block:
-                        self.handle.write(block)
+                        self.file.write([block])
                         self.digest.update(block)
                 except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
                     self.error = error
             self.free.put(buffer)
+        try:
+            self.file.close()  # what is still gathered
+        except BaseException as error:  # noqa: BLE001
+            self.error = self.error or error
 
     def __exit__(self, *exc: object) -> None:
         self.blocks.put(None)

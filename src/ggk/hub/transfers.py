@@ -15,16 +15,19 @@ import hashlib
 import os
 import re
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import iterate_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from ggk.direct_io import DirectWriter
 from ggk.hub.context import HubContext, current_party, hub
 from ggk.hub.interfaces import Attachment, HubError, Message, Party
 from ggk.hub.schemas import API, Problem
-from ggk.hub.storage import UploadBusy, UploadSink
+from ggk.hub.storage import UploadBusy
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,checksum,termination"
@@ -319,13 +322,13 @@ _UPLOAD_WORKERS = concurrent.futures.ThreadPoolExecutor(8, thread_name_prefix="g
 class _BlockWriter:
     """Writes and hashes received data in blocks on worker threads, one block in flight, so that
     disk writes and sha256 overlap with receiving and decrypting the next block. The write (an
-    `UploadSink`: O_DIRECT where the file system allows) and the hashing (whole-file digest and
+    `DirectWriter`: O_DIRECT where the file system allows) and the hashing (whole-file digest and
     chunk digest) run as two jobs in parallel. Blocks of 4 MiB measured best (1 MiB: more thread
     hops; 8-16 MiB: the pieces waiting for their block no longer sit in the CPU cache)."""
 
     BLOCK = 4 * 1024 * 1024
 
-    def __init__(self, sink: UploadSink, digests: tuple[Any, ...]) -> None:
+    def __init__(self, sink: DirectWriter, digests: tuple[Any, ...]) -> None:
         self.sink = sink
         self.digests = [d for d in digests if d is not None]
         self.parts: list[bytes] = []
@@ -396,20 +399,16 @@ def tus_terminate(upload_id: str, request: Request) -> Response:
     return Response(status_code=204, headers=tus_headers())
 
 
-class LargeBlockFileResponse(FileResponse):
-    """Reads the file in 1 MiB blocks (Starlette's 64 KiB means a thread hop per 64 KiB)."""
-
-    chunk_size = 1024 * 1024
-
-
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+DOWNLOAD_BLOCK = 4 * 1024 * 1024
 
 
-def _requested_length(range_header: str | None, size: int, etag: str,
-                      if_range: str | None) -> int:
-    """Bytes a response will carry; raises 416 for a range we cannot serve."""
+def _requested_range(range_header: str | None, size: int, etag: str,
+                     if_range: str | None) -> tuple[int, int] | None:
+    """The byte range [start, end) a response will carry, None for the whole file (no Range, or
+    an If-Range that does not match); raises 416 for a range we cannot serve."""
     if range_header is None or (if_range is not None and if_range != etag):
-        return size
+        return None
     unsatisfiable = HubError(416, "range-not-satisfiable",
                              f"the range {range_header!r} does not fit this file of {size} bytes "
                              "(one range, bytes=start-end)",
@@ -417,19 +416,26 @@ def _requested_length(range_header: str | None, size: int, etag: str,
     match = _RANGE.match(range_header.strip())
     if match is None:
         raise unsatisfiable
-    start, end = match.groups()
-    if start == "" and end == "":
+    first, last = match.groups()
+    if first == "" and last == "":
         raise unsatisfiable
-    if start == "":
-        suffix = int(end)
+    if first == "":
+        suffix = int(last)
         if suffix == 0 or size == 0:
             raise unsatisfiable
-        return min(suffix, size)
-    first = int(start)
-    last = min(int(end), size - 1) if end else size - 1
-    if first >= size or last < first:
+        return size - min(suffix, size), size
+    start = int(first)
+    stop = min(int(last), size - 1) if last else size - 1
+    if start >= size or stop < start:
         raise unsatisfiable
-    return last - first + 1
+    return start, stop + 1
+
+
+def _content_disposition(filename: str) -> str:
+    quoted = quote(filename)
+    if quoted != filename:
+        return f"attachment; filename*=utf-8''{quoted}"
+    return f'attachment; filename="{filename}"'
 
 
 @router.get(f"{API}/messages/{{message_id}}/attachments/{{name}}",
@@ -437,18 +443,25 @@ def _requested_length(range_header: str | None, size: int, etag: str,
                        206: {"description": "Partial content"},
                        416: {"model": Problem}})
 def download(message_id: str, name: str, request: Request) -> Response:
-    """Download an attachment (receiver or sender); Range, If-Range and ETag resume it."""
+    """Download an attachment (receiver or sender); Range, If-Range and ETag resume it.
+
+    The file is read in 4 MiB blocks past the page cache where the file system allows
+    (ggk.direct_io): uploads are written that way too, so a first download would otherwise fill
+    the cache from disk, measured ~1.7 CPU s per GiB on the hub."""
     party = current_party(request)
     context = hub(request)
     message, attachment = context.service.download_target(party, message_id, name)
     etag = f'"{attachment.sha256}"'
-    length = _requested_length(request.headers.get("range"), attachment.size, etag,
-                               request.headers.get("if-range"))
+    wanted = _requested_range(request.headers.get("range"), attachment.size, etag,
+                              request.headers.get("if-range"))
+    start, end = wanted if wanted is not None else (0, attachment.size)
     context.service.mark_fetched(party, message, name)
-    context.metrics.bytes_out.inc(length)
-    return LargeBlockFileResponse(
-        context.store.path(attachment.id), media_type=attachment.content_type,
-        filename=attachment.name, content_disposition_type="attachment",
-        headers={"ETag": etag, "Accept-Ranges": "bytes", "Cache-Control": "private, no-transform"},
-    )
-
+    context.metrics.bytes_out.inc(end - start)
+    headers = {"ETag": etag, "Accept-Ranges": "bytes", "Cache-Control": "private, no-transform",
+               "Content-Disposition": _content_disposition(attachment.name),
+               "Content-Length": str(end - start)}
+    if wanted is not None:
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{attachment.size}"
+    blocks = context.store.read_range(attachment.id, start, end, DOWNLOAD_BLOCK)
+    return StreamingResponse(iterate_in_threadpool(blocks), status_code=206 if wanted else 200,
+                             media_type=attachment.content_type, headers=headers)
