@@ -19,7 +19,7 @@ import ctypes
 import errno
 import mmap
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from pathlib import Path
 
 DIRECT_ALIGN = 4096  # covers 512- and 4096-byte logical blocks
@@ -175,7 +175,7 @@ class DirectWriter:
 
 def read_blocks(
     path: Path, start: int, end: int, block: int, *, direct: bool = True
-) -> Iterator[bytes]:
+) -> Generator[bytes, None, None]:
     """Bytes start..end-1 of the file at `path`, in blocks of at most `block` bytes (a multiple
     of DIRECT_ALIGN). Read with O_DIRECT into one reused, page-aligned buffer from the aligned
     position at or before `start` (the kernel first writes back any cached dirty pages of the

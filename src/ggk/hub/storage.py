@@ -11,7 +11,7 @@ import fcntl
 import hashlib
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -100,7 +100,9 @@ class FileStore:
         read later by its receiver; see ggk.direct_io for the measurements)."""
         return DirectWriter(f.fileno(), self.path(attachment_id), position, block)
 
-    def read_range(self, attachment_id: str, start: int, end: int, block: int) -> Iterator[bytes]:
+    def read_range(
+        self, attachment_id: str, start: int, end: int, block: int
+    ) -> Generator[bytes, None, None]:
         """The bytes start..end-1 of an attachment in blocks, past the page cache where the
         file system allows."""
         return read_blocks(self.path(attachment_id), start, end, block)

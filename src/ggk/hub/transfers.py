@@ -14,13 +14,13 @@ import concurrent.futures
 import hashlib
 import os
 import re
+from collections.abc import AsyncIterator, Generator
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import iterate_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from ggk.direct_io import DirectWriter
@@ -267,7 +267,7 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
                     await settle()
                     await writer.finish()
                     checkpoint_to = offset + written
-                    sync_job = _UPLOAD_WORKERS.submit(_sync, f)
+                    sync_job = _TRANSFER_WORKERS.submit(_sync, f)
                     checkpoint = asyncio.ensure_future(confirm(offset, checkpoint_to))
                     unsynced = 0
         except ClientDisconnect:
@@ -313,10 +313,10 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
     return Response(status_code=204, headers=headers)
 
 
-# Worker threads of the upload pipeline (disk writes and sha256 release the GIL). Its own pool,
+# Worker threads of uploads and downloads (disk I/O and sha256 release the GIL). Its own pool,
 # not the request thread pool: a block must never wait behind database work, and submitting to a
 # plain executor costs a fraction of anyio's thread hop.
-_UPLOAD_WORKERS = concurrent.futures.ThreadPoolExecutor(8, thread_name_prefix="ggk-upload")
+_TRANSFER_WORKERS = concurrent.futures.ThreadPoolExecutor(8, thread_name_prefix="ggk-transfer")
 
 
 class _BlockWriter:
@@ -351,12 +351,18 @@ class _BlockWriter:
         await self.drain()
         parts, self.parts = self.parts, []
         self.buffered = 0
-        self.in_flight = [_UPLOAD_WORKERS.submit(self.sink.write, parts)]
+        self.in_flight = [_TRANSFER_WORKERS.submit(self.sink.write, parts)]
         if self.digests:
-            self.in_flight.append(_UPLOAD_WORKERS.submit(self._hash, self.digests, parts))
+            self.in_flight.append(_TRANSFER_WORKERS.submit(self._hash, self.digests, parts))
 
     async def _run(self, *jobs: concurrent.futures.Future[None]) -> None:
         in_flight = list(jobs)
+        if all(job.done() for job in in_flight):
+            # the usual case: a block's jobs take ~2 ms, receiving the next block longer; no
+            # asyncio future, no wake-up of the event loop from the worker thread
+            for job in in_flight:
+                job.result()
+            return
         try:
             await asyncio.wait([asyncio.wrap_future(job) for job in in_flight])
         finally:
@@ -378,7 +384,7 @@ class _BlockWriter:
         if self.parts:
             await self._send_buffer()
         await self.drain()
-        await self._run(_UPLOAD_WORKERS.submit(self.sink.flush))
+        await self._run(_TRANSFER_WORKERS.submit(self.sink.flush))
 
     def close(self) -> None:
         """Let go of the sink (after `drain`; writes what is still gathered)."""
@@ -463,5 +469,21 @@ def download(message_id: str, name: str, request: Request) -> Response:
     if wanted is not None:
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{attachment.size}"
     blocks = context.store.read_range(attachment.id, start, end, DOWNLOAD_BLOCK)
-    return StreamingResponse(iterate_in_threadpool(blocks), status_code=206 if wanted else 200,
+    return StreamingResponse(_read_ahead(blocks), status_code=206 if wanted else 200,
                              media_type=attachment.content_type, headers=headers)
+
+
+async def _read_ahead(blocks: Generator[bytes, None, None]) -> AsyncIterator[bytes]:
+    """The blocks of `blocks`, each read on a worker thread while the one before is sent (one
+    after the other was measured: reading and sending then take turns)."""
+    loop = asyncio.get_running_loop()
+    pending = loop.run_in_executor(_TRANSFER_WORKERS, next, blocks, None)
+    try:
+        while (block := await pending) is not None:
+            pending = loop.run_in_executor(_TRANSFER_WORKERS, next, blocks, None)
+            yield block
+    finally:
+        # a client that went away: let the running read end, then close the file
+        if not pending.done():
+            await asyncio.wait([pending])
+        await loop.run_in_executor(_TRANSFER_WORKERS, blocks.close)
