@@ -450,6 +450,8 @@ def main() -> int:
         hub.stop()
         floor.stop()
         shutil.rmtree(floor.dir, ignore_errors=True)
+        # the hub's store holds `rounds` copies of the file: never leave them behind
+        shutil.rmtree(hub.data_dir, ignore_errors=True)
 
     def spread(rates: list[float]) -> str:
         return f"median of {len(rates)}, range {min(rates):,.0f}-{max(rates):,.0f}"
