@@ -81,3 +81,18 @@ def test_read_blocks_refuses_a_range_beyond_the_file(tmp_path: Path) -> None:
     for direct in (True, False):
         with pytest.raises(EOFError, match="ends at byte 10000"):
             list(read_blocks(path, 0, 20_000, 8192, direct=direct))
+
+
+def test_writer_falls_back_when_a_direct_write_is_refused(tmp_path: Path) -> None:
+    """A block that is not a multiple of the alignment makes the kernel refuse the direct write
+    (EINVAL): that block and every later byte go through the page cache, nothing is lost."""
+    data = os.urandom(100_000)
+    path = tmp_path / "odd.bin"
+    path.write_bytes(b"")
+    with open(path, "r+b") as f:
+        writer = DirectWriter(f.fileno(), path, 0, 5000)  # not a multiple of 4096
+        assert writer.direct or not ON_LINUX
+        writer.write([data[:30_000], data[30_000:]])
+        assert not writer.direct  # given up after the refused write
+        writer.close()
+    assert path.read_bytes() == data
