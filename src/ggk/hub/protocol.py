@@ -1,4 +1,4 @@
-"""The hub's HTTP protocol tuned for large request bodies (tus PATCH of 32 MiB chunks).
+"""The hub's HTTP protocol tuned for large request bodies (tus PATCH of 128 MiB chunks).
 
 Measured with py-spy on a 1 GiB upload, the event loop thread, not the worker threads, limited the
 hub: per byte received it allocated and copied four times before the handler saw the data:
