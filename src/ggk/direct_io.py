@@ -59,9 +59,6 @@ def open_direct(path: Path, flags: int) -> int | None:
         return None
 
 
-DIRECT_ALIGN = 4096  # covers 512- and 4096-byte logical blocks
-
-
 def _write_all(fd: int, data: memoryview, position: int) -> None:
     while data:
         done = os.pwrite(fd, data, position)
