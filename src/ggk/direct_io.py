@@ -156,10 +156,14 @@ class DirectWriter:
             self.position += len(tail)
             self.head = (-self.position) % DIRECT_ALIGN
 
-    def close(self) -> None:
-        """Flush and let go of the direct descriptor and the buffer."""
-        self.flush()
-        self._stop_direct()
+    def close(self, *, flush: bool = True) -> None:
+        """Flush (unless told not to: an error path, whose unwritten bytes are not wanted) and
+        let go of the direct descriptor and the buffer, also when the flush fails."""
+        try:
+            if flush:
+                self.flush()
+        finally:
+            self._stop_direct()
 
     def _stop_direct(self) -> None:
         if self.direct_fd is not None:

@@ -288,8 +288,8 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
     finally:
         try:
             await writer.drain()
-            writer.close()
         finally:
+            writer.close()
             if sync_job is not None:  # never close the file under a running fsync
                 concurrent.futures.wait([sync_job])
             f.close()
@@ -387,8 +387,10 @@ class _BlockWriter:
         await self._run(_TRANSFER_WORKERS.submit(self.sink.flush))
 
     def close(self) -> None:
-        """Let go of the sink (after `drain`; writes what is still gathered)."""
-        self.sink.close()
+        """Let go of the sink (after `drain`). What `finish` did not write is dropped: on the
+        way to success `finish` has written everything; on an error path nothing after the
+        recorded offset is kept anyway."""
+        self.sink.close(flush=False)
 
 
 def _sync(f: object) -> None:
