@@ -40,4 +40,3 @@ def test_cut_reads_the_offset_only_under_the_writers_lock(tmp_path: Path) -> Non
     writer.close()
     store.cut_to(UPLOAD, lambda: asked.append("after") or recorded)
     assert asked == ["after"] and store.size(UPLOAD) == 400_000
-

@@ -109,9 +109,9 @@ class TusUpload:
         )
         return int(response.headers["Upload-Offset"])
 
-    def _chunk_checksum(self, fd: int, offset: int, length: int) -> str:
+    def _chunk_checksum(self, fd: int, offset: int, length: int, buffer: bytearray) -> str:
+        """The chunk's sha256 in a pass over it, through `buffer` (free until the chunk is sent)."""
         digest = hashlib.sha256()
-        buffer = bytearray(min(BLOCK_SIZE, length))
         with memoryview(buffer) as view:
             done = 0
             while done < length:
@@ -128,10 +128,11 @@ class TusUpload:
             "Content-Type": "application/offset+octet-stream",
             "Upload-Offset": str(offset),
         }
-        if self.chunk_checksums:
-            headers["Upload-Checksum"] = f"sha256 {self._chunk_checksum(fd, offset, length)}"
         if self._buffers is None:
             self._buffers = [bytearray(min(BLOCK_SIZE, self.size)) for _ in range(READ_AHEAD + 1)]
+        if self.chunk_checksums:
+            checksum = self._chunk_checksum(fd, offset, length, self._buffers[0])
+            headers["Upload-Checksum"] = f"sha256 {checksum}"
         blocks = _FileBlocks(fd, self.path, offset, length, self._buffers)
         try:
             response = self.transport.bulk_request(
