@@ -105,6 +105,11 @@ def test_delivery_workflow_end_to_end(world: StationWorld) -> None:
     assert report["wijzigingen"] == {
         "vorige_versie": 2, "rijen_vorige": 200, "rijen_nieuw": 198, "toegevoegd": 0,
         "verwijderd": 2, "gewijzigd": 1, "ongewijzigd": 197}
+    # the page shows the changes inside its own layout (the report template renders them)
+    rapport = world.reply("gemeente_a", sent, "gmsd.technisch-controlerapport")
+    page = (tmp / "received" / rapport.id / "report.html").read_text("utf-8")
+    main = page[page.index("<main>"):page.index("</main>")]
+    assert 'id="wijzigingen"' in main and "ten opzichte van versie 2" in main
     source = accepted_data_source(world.station)
     assert source.accepted("gmsd", PERIOD, "basis")["GM0363"].height == 198
 

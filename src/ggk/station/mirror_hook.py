@@ -65,23 +65,6 @@ def build_into(hook: MirrorHook, definition: Definition, period: str, gemeente: 
     return sorted(Path(f).name for f in files)
 
 
-def worker_init(nice: int) -> None:
-    """In a mirror worker process: lower its priority, so technical reports (the station's own
-    process) go first on a busy machine, and load the heavy modules before the first report."""
-    if nice:
-        try:
-            os.nice(nice)
-        except OSError:  # not allowed here: run at normal priority
-            pass
-    import importlib
-
-    for module in ("ggk.mirror.report", "ggk.mirror.render", "vl_convert", "weasyprint"):
-        try:
-            importlib.import_module(module)
-        except ImportError:  # the hook itself reports what is missing
-            pass
-
-
 def write_mirror_files(report: Any, directory: Path) -> list[Path]:
     """Write what the mirror package returned: an object with `write(directory)`, a mapping of
     file name -> bytes/str, or a JSON-able dict (then only spiegelrapport.json)."""
