@@ -95,10 +95,6 @@ def gen(definition: Definition, tmp: Path, gemeente: str, rows: int, *, dataset:
 @pytest.fixture
 def world(request: pytest.FixtureRequest, database_url: str, tmp_path: Path
           ) -> Iterator[StationWorld]:
-    try:
-        from ggk.validation import read_rows, validate_file  # noqa: F401
-    except ImportError:
-        pytest.skip("ggk.validation (validate_file, read_rows) has not landed yet")
     hub: RunningHub = request.getfixturevalue("running_hub")
     clock = SimulatedClock(dt.datetime(2026, 9, 1, 10, tzinfo=dt.UTC))
     cbs = HubClient(hub.base_url, cert=hub.pem["cbs"], ca=hub.ca)

@@ -77,19 +77,15 @@ def submit(
         gemeente = _guard(lambda: own_gemeentecode(client))
         result = _guard(lambda: check_locally(file, period=period, dataset=dataset,
                                               gemeente=gemeente, basis=basis))
-        if result is None:
-            console.print("[yellow]Lokale controle overgeslagen: ggk.validation is niet "
-                          "geïnstalleerd. CBS controleert het bestand na ontvangst.[/]")
-        else:
-            from ggk.validation.commands import print_summary
+        from ggk.validation.commands import print_summary
 
-            print_summary(result.report)
-            if not result.accepted and not force:
-                raise _fail("het bestand is afgekeurd en is NIET verstuurd. Verbeter de fouten "
-                            "hierboven, of verstuur toch met --force.", 1)
-            if not result.accepted:
-                console.print("[yellow]--force: het bestand wordt toch verstuurd; CBS zal het "
-                              "afkeuren.[/]")
+        print_summary(result.report)
+        if not result.accepted and not force:
+            raise _fail("het bestand is afgekeurd en is NIET verstuurd. Verbeter de fouten "
+                        "hierboven, of verstuur toch met --force.", 1)
+        if not result.accepted:
+            console.print("[yellow]--force: het bestand wordt toch verstuurd; CBS zal het "
+                          "afkeuren.[/]")
         with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                       TransferSpeedColumn(), console=console, transient=True) as bar:
             task = bar.add_task(f"uploaden {file.name}", total=file.stat().st_size)

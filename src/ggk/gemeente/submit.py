@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ggk.client.interfaces import HubApi, Message
+from ggk.validation import ValidationInputError, validate_file
+from ggk.validation.interfaces import ValidationResult
 
 AANLEVERING = "gmsd.aanlevering"
 BESLUIT = "gmsd.besluit"
@@ -33,14 +35,10 @@ def own_gemeentecode(client: HubApi) -> str:
 
 
 def check_locally(path: Path, *, period: str, dataset: str, gemeente: str,
-                  statistic: str = "gmsd", basis: Path | None = None) -> Any | None:
-    """Validate `path` as CBS will (`ggk.validation`); None when that package is not installed.
+                  statistic: str = "gmsd", basis: Path | None = None) -> ValidationResult:
+    """Validate `path` as CBS will (`ggk.validation`).
 
     Raises GemeenteError when validation cannot start (missing file, unknown period/dataset)."""
-    try:
-        from ggk.validation import ValidationInputError, validate_file
-    except ImportError:
-        return None
     try:
         return validate_file(path, dataset=dataset, gemeente=gemeente, period=period,
                              statistic=statistic, basis=basis)

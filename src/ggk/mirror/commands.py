@@ -18,18 +18,13 @@ def _fail(message: str) -> typer.Exit:
 def _station_source(data_dir: Path | None, database_url: str | None, store_dir: Path | None) -> Any:
     """The accepted deliveries of a station: embedded (--data-dir) or production (--database-url
     with --store-dir), read through the station's own interface, never its tables."""
-    try:
-        import sqlalchemy as sa
+    import sqlalchemy as sa
 
-        from ggk.station import accepted_data_source
-        from ggk.station.database import SchemaNotCurrent, require_current_schema
-        from ggk.station.settings import StationSettings
-        from ggk.station.storage import FileStore
-    except ImportError as e:
-        raise _fail(
-            f"station data needs the station package (ggk.station), unavailable: {e}. "
-            "Use --csv-dir instead."
-        ) from None
+    from ggk.station import accepted_data_source
+    from ggk.station.database import SchemaNotCurrent, require_current_schema
+    from ggk.station.settings import StationSettings
+    from ggk.station.storage import FileStore
+
     if database_url is None:
         assert data_dir is not None
         if not (data_dir / "station.sqlite3").is_file():
