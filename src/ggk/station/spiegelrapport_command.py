@@ -1,4 +1,6 @@
-"""`ggk spiegelrapport`: make a mirror report on demand (operators)."""
+"""`ggk spiegelrapport`: make a mirror report on demand (operators), from a station's accepted
+data or a folder of CSV files. It lives in the station package because the station depends on
+ggk.mirror and never the other way round."""
 
 from __future__ import annotations
 
