@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from ggk.conversation import Kind
 from ggk.station import accepted_data_source
 from ggk.station.mirror_hook import write_mirror_files
 from tests.station.conftest import PERIOD, StationWorld, gen
@@ -29,7 +30,7 @@ def test_spiegelrapport_from_ggk_mirror_after_an_accepted_basis(world: StationWo
     sent_b = world.deliver("gemeente_b", gen(d, tmp, "GM0599", 300, seed=12))
     world.station.run_once()
     for name, sent in (("gemeente_a", sent_a), ("gemeente_b", sent_b)):
-        spiegel = world.reply(name, sent, "gmsd.spiegelrapport")
+        spiegel = world.reply(name, sent, Kind.SPIEGELRAPPORT)
         assert spiegel.attachments, spiegel
         assert spiegel.in_reply_to == sent.id
     source = accepted_data_source(world.station)

@@ -110,6 +110,7 @@ def status(
     """Toon per dataset de laatste aanlevering, het oordeel van CBS, de rapporten en het besluit."""
     from rich.console import Console
 
+    from ggk.conversation import kind_of
     from ggk.gemeente.status import overview, sent_messages, unread_reports
     from ggk.gemeente.submit import own_gemeentecode
 
@@ -144,7 +145,7 @@ def status(
                       "(`ggk gemeente reports --out DIR`):")
         for message in unread:
             m = message.metadata or {}
-            console.print(f"  - {message.type.removeprefix('gmsd.')}: "
+            console.print(f"  - {kind_of(message.type) or message.type}: "
                           f"{m.get('verdict') or m.get('besluit') or m.get('reden') or ''} "
                           f"{m.get('toestand', '')}")
     else:
@@ -167,15 +168,17 @@ def reports(
     """Haal alle rapporten van CBS op, bewaar ze en bevestig de ontvangst; beantwoord pings."""
     from rich.console import Console
 
-    from ggk.gemeente.inbox import REPORT_TYPES, Inbox
+    from ggk.conversation import FROM_CBS, MessageType
+    from ggk.gemeente.inbox import Inbox
 
     console = Console()
     wanted = None
     if until is not None:
-        wanted = f"gmsd.{until.removeprefix('gmsd.')}"
-        if wanted not in REPORT_TYPES:
+        parsed = MessageType.parse(until)  # a kind, or a whole message type
+        wanted = parsed.kind if parsed else {k.value: k for k in FROM_CBS}.get(until)
+        if wanted not in FROM_CBS:
             raise _fail(f"onbekend soort bericht {until!r}: kies uit "
-                        + ", ".join(t.removeprefix("gmsd.") for t in REPORT_TYPES))
+                        + ", ".join(k.value for k in FROM_CBS))
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -189,7 +192,7 @@ def reports(
             received = _guard(lambda: inbox.collect_until((wanted,), wait or 120))
     console.print(f"{len(received)} bericht(en) opgehaald en bevestigd." if received
                   else "Geen nieuwe rapporten.")
-    if wanted is not None and not any(r.type == wanted for r in received):
+    if wanted is not None and not any(r.kind is wanted for r in received):
         console.print(f"[yellow]Nog geen {until} na {wait or 120:.0f} seconden.[/] CBS maakt het "
                       "nog; haal het later op met `ggk gemeente reports`.")
         raise typer.Exit(1)

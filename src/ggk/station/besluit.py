@@ -5,16 +5,22 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ggk.client.interfaces import Message
+from ggk.conversation import (
+    BesluitMetadata,
+    BevestigingMetadata,
+    ConversationId,
+    Kind,
+    MissingMetadata,
+    conversation_id,
+)
 from ggk.definitions import Definition, DefinitionRegistry, UnknownPeriod
 from ggk.station import records
 from ggk.station.clock import Clock
 from ggk.station.masking import masked
-from ggk.station.outcomes import Outcome, Recorder, Reply, reply_id
+from ggk.station.outcomes import Outcome, Recorder, Reply, answer_type, reply_id
 from ggk.station.parties import PartyBook
 from ggk.station.records import WorkflowKey
 from ggk.station.workflow import Event, Record, Refused, decide
-
-BEVESTIGING = "gmsd.bevestiging"
 
 
 class BesluitDesk:
@@ -30,17 +36,24 @@ class BesluitDesk:
 
     def decide(self, message: Message) -> Outcome:
         """The recorded outcome of one besluit message (bevestiging or weigering)."""
-        meta = message.metadata or {}
-        statistic = str(meta.get("statistic") or message.type.split(".")[0])
-        period = str(meta.get("period") or "")
-        besluit = str(meta.get("besluit") or "")
+        said = message.metadata or {}
         party = self.parties.get(message.sender)
         gemeente = party.gemeentecode if party else None
-        conversation = f"{statistic}/{period}/{gemeente}/besluit"
-        toelichting = masked(str(meta.get("toelichting") or ""))[:500]
-        extra = {"period": period, "besluit": besluit}
+        conversation = message.conversation_id or ""
+        extra = {k: str(said[k]) for k in ("period", "besluit") if said.get(k)}
         try:
-            if gemeente is None or (meta.get("gemeente") and meta["gemeente"] != gemeente):
+            try:
+                meta = BesluitMetadata.from_metadata(said)
+            except MissingMetadata as e:
+                raise Refused("metadata-onvolledig", (
+                    f"Het besluit mist de gegevens {', '.join(e.missing)}. Verstuur het opnieuw "
+                    "met statistic, period en besluit (ggk gemeente besluit doet dat voor "
+                    "u).")) from None
+            statistic, period, besluit = str(meta.statistic), str(meta.period), str(meta.besluit)
+            conversation = conversation_id(statistic, period, str(gemeente),
+                                           ConversationId.BESLUIT)
+            toelichting = masked(str(meta.toelichting or ""))[:500]
+            if gemeente is None or (meta.gemeente and meta.gemeente != gemeente):
                 raise Refused("gemeente-afzender", (
                     "Een besluit kan alleen een gemeente nemen, en alleen over haar eigen "
                     f"aanlevering (uw certificaat hoort bij {gemeente or 'geen gemeente'})."))
@@ -54,15 +67,14 @@ class BesluitDesk:
                 raise Refused("onbekende-periode", (
                     f"CBS kent geen uitvraag '{statistic}' voor periode '{period}'. Geef de "
                     "periode op, bijvoorbeeld 2026-H1.")) from None
-            return self._store(message, definition, statistic, period, gemeente,
-                               Event(besluit), toelichting, conversation)
+            return self._store(message, definition, period, gemeente, Event(besluit),
+                               toelichting, conversation)
         except Refused as refused:
-            return self.recorder.refuse(message, refused, conversation_id=conversation,
-                                        extra=extra)
+            return self.recorder.refuse(message, refused, conversation_id=conversation, **extra)
 
-    def _store(self, message: Message, definition: Definition, statistic: str, period: str,
-               gemeente: str, event: Event, toelichting: str, conversation: str) -> Outcome:
-        besluit = event.value
+    def _store(self, message: Message, definition: Definition, period: str, gemeente: str,
+               event: Event, toelichting: str, conversation: str) -> Outcome:
+        besluit, statistic = event.value, definition.statistic
         with self.engine.begin() as conn:
             changes: list[tuple[WorkflowKey, Record, Record]] = []
             for spec in definition.datasets:
@@ -90,10 +102,10 @@ class BesluitDesk:
                     f"CBS heeft uw intrekking voor {period} vastgelegd voor {', '.join(datasets)}: "
                     "uw gegevens worden niet gebruikt in cijfers en publicaties. Tot de uiterste "
                     "datum kunt u alsnog opt-in geven.")
-            reply = Reply(BEVESTIGING, reply_id(message.id, BEVESTIGING), message.sender,
-                          {"statistic": statistic, "period": period, "gemeente": gemeente,
-                           "besluit": besluit, "datasets": datasets, "bericht": text},
-                          message.id, conversation)
+            kind = answer_type(message, Kind.BEVESTIGING, statistic)
+            reply = Reply(kind, reply_id(message.id, kind), message.sender,
+                          BevestigingMetadata(statistic, period, gemeente, besluit, datasets,
+                                              text).as_metadata(), message.id, conversation)
             outcome = Outcome(besluit, [reply])
             self.recorder.record(conn, message, outcome)
         return outcome

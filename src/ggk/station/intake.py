@@ -16,13 +16,14 @@ import polars as pl
 import sqlalchemy as sa
 
 from ggk.client.interfaces import HubApi, Message
+from ggk.conversation import AanleveringMetadata, Kind, MissingMetadata, RapportMetadata
 from ggk.definitions import Definition, DefinitionRegistry, UnknownPeriod
 from ggk.station import records
 from ggk.station import tables as t
 from ggk.station.checkpoints import checkpoint
 from ggk.station.clock import Clock
 from ggk.station.diff import compare
-from ggk.station.outcomes import Outcome, Recorder, Reply, reply_id
+from ggk.station.outcomes import Outcome, Recorder, Reply, answer_type, reply_id
 from ggk.station.parties import PartyBook
 from ggk.station.pseudonym import Pseudonymiser
 from ggk.station.records import WorkflowKey
@@ -34,12 +35,13 @@ from ggk.validation.interfaces import ValidationResult
 
 log = logging.getLogger("ggk.station")
 
-RAPPORT = "gmsd.technisch-controlerapport"
 
 
-def _meta_subset(message: Message) -> dict[str, Any]:
+def _said(message: Message) -> dict[str, Any]:
+    """What a refused delivery said about itself, repeated in the weigering."""
     meta = message.metadata or {}
-    return {k: meta[k] for k in ("statistic", "period", "dataset", "gemeente") if k in meta}
+    return {k: str(meta[k]) for k in ("statistic", "period", "dataset", "gemeente")
+            if meta.get(k)}
 
 
 class Intake:
@@ -62,7 +64,7 @@ class Intake:
             definition, key = self.check(message)
         except Refused as refused:
             return self.recorder.refuse(message, refused, conversation_id=conversation,
-                                        extra=_meta_subset(message))
+                                        **_said(message))
         with self.engine.connect() as conn:
             record = records.load_record(conn, key)
             ctx = records.workflow_context(conn, definition, key, self.clock.now())
@@ -70,22 +72,22 @@ class Intake:
             decide(record, Event.AANLEVERING, ctx)
         except Refused as refused:
             return self.recorder.refuse(message, refused, conversation_id=key.conversation_id,
-                                        key=key, extra=_meta_subset(message))
+                                        key=key, **_said(message))
         return self._validate_and_store(message, definition, key, record)
 
     # -- check ---------------------------------------------------------------------------------
 
     def check(self, message: Message) -> tuple[Definition, WorkflowKey]:
         """Metadata, sender and attachment checks; Refused with a Dutch message."""
-        meta = message.metadata or {}
-        missing = [k for k in ("statistic", "period", "dataset", "gemeente") if not meta.get(k)]
-        if missing:
+        try:
+            meta = AanleveringMetadata.from_metadata(message.metadata)
+        except MissingMetadata as e:
             raise Refused("metadata-onvolledig", (
-                f"De aanlevering mist de gegevens {', '.join(missing)}. Verstuur het bestand "
+                f"De aanlevering mist de gegevens {', '.join(e.missing)}. Verstuur het bestand "
                 "opnieuw met statistic, period, dataset en gemeente (ggk gemeente submit doet "
-                "dat voor u)."))
-        statistic, period = str(meta["statistic"]), str(meta["period"])
-        dataset, gemeente = str(meta["dataset"]), str(meta["gemeente"])
+                "dat voor u).")) from None
+        statistic, period = str(meta.statistic), str(meta.period)
+        dataset, gemeente = str(meta.dataset), str(meta.gemeente)
         party = self.parties.get(message.sender)
         if party is None or party.gemeentecode != gemeente:
             own = party.gemeentecode if party else None
@@ -163,7 +165,8 @@ class Intake:
                 key.statistic, key.period, key.gemeente, key.dataset, 0).replace(
                     "v0.parquet", f"{message.id}.parquet")
             self.store.write_parquet(parquet_rel, frame)
-        rapport = Reply(RAPPORT, reply_id(message.id, RAPPORT), message.sender, {}, message.id,
+        kind = answer_type(message, Kind.TECHNISCH_CONTROLERAPPORT, definition.statistic)
+        rapport = Reply(kind, reply_id(message.id, kind), message.sender, {}, message.id,
                         key.conversation_id)
         try:
             return self._store(message, definition, key, report, rapport, parquet_rel, frame,
@@ -177,7 +180,7 @@ class Intake:
             if parquet_rel:
                 self.store.absolute(parquet_rel).unlink(missing_ok=True)
             return self.recorder.refuse(message, refused, conversation_id=key.conversation_id,
-                                        key=key, extra=_meta_subset(message))
+                                        key=key, **_said(message))
 
     # -- store and decide ----------------------------------------------------------------------
 
@@ -200,12 +203,10 @@ class Intake:
             verdict_event = Event.GOEDGEKEURD if result.accepted else Event.AFGEKEURD
             after = decide(received, verdict_event, ctx, version=version)
             report.versie = version
-            rapport.metadata = {
-                "statistic": key.statistic, "period": key.period, "gemeente": key.gemeente,
-                "dataset": key.dataset, "verdict": result.verdict, "versie": version,
-                "rows": summary.get("rows"), "errors": summary.get("errors"),
-                "warnings": summary.get("warnings"), "toestand": after.state.value,
-            }
+            rapport.metadata = RapportMetadata(
+                key.statistic, key.period, key.gemeente, key.dataset, result.verdict, version,
+                summary.get("rows"), summary.get("errors"), summary.get("warnings"),
+                after.state.value).as_metadata()
             directory = self.store.reply_dir(rapport.id)
             report.write(directory)
             rapport.directory = self.store.relative(directory)

@@ -23,6 +23,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from ggk.conversation import (
+    ConversationId,
+    Kind,
+    SpiegelrapportMetadata,
+    conversation_id,
+    message_type,
+)
 from ggk.definitions import Definition, DefinitionRegistry, UnknownPeriod
 from ggk.station import records
 from ggk.station import tables as t
@@ -39,7 +46,6 @@ from ggk.station.workflow import Event, State, decide
 
 log = logging.getLogger("ggk.station")
 
-SPIEGELRAPPORT = "gmsd.spiegelrapport"
 RETRY_AFTER_FAILURE = 60.0  # seconds
 RETRY_WHEN_BUSY = 5.0  # another station has it, or the hook made nothing
 
@@ -188,10 +194,12 @@ class MirrorJobs:
                          dt.timedelta(seconds=self.settings.claim_lease_seconds)):
                 return None
         definition = self.registry.for_period(key.statistic, key.period)
-        spiegel = Reply(SPIEGELRAPPORT, reply_id(delivery_id, SPIEGELRAPPORT), delivery["sender"],
-                        {"statistic": key.statistic, "period": key.period,
-                         "gemeente": key.gemeente, "versie": version}, delivery_id,
-                        f"{key.statistic}/{key.period}/{key.gemeente}/spiegelrapport")
+        kind = message_type(definition.statistic, Kind.SPIEGELRAPPORT)
+        spiegel = Reply(kind, reply_id(delivery_id, kind), delivery["sender"],
+                        SpiegelrapportMetadata(key.statistic, key.period, key.gemeente,
+                                               version).as_metadata(), delivery_id,
+                        conversation_id(key.statistic, key.period, key.gemeente,
+                                        ConversationId.SPIEGELRAPPORT))
         directory = self.store.reply_dir(spiegel.id)
         job = MirrorJob(key, version, claim_id, spiegel, definition, directory)
         if any(directory.iterdir()):  # built before a crash: send the same files again

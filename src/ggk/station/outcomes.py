@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ggk.client.interfaces import Conflict, HubApi, Message
+from ggk.conversation import Kind, MessageType, WeigeringMetadata, message_type
 from ggk.station import records
 from ggk.station import tables as t
 from ggk.station.clock import Clock
@@ -24,8 +25,13 @@ from ggk.station.workflow import Refused
 
 log = logging.getLogger("ggk.station")
 
-WEIGERING = "gmsd.weigering"
 REPLY_NAMESPACE = uuid.UUID("6f1d3c52-7a0e-4d4b-9a57-2b1f0c8e5a11")
+
+
+def answer_type(message: Message, kind: Kind, statistic: str | None = None) -> str:
+    """The type of the station's answer of `kind` to `message`: about `statistic` when known
+    (from the metadata, found in the definitions), else in the family of the message."""
+    return message_type(statistic or MessageType.family_of(message.type), kind)
 
 
 def reply_id(message_id: str, reply_type: str) -> str:
@@ -75,10 +81,14 @@ class Recorder:
             decided_at=self.clock.now()))
 
     def refuse(self, message: Message, refusal: Refused, *, conversation_id: str,
-               key: WorkflowKey | None = None, extra: dict[str, Any] | None = None) -> Outcome:
-        """A weigering (Dutch reason) recorded with its audit row; nothing else changes."""
-        metadata = {"reden": refusal.code, "bericht": refusal.message, **(extra or {})}
-        reply = Reply(WEIGERING, reply_id(message.id, WEIGERING), message.sender, metadata,
+               key: WorkflowKey | None = None, statistic: str | None = None,
+               **extra: str) -> Outcome:
+        """A weigering (Dutch reason) recorded with its audit row; nothing else changes. `extra`
+        repeats what the refused message said (period, dataset, gemeente, besluit)."""
+        metadata = WeigeringMetadata(refusal.code, refusal.message, statistic=statistic,
+                                     **extra).as_metadata()
+        kind = answer_type(message, Kind.WEIGERING)  # its statistic may be what is wrong
+        reply = Reply(kind, reply_id(message.id, kind), message.sender, metadata,
                       message.id, conversation_id)
         outcome = Outcome("geweigerd", [reply])
         with self.engine.begin() as conn:

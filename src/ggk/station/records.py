@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ggk.conversation import conversation_id
 from ggk.definitions import Definition
 from ggk.station import tables as t
 from ggk.station.workflow import Context, Record, State
@@ -27,7 +28,7 @@ class WorkflowKey:
 
     @property
     def conversation_id(self) -> str:
-        return f"{self.statistic}/{self.period}/{self.gemeente}/{self.dataset}"
+        return conversation_id(self.statistic, self.period, self.gemeente, self.dataset)
 
 
 def lock_record(conn: sa.Connection, key: WorkflowKey, now: dt.datetime) -> Record:

@@ -19,6 +19,7 @@ import threading
 import sqlalchemy as sa
 
 from ggk.client.interfaces import HubApi, Message
+from ggk.conversation import Kind
 from ggk.definitions import DefinitionRegistry, shipped
 from ggk.station import records
 from ggk.station.besluit import BesluitDesk
@@ -35,9 +36,6 @@ from ggk.station.settings import StationSettings
 from ggk.station.status import PeriodStatus
 from ggk.station.storage import FileStore
 from ggk.station.worker import Worker
-
-AANLEVERING = "gmsd.aanlevering"
-BESLUIT = "gmsd.besluit"
 
 
 class Station:
@@ -66,7 +64,8 @@ class Station:
         self.mirrors = MirrorJobs(settings, self.engine, self.store, self.clock, self.registry,
                                   sender, mirror if mirror is not None else default_mirror_hook())
         self.worker = Worker(settings, client, self.engine, self.store, self.clock,
-                             {AANLEVERING: self.intake.decide, BESLUIT: self.besluiten.decide},
+                             {Kind.AANLEVERING: self.intake.decide,
+                              Kind.BESLUIT: self.besluiten.decide},
                              recorder, sender, self.mirrors)
 
     @property

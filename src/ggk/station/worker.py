@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 import sqlalchemy as sa
 
 from ggk.client.interfaces import HubApi, Message
+from ggk.conversation import PING_TYPES, Kind, kind_of
 from ggk.station import records
 from ggk.station import tables as t
 from ggk.station.checkpoints import checkpoint
@@ -31,14 +32,12 @@ from ggk.station.workflow import Refused
 
 log = logging.getLogger("ggk.station")
 
-PING_TYPES = ("ggk.ping", "ggk.pong")
-
 Decide = Callable[[Message], Outcome]
 
 
 class Worker:
     def __init__(self, settings: StationSettings, client: HubApi, engine: sa.Engine,
-                 store: FileStore, clock: Clock, handlers: Mapping[str, Decide],
+                 store: FileStore, clock: Clock, handlers: Mapping[Kind, Decide],
                  recorder: Recorder, sender: ReplySender, mirrors: MirrorJobs) -> None:
         self.settings = settings
         self.client = client
@@ -150,10 +149,12 @@ class Worker:
 
     def decide(self, message: Message) -> Outcome:
         """The handler of the message's type, or a weigering for a type nobody handles."""
-        handler = self.handlers.get(message.type)
+        kind = kind_of(message.type)
+        handler = self.handlers.get(kind) if kind is not None else None
         if handler is not None:
             return handler(message)
-        known = "' of '".join(self.handlers)
+        known = "' of '".join(kind.value for kind in self.handlers)
         refusal = Refused("onbekend-berichttype", (
-            f"CBS verwerkt geen berichten van het type '{message.type}'. Gebruik '{known}'."))
+            f"CBS verwerkt geen berichten van het type '{message.type}'. Stuur een bericht van "
+            f"de soort '{known}'."))
         return self.recorder.refuse(message, refusal, conversation_id=message.conversation_id or "")
