@@ -24,7 +24,7 @@ _EXPORTS = {
     "SystemClock": "ggk.station.clock",
     "accepted_data_source": "ggk.station.accepted",
     "grant_extension": "ggk.station.service",
-    "reply_id": "ggk.station.outcomes",
+    "ReplyIds": "ggk.station.outcomes",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__ = lazy_exports("ggk.station", _EXPORTS)

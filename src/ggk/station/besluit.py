@@ -17,7 +17,7 @@ from ggk.definitions import Definition, DefinitionRegistry, UnknownPeriod
 from ggk.station import records
 from ggk.station.clock import Clock
 from ggk.station.masking import masked
-from ggk.station.outcomes import Outcome, Recorder, Reply, answer_type, reply_id
+from ggk.station.outcomes import Outcome, Recorder, Reply, answer_type
 from ggk.station.parties import PartyBook
 from ggk.station.records import WorkflowKey
 from ggk.station.workflow import Event, Record, Refused, decide
@@ -103,7 +103,7 @@ class BesluitDesk:
                     "uw gegevens worden niet gebruikt in cijfers en publicaties. Tot de uiterste "
                     "datum kunt u alsnog opt-in geven.")
             kind = answer_type(message, Kind.BEVESTIGING, statistic)
-            reply = Reply(kind, reply_id(message.id, kind), message.sender,
+            reply = Reply(kind, self.recorder.ids(message.id, kind), message.sender,
                           BevestigingMetadata(statistic, period, gemeente, besluit, datasets,
                                               text).as_metadata(), message.id, conversation)
             outcome = Outcome(besluit, [reply])

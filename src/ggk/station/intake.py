@@ -23,7 +23,7 @@ from ggk.station import tables as t
 from ggk.station.checkpoints import checkpoint
 from ggk.station.clock import Clock
 from ggk.station.diff import compare
-from ggk.station.outcomes import Outcome, Recorder, Reply, answer_type, reply_id
+from ggk.station.outcomes import Outcome, Recorder, Reply, answer_type
 from ggk.station.parties import PartyBook
 from ggk.station.pseudonym import Pseudonymiser
 from ggk.station.records import WorkflowKey
@@ -166,7 +166,7 @@ class Intake:
                     "v0.parquet", f"{message.id}.parquet")
             self.store.write_parquet(parquet_rel, frame)
         kind = answer_type(message, Kind.TECHNISCH_CONTROLERAPPORT, definition.statistic)
-        rapport = Reply(kind, reply_id(message.id, kind), message.sender, {}, message.id,
+        rapport = Reply(kind, self.recorder.ids(message.id, kind), message.sender, {}, message.id,
                         key.conversation_id)
         try:
             return self._store(message, definition, key, report, rapport, parquet_rel, frame,

@@ -38,7 +38,7 @@ from ggk.station.claims import claim, finish_claim
 from ggk.station.clock import Clock
 from ggk.station.masking import masked
 from ggk.station.mirror_hook import GgkMirror, MirrorHook, build_into
-from ggk.station.outcomes import Reply, ReplySender, reply_id
+from ggk.station.outcomes import Reply, ReplyIds, ReplySender
 from ggk.station.records import WorkflowKey
 from ggk.station.settings import StationSettings
 from ggk.station.storage import FileStore
@@ -82,13 +82,14 @@ class MirrorJob:
 class MirrorJobs:
     def __init__(self, settings: StationSettings, engine: sa.Engine, store: FileStore,
                  clock: Clock, registry: DefinitionRegistry, sender: ReplySender,
-                 hook: MirrorHook | None) -> None:
+                 ids: ReplyIds, hook: MirrorHook | None) -> None:
         self.settings = settings
         self.engine = engine
         self.store = store
         self.clock = clock
         self.registry = registry
         self.sender = sender
+        self.ids = ids
         self.hook = hook
         self._later: dict[tuple[WorkflowKey, int], float] = {}  # backoff per mirror
         self._pool: ProcessPoolExecutor | None = None  # created when first needed
@@ -195,7 +196,7 @@ class MirrorJobs:
                 return None
         definition = self.registry.for_period(key.statistic, key.period)
         kind = message_type(definition.statistic, Kind.SPIEGELRAPPORT)
-        spiegel = Reply(kind, reply_id(delivery_id, kind), delivery["sender"],
+        spiegel = Reply(kind, self.ids(delivery_id, kind), delivery["sender"],
                         SpiegelrapportMetadata(key.statistic, key.period, key.gemeente,
                                                version).as_metadata(), delivery_id,
                         conversation_id(key.statistic, key.period, key.gemeente,

@@ -7,6 +7,8 @@ with the same ids, and the hub treats a repeated id with the same content as the
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -25,18 +27,28 @@ from ggk.station.workflow import Refused
 
 log = logging.getLogger("ggk.station")
 
-REPLY_NAMESPACE = uuid.UUID("6f1d3c52-7a0e-4d4b-9a57-2b1f0c8e5a11")
-
-
 def answer_type(message: Message, kind: Kind, statistic: str | None = None) -> str:
     """The type of the station's answer of `kind` to `message`: about `statistic` when known
     (from the metadata, found in the definitions), else in the family of the message."""
     return message_type(statistic or MessageType.family_of(message.type), kind)
 
 
-def reply_id(message_id: str, reply_type: str) -> str:
-    """The deterministic id of the station's reply of one type to one message."""
-    return str(uuid.uuid5(REPLY_NAMESPACE, f"{message_id}/{reply_type}"))
+class ReplyIds:
+    """The ids of the station's replies: deterministic for the station (a resend after a crash
+    has the same id, so the hub keeps one message), unpredictable for everyone else (HMAC-SHA256
+    under the station's secret), so no party can take a reply's id before the station sends it.
+    Every station on one database has the same secret (the pseudonym key file)."""
+
+    LABEL = b"ggk-station/reply-id/v1"
+
+    def __init__(self, secret: bytes) -> None:
+        self._key = hmac.new(secret, self.LABEL, hashlib.sha256).digest()
+
+    def __call__(self, message_id: str, reply_type: str) -> str:
+        """The id of the station's reply of `reply_type` to `message_id`."""
+        digest = hmac.new(self._key, f"{message_id}/{reply_type}".encode(),
+                          hashlib.sha256).digest()
+        return str(uuid.UUID(bytes=digest[:16], version=4))
 
 
 @dataclass
@@ -66,9 +78,10 @@ class Outcome:
 class Recorder:
     """Records decisions and refusals (the only writer of `station_processed_messages`)."""
 
-    def __init__(self, engine: sa.Engine, clock: Clock) -> None:
+    def __init__(self, engine: sa.Engine, clock: Clock, ids: ReplyIds) -> None:
         self.engine = engine
         self.clock = clock
+        self.ids = ids
 
     def record(self, conn: sa.Connection, message: Message, outcome: Outcome) -> None:
         """Store the outcome and its replies in the caller's transaction."""
@@ -88,7 +101,7 @@ class Recorder:
         metadata = WeigeringMetadata(refusal.code, refusal.message, statistic=statistic,
                                      **extra).as_metadata()
         kind = answer_type(message, Kind.WEIGERING)  # its statistic may be what is wrong
-        reply = Reply(kind, reply_id(message.id, kind), message.sender, metadata,
+        reply = Reply(kind, self.ids(message.id, kind), message.sender, metadata,
                       message.id, conversation_id)
         outcome = Outcome("geweigerd", [reply])
         with self.engine.begin() as conn:

@@ -25,10 +25,11 @@ from ggk.station import records
 from ggk.station.besluit import BesluitDesk
 from ggk.station.clock import Clock, SystemClock
 from ggk.station.database import create_engine, migrate, require_current_schema
+from ggk.station.failures import FailureBook
 from ggk.station.intake import Intake
 from ggk.station.mirror_hook import MirrorHook, default_mirror_hook
 from ggk.station.mirror_jobs import MirrorJobs
-from ggk.station.outcomes import Recorder, ReplySender
+from ggk.station.outcomes import Recorder, ReplyIds, ReplySender
 from ggk.station.parties import PartyBook
 from ggk.station.pseudonym import Pseudonymiser, load_or_create_key
 from ggk.station.records import WorkflowKey
@@ -54,19 +55,23 @@ class Station:
             migrate(self.engine)
         require_current_schema(self.engine)
         self.store = FileStore(settings.resolved_store_dir())
-        self.pseudonymiser = Pseudonymiser(load_or_create_key(settings.resolved_key_path()))
-        recorder = Recorder(self.engine, self.clock)
+        secret = load_or_create_key(settings.resolved_key_path())
+        self.pseudonymiser = Pseudonymiser(secret)
+        ids = ReplyIds(secret)
+        recorder = Recorder(self.engine, self.clock, ids)
+        self.failures = FailureBook(self.engine, settings.max_attempts, settings.retry_seconds)
         sender = ReplySender(client, self.store)
         parties = PartyBook(client)
         self.intake = Intake(self.engine, self.store, client, self.clock, self.registry, parties,
                              self.pseudonymiser, recorder)
         self.besluiten = BesluitDesk(self.engine, self.clock, self.registry, parties, recorder)
         self.mirrors = MirrorJobs(settings, self.engine, self.store, self.clock, self.registry,
-                                  sender, mirror if mirror is not None else default_mirror_hook())
+                                  sender, ids,
+                                  mirror if mirror is not None else default_mirror_hook())
         self.worker = Worker(settings, client, self.engine, self.store, self.clock,
                              {Kind.AANLEVERING: self.intake.decide,
                               Kind.BESLUIT: self.besluiten.decide},
-                             recorder, sender, self.mirrors)
+                             recorder, sender, self.mirrors, self.failures)
 
     @property
     def mirror(self) -> MirrorHook | None:

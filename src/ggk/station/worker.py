@@ -23,6 +23,7 @@ from ggk.station import tables as t
 from ggk.station.checkpoints import checkpoint
 from ggk.station.claims import claim, finish_claim
 from ggk.station.clock import Clock
+from ggk.station.failures import FailureBook
 from ggk.station.masking import masked
 from ggk.station.mirror_jobs import MirrorJobs
 from ggk.station.outcomes import Outcome, Recorder, ReplySender
@@ -38,7 +39,8 @@ Decide = Callable[[Message], Outcome]
 class Worker:
     def __init__(self, settings: StationSettings, client: HubApi, engine: sa.Engine,
                  store: FileStore, clock: Clock, handlers: Mapping[Kind, Decide],
-                 recorder: Recorder, sender: ReplySender, mirrors: MirrorJobs) -> None:
+                 recorder: Recorder, sender: ReplySender, mirrors: MirrorJobs,
+                 failures: FailureBook) -> None:
         self.settings = settings
         self.client = client
         self.engine = engine
@@ -48,6 +50,7 @@ class Worker:
         self.recorder = recorder
         self.sender = sender
         self.mirrors = mirrors
+        self.failures = failures
         self._cursor: int | None = None
         self._last_rescan = 0.0
 
@@ -107,17 +110,25 @@ class Worker:
                 backoff = min(backoff * 2, 30.0)
 
     def handle_page(self, messages: list[Message]) -> int:
-        pings = [m for m in messages if m.type in PING_TYPES]
-        if pings:
-            self.client.answer_pings(pings)
+        """Handle each message on its own: one that fails (a reply id someone else took, a
+        sender revoked meanwhile, a broken file) is booked for a later attempt, or as a dead
+        letter, and never stops the others. Pings are answered the same way."""
+        failures = self.failures.of([m.id for m in messages])
+        now = dt.datetime.now(dt.UTC)
         for message in messages:
-            if message.type in PING_TYPES:
+            failure = failures.get(message.id)
+            if failure is not None and failure.waits(now):
                 continue
             try:
-                self.handle(message)
-            except Exception as e:  # one bad message must not block the others; retried later
-                log.error("message %s (%s) failed, will be retried: %s: %s", message.id,
-                          message.type, type(e).__name__, masked(str(e))[:500])
+                if message.type in PING_TYPES:
+                    self.client.answer_pings([message])
+                else:
+                    self.handle(message)
+            except Exception as e:
+                self.failures.failed(message, e, dt.datetime.now(dt.UTC))
+            else:
+                if failure is not None:
+                    self.failures.succeeded(message.id)
         return len(messages)
 
     # -- one message ---------------------------------------------------------------------------
