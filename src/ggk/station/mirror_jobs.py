@@ -8,11 +8,14 @@ logged and retried after 60 s; it never undoes the accepted delivery.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import logging
 import multiprocessing
 import os
 import shutil
+import signal
+import sys
 import threading
 import time
 from collections import deque
@@ -48,11 +51,35 @@ log = logging.getLogger("ggk.station")
 
 RETRY_AFTER_FAILURE = 60.0  # seconds
 RETRY_WHEN_BUSY = 5.0  # another station has it, or the hook made nothing
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def worker_init(nice: int) -> None:
-    """In a mirror worker process: lower its priority, so technical reports (the station's own
-    process) go first on a busy machine, and load the heavy modules before the first report."""
+def exit_with_parent(parent: int) -> None:
+    """In a worker process: end when the station that started it dies, also by SIGKILL (a
+    kill must never leave workers running). Linux sends SIGKILL at once (PR_SET_PDEATHSIG; it
+    fires when the thread that started the worker ends, which the pool outlives only when it is
+    idle); everywhere a watchdog thread checks the parent every half second."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            log.warning("prctl(PR_SET_PDEATHSIG) failed (errno %d); the watchdog remains",
+                        ctypes.get_errno())
+    if os.getppid() != parent:  # the station died before the line above
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="ggk-parent-watchdog", daemon=True).start()
+
+
+def worker_init(nice: int, parent: int) -> None:
+    """In a mirror worker process: exit with the station, lower its priority (so technical
+    reports, made in the station's own process, go first on a busy machine) and load the heavy
+    modules before the first report."""
+    exit_with_parent(parent)
     if nice:
         try:
             os.nice(nice)
@@ -63,6 +90,13 @@ def worker_init(nice: int) -> None:
 
     import ggk.mirror.render  # noqa: F401
     import ggk.mirror.report  # noqa: F401
+
+
+def start_worker_pool(workers: int, nice: int) -> ProcessPoolExecutor:
+    """Worker processes for mirror reports (spawned: no copy of the station's threads or
+    connections), at a lower priority, ending when the station ends."""
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=worker_init, initargs=(nice, os.getpid()))
 
 
 @dataclass
@@ -167,9 +201,8 @@ class MirrorJobs:
             return None
         with self._pool_lock:
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    self.settings.mirror_workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=worker_init, initargs=(self.settings.mirror_nice,))
+                self._pool = start_worker_pool(self.settings.mirror_workers,
+                                               self.settings.mirror_nice)
             return self._pool
 
     def _failed(self, key: WorkflowKey, version: int, e: BaseException) -> None:
