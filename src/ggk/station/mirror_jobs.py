@@ -9,7 +9,6 @@ logged and retried after 60 s; it never undoes the accepted delivery.
 from __future__ import annotations
 
 import ctypes
-import datetime as dt
 import logging
 import multiprocessing
 import os
@@ -37,7 +36,7 @@ from ggk.definitions import Definition, DefinitionRegistry, UnknownPeriod
 from ggk.station import records
 from ggk.station import tables as t
 from ggk.station.accepted import AcceptedSnapshot, StationAcceptedData
-from ggk.station.claims import claim, finish_claim
+from ggk.station.claims import ClaimBook
 from ggk.station.clock import Clock
 from ggk.station.masking import masked
 from ggk.station.mirror_hook import GgkMirror, MirrorHook, build_into
@@ -116,7 +115,7 @@ class MirrorJob:
 class MirrorJobs:
     def __init__(self, settings: StationSettings, engine: sa.Engine, store: FileStore,
                  clock: Clock, registry: DefinitionRegistry, sender: ReplySender,
-                 ids: ReplyIds, hook: MirrorHook | None) -> None:
+                 ids: ReplyIds, claims: ClaimBook, hook: MirrorHook | None) -> None:
         self.settings = settings
         self.engine = engine
         self.store = store
@@ -124,6 +123,7 @@ class MirrorJobs:
         self.registry = registry
         self.sender = sender
         self.ids = ids
+        self.claims = claims
         self.hook = hook
         self._later: dict[tuple[WorkflowKey, int], float] = {}  # backoff per mirror
         self._pool: ProcessPoolExecutor | None = None  # created when first needed
@@ -222,10 +222,8 @@ class MirrorJobs:
             return None
         delivery_id = delivery["message_id"]
         claim_id = f"spiegelrapport:{delivery_id}"
-        wall = dt.datetime.now(dt.UTC)
         with self.engine.begin() as conn:
-            if not claim(conn, claim_id, self.settings.worker_id, wall,
-                         dt.timedelta(seconds=self.settings.claim_lease_seconds)):
+            if not self.claims.claim(conn, claim_id):
                 return None
         definition = self.registry.for_period(key.statistic, key.period)
         kind = message_type(definition.statistic, Kind.SPIEGELRAPPORT)
@@ -274,7 +272,7 @@ class MirrorJobs:
                     records.write_audit(conn, now, "spiegelrapport", key=key,
                                         from_state=current.state, to_state=after.state,
                                         message_id=spiegel.id, detail=f"versie {version}")
-                finish_claim(conn, job.claim_id)
+                self.claims.finish(conn, job.claim_id)
         except Exception as e:
             self._failed(key, version, e)
             return 0

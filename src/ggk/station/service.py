@@ -23,6 +23,7 @@ from ggk.conversation import Kind
 from ggk.definitions import DefinitionRegistry, shipped
 from ggk.station import records
 from ggk.station.besluit import BesluitDesk
+from ggk.station.claims import ClaimBook
 from ggk.station.clock import Clock, SystemClock
 from ggk.station.database import create_engine, migrate, require_current_schema
 from ggk.station.failures import FailureBook
@@ -61,17 +62,20 @@ class Station:
         recorder = Recorder(self.engine, self.clock, ids)
         self.failures = FailureBook(self.engine, settings.max_attempts, settings.retry_seconds)
         sender = ReplySender(client, self.store)
+        self.claims = ClaimBook(self.engine, settings.worker_id, settings.claim_lease_seconds,
+                                self.store.root / "instances")
+        self.claims.start()
         parties = PartyBook(client)
         self.intake = Intake(self.engine, self.store, client, self.clock, self.registry, parties,
                              self.pseudonymiser, recorder)
         self.besluiten = BesluitDesk(self.engine, self.clock, self.registry, parties, recorder)
         self.mirrors = MirrorJobs(settings, self.engine, self.store, self.clock, self.registry,
-                                  sender, ids,
+                                  sender, ids, self.claims,
                                   mirror if mirror is not None else default_mirror_hook())
         self.worker = Worker(settings, client, self.engine, self.store, self.clock,
                              {Kind.AANLEVERING: self.intake.decide,
                               Kind.BESLUIT: self.besluiten.decide},
-                             recorder, sender, self.mirrors, self.failures)
+                             recorder, sender, self.mirrors, self.failures, self.claims)
 
     @property
     def mirror(self) -> MirrorHook | None:
@@ -83,7 +87,9 @@ class Station:
         self.mirrors.hook = hook
 
     def close(self) -> None:
+        """Stop the mirror workers and give up unfinished claims (a restart takes them over)."""
         self.mirrors.close()
+        self.claims.close()
         self.engine.dispose()
 
     # -- running -------------------------------------------------------------------------------

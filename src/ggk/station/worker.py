@@ -21,7 +21,7 @@ from ggk.conversation import PING_TYPES, Kind, kind_of
 from ggk.station import records
 from ggk.station import tables as t
 from ggk.station.checkpoints import checkpoint
-from ggk.station.claims import claim, finish_claim
+from ggk.station.claims import ClaimBook
 from ggk.station.clock import Clock
 from ggk.station.failures import FailureBook
 from ggk.station.masking import masked
@@ -40,7 +40,7 @@ class Worker:
     def __init__(self, settings: StationSettings, client: HubApi, engine: sa.Engine,
                  store: FileStore, clock: Clock, handlers: Mapping[Kind, Decide],
                  recorder: Recorder, sender: ReplySender, mirrors: MirrorJobs,
-                 failures: FailureBook) -> None:
+                 failures: FailureBook, claims: ClaimBook) -> None:
         self.settings = settings
         self.client = client
         self.engine = engine
@@ -51,6 +51,7 @@ class Worker:
         self.sender = sender
         self.mirrors = mirrors
         self.failures = failures
+        self.claims = claims
         self._cursor: int | None = None
         self._last_rescan = 0.0
 
@@ -135,13 +136,11 @@ class Worker:
 
     def handle(self, message: Message) -> str | None:
         """Claim, decide, reply, acknowledge. The outcome; None when another station has it."""
-        wall = dt.datetime.now(dt.UTC)  # leases use real time, also under a simulated clock
         with self.engine.begin() as conn:
             done = records.processed(conn, message.id)
             if done is not None and done["acked_at"] is not None:
                 return None  # finished (by this or another station) after the inbox was read
-            if not claim(conn, message.id, self.settings.worker_id, wall,
-                         dt.timedelta(seconds=self.settings.claim_lease_seconds)):
+            if not self.claims.claim(conn, message.id):
                 return None
         outcome = self.decide(message) if done is None else Recorder.outcome_of(done)
         checkpoint("decided")
@@ -152,7 +151,7 @@ class Worker:
             conn.execute(sa.update(t.processed_messages).where(
                 t.processed_messages.c.message_id == message.id).values(
                     acked_at=self.clock.now()))
-            finish_claim(conn, message.id)
+            self.claims.finish(conn, message.id)
         self.store.clear_incoming(message.id)
         log.info("message %s (%s from %s): %s", message.id, message.type, message.sender,
                  outcome.outcome)
