@@ -28,6 +28,7 @@ from ggk.station.clock import Clock, SystemClock
 from ggk.station.database import create_engine, migrate, require_current_schema
 from ggk.station.failures import FailureBook
 from ggk.station.intake import Intake
+from ggk.station.interfaces import NoEvents, StationEvents
 from ggk.station.mirror_hook import MirrorHook, default_mirror_hook
 from ggk.station.mirror_jobs import MirrorJobs
 from ggk.station.outcomes import Recorder, ReplyIds, ReplySender
@@ -46,10 +47,11 @@ class Station:
 
     def __init__(self, settings: StationSettings, client: HubApi, clock: Clock | None = None, *,
                  registry: DefinitionRegistry | None = None, mirror: MirrorHook | None = None,
-                 auto_migrate: bool = True) -> None:
+                 auto_migrate: bool = True, events: StationEvents | None = None) -> None:
         self.settings = settings
         self.client = client
         self.clock = clock or SystemClock()
+        self.events = events or NoEvents()  # metrics follow the station here
         self.registry = registry or shipped()
         self.engine = create_engine(settings.resolved_database_url())
         if auto_migrate:
@@ -71,11 +73,13 @@ class Station:
         self.besluiten = BesluitDesk(self.engine, self.clock, self.registry, parties, recorder)
         self.mirrors = MirrorJobs(settings, self.engine, self.store, self.clock, self.registry,
                                   sender, ids, self.claims,
-                                  mirror if mirror is not None else default_mirror_hook())
+                                  mirror if mirror is not None else default_mirror_hook(),
+                                  self.events)
         self.worker = Worker(settings, client, self.engine, self.store, self.clock,
                              {Kind.AANLEVERING: self.intake.decide,
                               Kind.BESLUIT: self.besluiten.decide},
-                             recorder, sender, self.mirrors, self.failures, self.claims)
+                             recorder, sender, self.mirrors, self.failures, self.claims,
+                             self.events)
 
     @property
     def mirror(self) -> MirrorHook | None:

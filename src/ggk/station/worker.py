@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import sqlalchemy as sa
 
@@ -24,6 +24,7 @@ from ggk.station.checkpoints import checkpoint
 from ggk.station.claims import ClaimBook
 from ggk.station.clock import Clock
 from ggk.station.failures import FailureBook
+from ggk.station.interfaces import Decide, StationEvents
 from ggk.station.masking import masked
 from ggk.station.mirror_jobs import MirrorJobs
 from ggk.station.outcomes import Outcome, Recorder, ReplySender
@@ -33,14 +34,12 @@ from ggk.station.workflow import Refused
 
 log = logging.getLogger("ggk.station")
 
-Decide = Callable[[Message], Outcome]
-
 
 class Worker:
     def __init__(self, settings: StationSettings, client: HubApi, engine: sa.Engine,
                  store: FileStore, clock: Clock, handlers: Mapping[Kind, Decide],
                  recorder: Recorder, sender: ReplySender, mirrors: MirrorJobs,
-                 failures: FailureBook, claims: ClaimBook) -> None:
+                 failures: FailureBook, claims: ClaimBook, events: StationEvents) -> None:
         self.settings = settings
         self.client = client
         self.engine = engine
@@ -52,6 +51,7 @@ class Worker:
         self.mirrors = mirrors
         self.failures = failures
         self.claims = claims
+        self.events = events
         self._cursor: int | None = None
         self._last_rescan = 0.0
 
@@ -120,13 +120,17 @@ class Worker:
             failure = failures.get(message.id)
             if failure is not None and failure.waits(now):
                 continue
+            started = time.monotonic()
             try:
                 if message.type in PING_TYPES:
                     self.client.answer_pings([message])
+                    self.events.message_handled(message.type, "pong",
+                                                time.monotonic() - started)
                 else:
                     self.handle(message)
             except Exception as e:
-                self.failures.failed(message, e, dt.datetime.now(dt.UTC))
+                booked = self.failures.failed(message, e, dt.datetime.now(dt.UTC))
+                self.events.message_failed(message.type, booked.attempts, booked.dead)
             else:
                 if failure is not None:
                     self.failures.succeeded(message.id)
@@ -136,6 +140,7 @@ class Worker:
 
     def handle(self, message: Message) -> str | None:
         """Claim, decide, reply, acknowledge. The outcome; None when another station has it."""
+        started = time.monotonic()
         with self.engine.begin() as conn:
             done = records.processed(conn, message.id)
             if done is not None and done["acked_at"] is not None:
@@ -155,6 +160,7 @@ class Worker:
         self.store.clear_incoming(message.id)
         log.info("message %s (%s from %s): %s", message.id, message.type, message.sender,
                  outcome.outcome)
+        self.events.message_handled(message.type, outcome.outcome, time.monotonic() - started)
         return outcome.outcome
 
     def decide(self, message: Message) -> Outcome:
