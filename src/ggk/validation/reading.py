@@ -104,13 +104,15 @@ def _ends_inside_quotes(delimiter: str, quote: str) -> tuple[pl.Expr, pl.Expr]:
     """
     d, q, nd, nq = _re(delimiter), _re(quote), _cls(delimiter), _cls(quote)
     inside = f"(?:[^{nq}]|{q}{q})*"
-    field = f"(?:[ \\t]*{q}{inside}{q}[^{nd}]*|[ \\t]*(?:[^{nd}{nq} \\t][^{nd}]*)?)"
-    opens = f"(?:{field}{d})*[ \\t]*{q}{inside}$"
+    after = _after_closing_quote(delimiter, quote)
+    blank = _blank(delimiter)
+    field = f"(?:{blank}*{q}{inside}{q}{after}|{blank}*(?:[^{nd}{nq} \\t][^{nd}]*)?)"
+    opens = f"(?:{field}{d})*{blank}*{q}{inside}$"
     text = pl.col("text").fill_null("")
     has_quote = text.str.contains(quote, literal=True)
     from_outside = has_quote & text.str.contains(f"^{opens}")
     from_inside = ~has_quote | text.str.contains(f"^{inside}$") | text.str.contains(
-        f"^{inside}{q}[^{nd}]*{d}{opens}"
+        f"^{inside}{q}{after}{d}{opens}"
     )
     return from_outside, from_inside
 
@@ -206,7 +208,8 @@ def _fields(data: pl.DataFrame, columns: list[str], delimiter: str, quote: str) 
         d, q = _re(delimiter), _re(quote)
         # A quoted field may be preceded by spaces (as in _ends_inside_quotes).
         nd, nq = _cls(delimiter), _cls(quote)
-        pattern = f"([ \\t]*{q}(?:[^{nq}]|{q}{q})*{q}[^{nd}]*|[^{nd}]*){d}"
+        after = _after_closing_quote(delimiter, quote)
+        pattern = f"({_blank(delimiter)}*{q}(?:[^{nq}]|{q}{q})*{q}{after}|[^{nd}]*){d}"
         # Materialise the cells once; the per-column expressions then read plain columns
         # (extract_all inside every column expression made quoted files ~10x slower).
         cells = quoted.select(
@@ -231,6 +234,21 @@ def _fields(data: pl.DataFrame, columns: list[str], delimiter: str, quote: str) 
 
 def _re(text: str) -> str:
     return re.escape(text)
+
+
+def _after_closing_quote(delimiter: str, quote: str) -> str:
+    """What may follow the closing quote of a field before the delimiter: not a quote. Two
+    quotes are an escaped quote, so the closing quote is the first one not followed by another.
+    Allowing a quote here let a line ending in a field of four quotes, a delimiter and a quote
+    (the value: one quote and the delimiter) parse both as closed and as still open, so the rest
+    of the file was swallowed (found by the fuzz test against the csv module)."""
+    nd, nq = _cls(delimiter), _cls(quote)
+    return f"(?:[^{nd}{nq}][^{nd}]*)?"
+
+
+def _blank(delimiter: str) -> str:
+    """Spaces and tabs that may precede a quoted field, except the delimiter itself (tab)."""
+    return "[" + "".join(rx for c, rx in ((" ", " "), ("\t", "\\t")) if c != delimiter) + "]"
 
 
 def _cls(text: str) -> str:

@@ -93,13 +93,14 @@ def _read(path: Path) -> bytes:
         raise ValidationInputError(f"bestand niet gevonden: {path}") from None
     except OSError as e:
         raise ValidationInputError(f"bestand {path} is niet te lezen: {e.strerror}") from None
-    with os.fdopen(fd, "rb") as file:
-        mode = os.fstat(fd).st_mode
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
         if stat.S_ISDIR(mode):
             raise ValidationInputError(f"{path} is een map, geen bestand")
-        if not stat.S_ISREG(mode):
-            raise ValidationInputError(
-                f"{path} is geen gewoon bestand (maar bijvoorbeeld een apparaat of pipe)")
+        raise ValidationInputError(
+            f"{path} is geen gewoon bestand (maar bijvoorbeeld een apparaat of pipe)")
+    with os.fdopen(fd, "rb") as file:
         try:
             return file.read()
         except OSError as e:
