@@ -160,6 +160,14 @@ def test_an_unterminated_quote_in_the_header_is_a_file_finding(tmp_path: Path) -
     assert report["verdict"] == "afgekeurd"
 
 
+def test_a_header_made_long_by_an_open_quote_says_both(tmp_path: Path) -> None:
+    path = tmp_path / "quote.csv"
+    path.write_text(f'"{HEADER}\n' + f"{ROW}\n" * 3_000, encoding="utf-8")  # 120 KB record
+    report, sizes = _as_the_station(path, tmp_path)
+    assert [f["code"] for f in report["findings"]] == ["kopregel-te-lang", "aanhalingsteken-open"]
+    assert max(sizes.values()) < 20_000, sizes
+
+
 @pytest.mark.parametrize(("row", "column"), [
     (ROW.replace(";;;;", ";;" + "9" * 400 + ";uur;"), "intensiteit"),  # read as inf
     (ROW.replace(";;;;", ";;1000000000000000;uur;"), "intensiteit"),

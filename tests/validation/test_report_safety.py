@@ -148,3 +148,10 @@ def test_long_values_and_names_are_truncated_everywhere(tmp_path: Path) -> None:
         for report, text in reports.items():
             assert "Z" * 201 not in text and "k" * 201 not in text, (source.name, report)
         assert "Z" * 199 + "…" in reports["json"] or "k" * 199 + "…" in reports["json"]
+
+
+def test_safe_texts_masks_free_text_without_a_definition() -> None:
+    from ggk.validation import safe_texts
+
+    assert safe_texts(["bsn 999 043 195.csv", "GM0363-2026-H1-basis.csv", "x" * 300]) == [
+        "bsn 9" + "*" * 14, "GM0363-2026-H1-basis.csv", "x" * 199 + "…"]

@@ -369,10 +369,13 @@ def read_delivery(raw: bytes, spec: DatasetSpec, *, fast: bool = True) -> Parsed
 
     header_line = int(records[LINE][0])
     header_text = records["text"][0]
-    if len(header_text) > MAX_HEADER_BYTES:  # a quoted line end in the header
+    if len(header_text) > MAX_HEADER_BYTES:  # quoted line ends in the header
+        findings = [_header_finding(len(header_text.encode()), header_line)]
+        if open_quote is not None and open_quote.line == header_line:
+            findings.append(FileFinding("aanhalingsteken-open", line=header_line,
+                                        value=open_quote.unchecked))
         return ParsedFile(physical, header_line=header_line, data_lines=records.height - 1,
-                          file_findings=[_header_finding(len(header_text.encode()),
-                                                        header_line)])
+                          file_findings=findings)
     columns = _split_header(header_text, delimiter, quote)
     parsed = ParsedFile(physical, header_line=header_line, columns=columns,
                         data_lines=records.height - 1)

@@ -64,10 +64,11 @@ def _rewritten(frame: pl.DataFrame, name: str, needs: pl.Expr,
     return frame.with_columns(frame[name].clone().scatter(rows, changed))
 
 
-def safe_texts(texts: list[str], spec: DatasetSpec) -> list[str]:
-    """Texts from the file (names, a file name) as every report may show them: anything that
-    could be a BSN or another personal value masked, then cut off at MAX_VALUE_CHARS."""
-    patterns = [f.pattern for f in spec.fields if f.personal and f.pattern]
+def safe_texts(texts: list[str], spec: DatasetSpec | None = None) -> list[str]:
+    """Texts from a delivery (names, a file name, free text) as a report may show them: anything
+    that could be a BSN (BSN_LIKE) or, given `spec`, is shaped like one of its personal fields
+    masked, then cut off at MAX_VALUE_CHARS."""
+    patterns = [f.pattern for f in spec.fields if f.personal and f.pattern] if spec else []
     frame = pl.DataFrame({"text": texts}, schema={"text": pl.String})
     frame = _rewritten(frame, "text", _looks_personal(pl.col("text"), patterns), mask)
     return frame.select(truncate(pl.col("text")))["text"].to_list()
