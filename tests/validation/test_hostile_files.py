@@ -7,6 +7,7 @@ is measured as the peak RSS of a child process doing exactly that.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ggk.definitions import shipped
+from ggk.definitions import FieldSpec, shipped
 from ggk.validation import ValidationInputError, validate_file
 
 GGK = Path(sys.executable).parent / "ggk"
@@ -190,3 +191,19 @@ def test_the_largest_numbers_and_earliest_dates_in_range_are_accepted(tmp_path: 
     path.write_text(f"{HEADER}\n{row}\n", encoding="utf-8")
     report, _ = _as_the_station(path, tmp_path)
     assert report["verdict"] == "goedgekeurd", report["findings"]
+
+
+def test_the_html_report_shows_at_most_100_finding_cards(tmp_path: Path) -> None:
+    names = [f"veld{i}" for i in range(150)]
+    spec = dataclasses.replace(
+        DEFINITION.dataset("basis"), name="breed", primary_key=(), foreign_keys=(),
+        fields=tuple(FieldSpec(n, "string", n, "", required=True) for n in names))
+    definition = dataclasses.replace(DEFINITION, datasets=(spec,), rules=())
+    path = tmp_path / "breed.csv"
+    path.write_text(";".join(names) + "\n" + ";" * 149 + "\n", encoding="utf-8")
+    result = validate_file(path, dataset="breed", gemeente="GM0363", period="2026-H1",
+                           definition=definition)
+    assert len(result.report["findings"]) == 150  # the JSON report keeps every entry
+    html = result.render_html()
+    assert html.count('class="card finding') == 100
+    assert "… en nog 50 soorten bevindingen" in html
