@@ -155,3 +155,14 @@ def test_safe_texts_masks_free_text_without_a_definition() -> None:
 
     assert safe_texts(["bsn 999 043 195.csv", "GM0363-2026-H1-basis.csv", "x" * 300]) == [
         "bsn 9" + "*" * 14, "GM0363-2026-H1-basis.csv", "x" * 199 + "…"]
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    ("123456783", "12345****"), ("12345672", "1234****"), ("12345", "1****"), ("1234", "****"),
+    ("12", "**"), ("1", "*"),
+])
+def test_a_short_personal_value_is_never_shown(tmp_path: Path, value: str, shown: str) -> None:
+    path = tmp_path / "kort.csv"
+    path.write_text(f"{HEADER}\nGM0363;{value};01;ZIN;2026-01-01;;;;\n", encoding="utf-8")
+    [finding] = _validate(path).report["findings"]
+    assert finding["column"] == "bsn" and finding["examples"][0]["value"] == shown

@@ -39,7 +39,8 @@ def mask(expr: pl.Expr) -> pl.Expr:
     """Show at most the first 5 characters of a personal value, and never the last 4
     (123456782 -> 12345****, 12345672 -> 1234****)."""
     length = expr.str.len_chars()
-    keep = pl.min_horizontal(pl.lit(MASK_KEEP), length - MASK_HIDDEN).clip(lower_bound=0)
+    keep = pl.min_horizontal(pl.lit(MASK_KEEP), length.cast(pl.Int64) - MASK_HIDDEN).clip(
+        lower_bound=0)  # len_chars is unsigned: 3 - 4 would wrap around and show everything
     return expr.str.slice(0, keep).str.pad_end(length, "*")
 
 
