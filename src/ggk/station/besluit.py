@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ggk.client.interfaces import Message
+from ggk.clock import Clock
 from ggk.conversation import (
     BesluitMetadata,
     BevestigingMetadata,
@@ -15,7 +16,6 @@ from ggk.conversation import (
 )
 from ggk.definitions import Definition, DefinitionRegistry, UnknownPeriod
 from ggk.station import records
-from ggk.station.clock import Clock
 from ggk.station.masking import masked
 from ggk.station.outcomes import Outcome, Recorder, Reply, answer_type
 from ggk.station.parties import PartyBook

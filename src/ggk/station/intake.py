@@ -16,12 +16,12 @@ import polars as pl
 import sqlalchemy as sa
 
 from ggk.client.interfaces import HubApi, Message
+from ggk.clock import Clock
 from ggk.conversation import AanleveringMetadata, Kind, MissingMetadata, RapportMetadata
 from ggk.definitions import Definition, DefinitionRegistry, UnknownPeriod
 from ggk.station import records
 from ggk.station import tables as t
 from ggk.station.checkpoints import checkpoint
-from ggk.station.clock import Clock
 from ggk.station.diff import compare
 from ggk.station.outcomes import Outcome, Recorder, Reply, answer_type
 from ggk.station.parties import PartyBook

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from ggk.clock import Clock
 from ggk.conversation import (
     ConversationId,
     Kind,
@@ -37,7 +38,6 @@ from ggk.station import records
 from ggk.station import tables as t
 from ggk.station.accepted import AcceptedSnapshot, StationAcceptedData
 from ggk.station.claims import ClaimBook
-from ggk.station.clock import Clock
 from ggk.station.interfaces import StationEvents
 from ggk.station.masking import masked
 from ggk.station.mirror_hook import GgkMirror, MirrorHook, build_into
