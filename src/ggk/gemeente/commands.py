@@ -266,7 +266,7 @@ def pilot(
         "--max-rows", help="Bovengrens aan regels per bestand (de grote gemeente).")] = 25_000,
 ) -> None:
     """Speel periode 2026-H1 na: hub en station in dit proces, 4 proefgemeenten."""
-    from ggk.gemeente.pilot import PilotError, run_pilot
+    from ggk.pilot.play import PilotError, run_pilot
 
     try:
         result = run_pilot(data_dir, seed=seed, max_rows=max_rows)
