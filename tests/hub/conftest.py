@@ -9,10 +9,14 @@
   `pem[name]` (party PEM paths: certificate + key), `oin[name]` and `client(name)` (an httpx.Client
   with that party's certificate).
 - `start_hub(**settings)`: the same with changed HubSettings (limits, TTL, proxy options).
+- `shared_hub` (per module, SQLite and PostgreSQL): the same hub, started once for all tests of a
+  module that do not need one of their own (routing and refusal matrices: they send and check a
+  status, never count a mailbox), so many small cases do not each pay a hub start.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +31,7 @@ from ggk.pki import make_test_oin
 from ggk.world import Party, WorldPki, build_pki, cbs_party, gemeente_party, operator_party
 from ggk.world.hub import register_parties as register_on_hub
 from ggk.world.hub import start_hub as start_world_hub
+from tests.conftest import fresh_postgres_database
 
 PARTIES: dict[str, Party] = {
     "cbs": cbs_party(),
@@ -112,3 +117,20 @@ def start_hub(database_url: str, hub_pki: HubPki, tmp_path: Path) -> Iterator[St
 def running_hub(start_hub: StartHub) -> RunningHub:
     """A hub on real TLS with cbs, gemeente_a, gemeente_b, operator registered (see module doc)."""
     return start_hub(long_poll_interval=0.2)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared_hub(request: pytest.FixtureRequest, hub_pki: HubPki,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
+    """One hub per module and database for tests that do not need their own (module doc)."""
+    tmp = tmp_path_factory.mktemp("shared-hub")
+    with contextlib.ExitStack() as stack:
+        url = (f"sqlite:///{tmp / 'ggk.sqlite3'}" if request.param == "sqlite"
+               else stack.enter_context(fresh_postgres_database()))
+        register_parties(url, hub_pki)
+        hub = start_world_hub(hub_pki, database_url=url, store_dir=tmp / "store", register=(),
+                              long_poll_interval=0.2)
+        running = RunningHub(hub.base_url, hub_pki.ca, hub_pki.pem, hub_pki.oin, hub.settings,
+                             hub.server)
+        stack.callback(running.close)
+        yield running
