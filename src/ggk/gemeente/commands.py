@@ -116,6 +116,7 @@ def status(
 
     from ggk.gemeente.status import overview, sent_messages, unread_reports
     from ggk.gemeente.submit import own_gemeentecode
+    from ggk.localtime import shown
 
     console = Console()
     with _client(hub, cert, ca) as client:
@@ -127,7 +128,7 @@ def status(
     console.print(f"[bold]{title}[/]" if groups else f"{title}: nog niets verstuurd.")
     for group in groups:
         latest = group.latest
-        sent = latest.sent_at.strftime("%Y-%m-%d %H:%M") if latest.sent_at else "-"
+        sent = shown(latest.sent_at)
         what = (f"besluit {latest.onderwerp}" if group.onderwerp == "besluit"
                 else f"aanlevering {latest.bestand}")
         console.print(f"  [bold]{group.period} {group.onderwerp}[/]: laatste {what} op {sent}, "
@@ -140,7 +141,7 @@ def status(
     if lines:
         console.print("[bold]Verzonden berichten[/]")
     for line in lines:
-        sent = line.sent_at.strftime("%Y-%m-%d %H:%M") if line.sent_at else "-"
+        sent = shown(line.sent_at)
         console.print(f"  {sent}  {line.type} {line.onderwerp}  {line.bestand}  "
                       f"[bold]{line.toelichting}[/]  ({line.message_id})", soft_wrap=True)
     if unread:

@@ -8,6 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from ggk.localtime import shown
 from ggk.mirror.disclosure import format_nl, shown_number
 
 LEGEND = ["Eigen gemeente", "Vorige periode", "Mediaan vergelijkbare gemeenten", "Nederland"]
@@ -29,6 +30,7 @@ def _environment() -> Environment:
         autoescape=select_autoescape(["html", "j2"]),
     )
     env.filters["nl"] = format_nl
+    env.filters["tijd"] = shown  # a moment as people read it: Europe/Amsterdam
     return env
 
 

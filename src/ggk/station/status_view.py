@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ggk.definitions import Definition
+from ggk.localtime import shown
 from ggk.station.clock import Clock
 from ggk.station.status import PeriodStatus, period_status
 from ggk.station.workflow import State
@@ -33,10 +34,10 @@ def _age(seconds: float | None) -> str:
 
 def status_table(status: PeriodStatus, show_all: bool) -> Table:
     rows = status.rows if show_all else status.active()
-    shown = "all" if show_all else "with activity"
-    table = Table(title=f"{status.statistic} {status.period}: municipalities {shown} "
+    which = "all" if show_all else "with activity"
+    table = Table(title=f"{status.statistic} {status.period}: municipalities {which} "
                   f"({len({r.gemeente for r in rows})} of {status.totals['gemeenten']}), "
-                  f"as of {status.now:%Y-%m-%d %H:%M %Z}")
+                  f"as of {shown(status.now, zone=True)}")
     for column in ("gemeente", "naam", "dataset", "state", "versions", "last delivery",
                    "deadline"):
         table.add_column(column, no_wrap=column != "naam")
@@ -46,7 +47,7 @@ def status_table(status: PeriodStatus, show_all: bool) -> Table:
                                                            if r.overdue else "")
         table.add_row(r.gemeente, r.naam, r.dataset, state,
                       str(r.versions) if r.versions else "-",
-                      f"{r.last_delivery_at:%Y-%m-%d %H:%M}" if r.last_delivery_at else "-",
+                      shown(r.last_delivery_at),
                       deadline)
     return table
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from ggk.station.database import UtcDateTime
+
 metadata = sa.MetaData()
 
-Timestamp = sa.DateTime(timezone=True)
+Timestamp = UtcDateTime()  # UTC in the database, aware UTC when read (SQLite and PostgreSQL)
 
 # One row per inbound message the station has finished deciding about (any type): the outcome and
 # the reply, so that reprocessing after a crash resends the same reply with the same id.
