@@ -129,6 +129,12 @@ def register(app: typer.Typer) -> None:
         mirror_workers: Annotated[int, typer.Option(
             "--mirror-workers", min=0, help="Worker processes that build mirror reports (at a "
             "lower priority); 0 builds them in the station process.")] = 2,
+        metrics_port: Annotated[int | None, typer.Option(
+            "--metrics-port", min=0, help="Serve Prometheus metrics at "
+            "http://ADDRESS:PORT/metrics (docs/monitoring.md); off when not given.")] = None,
+        metrics_address: Annotated[str, typer.Option(
+            "--metrics-address", help="Address of the metrics endpoint (loopback by default; "
+            "it has no authentication).")] = "127.0.0.1",
     ) -> None:
         """Process deliveries and besluiten from the CBS mailbox and send the reports."""
         import logging
@@ -165,6 +171,18 @@ def register(app: typer.Typer) -> None:
             station = Station(settings, client, _clock(now))
             if not spiegelrapport:
                 station.mirror = None
+            metrics_server = None
+            if metrics_port is not None:
+                from ggk.station.metrics import serve_metrics
+
+                try:
+                    metrics_server = serve_metrics(station.metrics, metrics_port, metrics_address)
+                except OSError as e:
+                    station.close()
+                    raise _fail(f"cannot serve metrics on {metrics_address}:{metrics_port}: "
+                                f"{e}") from None
+                typer.echo(f"metrics at http://{metrics_address}:{metrics_server.server_port}"
+                           "/metrics")
             try:
                 if once:
                     handled = station.run_once(wait=0)
@@ -174,6 +192,9 @@ def register(app: typer.Typer) -> None:
                            "Ctrl-C stops")
                 station.run_forever(stop)
             finally:
+                if metrics_server is not None:
+                    metrics_server.shutdown()
+                    metrics_server.server_close()
                 station.close()
 
     @station.command("status")

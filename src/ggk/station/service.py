@@ -32,6 +32,7 @@ from ggk.station import tables as t
 from ggk.station.clock import Clock, SystemClock
 from ggk.station.database import create_engine, migrate, require_current_schema
 from ggk.station.diff import compare
+from ggk.station.metrics import StationMetrics
 from ggk.station.mirror_hook import MirrorHook, default_mirror_hook
 from ggk.station.pseudonym import Pseudonymiser, load_or_create_key
 from ggk.station.records import WorkflowKey
@@ -132,6 +133,7 @@ class Station:
         self._mirror_later: dict[tuple[WorkflowKey, int], float] = {}  # backoff per mirror
         self._pool: Any = None  # worker processes for mirror reports (created when first needed)
         self._pool_lock = threading.Lock()
+        self.metrics = StationMetrics(self)  # Prometheus; `ggk station run --metrics-port`
 
     def close(self) -> None:
         with self._pool_lock:
@@ -150,6 +152,7 @@ class Station:
         first = True
         while True:
             page = self.client.mailbox(after=cursor, wait=wait if first else 0)
+            self.metrics.polled(page.messages)
             first = False
             handled += self._handle_page(list(page.messages))
             if not page.messages or page.cursor == cursor:
@@ -187,11 +190,13 @@ class Station:
                     self._cursor = None
                     self._last_rescan = time.monotonic()
                 page = self.client.mailbox(after=self._cursor, wait=self.settings.poll_wait)
+                self.metrics.polled(page.messages)
                 self._handle_page(list(page.messages))
                 if page.cursor is not None:
                     self._cursor = page.cursor
                 backoff = 1.0
             except Exception as e:  # keep the worker alive; the message is retried later
+                self.metrics.poll_failed(e)
                 log.warning("station loop error (retry in %.0fs): %s", backoff, masked(str(e)))
                 stop_event.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
@@ -206,6 +211,7 @@ class Station:
             try:
                 self.handle(message)
             except Exception as e:  # one bad message must not block the others; retried later
+                self.metrics.failed(message)
                 log.error("message %s (%s) failed, will be retried: %s: %s", message.id,
                           message.type, type(e).__name__, masked(str(e))[:500])
         return len(messages)
@@ -214,6 +220,7 @@ class Station:
 
     def handle(self, message: Message) -> str | None:
         """Claim, decide, reply, acknowledge. The outcome; None when another station has it."""
+        started = time.perf_counter()
         wall = dt.datetime.now(dt.UTC)  # leases use real time, also under a simulated clock
         with self.engine.begin() as conn:
             done = records.processed(conn, message.id)
@@ -237,6 +244,7 @@ class Station:
                     acked_at=self.clock.now()))
             records.finish_claim(conn, message.id)
         self.store.clear_incoming(message.id)
+        self.metrics.handled(message, outcome.outcome, started)
         log.info("message %s (%s from %s): %s", message.id, message.type, message.sender,
                  outcome.outcome)
         return outcome.outcome
@@ -652,8 +660,10 @@ class Station:
                                         message_id=spiegel.id, detail=f"versie {version}")
                 records.finish_claim(conn, job.claim_id)
         except Exception as e:
+            self.metrics.mirror(sent=False)
             self._mirror_failed(key, version, e)
             return 0
+        self.metrics.mirror(sent=True)
         log.info("spiegelrapport %s sent to %s for %s v%d", spiegel.id, key.gemeente,
                  key.period, version)
         return 1

@@ -1,0 +1,189 @@
+"""What the station tells Prometheus and the record of channel incidents (docs/monitoring.md).
+
+The station calls `StationMetrics` at a few points of its loop (a mailbox poll, a handled or
+failed message, a sent spiegelrapport); figures that must be true across all stations on one
+database (mirror lag, the store's free space) are read at scrape time. `serve_metrics` publishes
+the registry on an HTTP endpoint of its own (`ggk station run --metrics-port`, loopback by
+default). Every metric name here is used by deploy/prometheus/ggk-alerts.yml or documented in
+docs/monitoring.md; a test scrapes a real station and checks the rules' names exist.
+
+Channel incidents: when a poll of the hub fails after a successful one, the station writes
+`kanaal-storing` to its audit trail, and `kanaal-hersteld` at the next successful poll. The VWS
+evaluation reads channel availability from those two events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from ggk.client.interfaces import Message
+from ggk.disk_metrics import store_space
+from ggk.station import records
+from ggk.station import tables as t
+from ggk.station.workflow import State
+
+if TYPE_CHECKING:
+    from ggk.station.service import Station
+
+# A message that failed this many times is counted as dead-lettered: still retried (the next
+# attempt may succeed after a fix), but an operator must look (alert GgkStationDeadLetters).
+DEAD_LETTER_ATTEMPTS = 5
+CHANNEL_DOWN = "kanaal-storing"
+CHANNEL_UP = "kanaal-hersteld"
+
+
+class _ScrapeTimeCollector(Collector):
+    """Mirror lag and free space, from the database and the store when Prometheus asks."""
+
+    def __init__(self, station: Station) -> None:
+        self.station = station
+
+    def collect(self) -> Iterable[Metric]:
+        pending = GaugeMetricFamily(
+            "ggk_station_mirror_pending",
+            "Accepted basis deliveries whose spiegelrapport is not sent yet")
+        oldest = GaugeMetricFamily("ggk_station_mirror_oldest_pending_seconds",
+                                   "Mirror lag: how long the oldest accepted basis delivery has "
+                                   "waited for its spiegelrapport (0 when none waits)")
+        waiting = self._pending_since()
+        now = self.station.clock.now()
+        pending.add_metric([], len(waiting))
+        oldest.add_metric([], max(((now - since).total_seconds() for since in waiting),
+                                  default=0.0))
+        yield pending
+        yield oldest
+        yield from store_space("ggk_station_store", "the station's file store",
+                               self.station.store.root)
+
+    def _pending_since(self) -> list[dt.datetime]:
+        station = self.station
+        if station.mirror is None:
+            return []
+        w = t.workflow
+        with station.engine.connect() as conn:
+            rows = conn.execute(sa.select(w.c.statistic, w.c.period, w.c.dataset, w.c.updated_at)
+                                .where(w.c.state == State.GOEDGEKEURD.value,
+                                       w.c.accepted_version.is_not(None))).all()
+        since = []
+        for statistic, period, dataset, updated_at in rows:
+            try:
+                definition = station.registry.for_period(statistic, period)
+            except Exception:  # a period this ggk does not know: no mirror is made for it
+                continue
+            if dataset == next((d.name for d in definition.datasets if d.required), "basis"):
+                since.append(updated_at)
+        return since
+
+
+class StationMetrics:
+    """The station's Prometheus registry (one per Station) and its observation points."""
+
+    def __init__(self, station: Station) -> None:
+        self.station = station
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.deliveries = Counter("ggk_station_deliveries", "Aanleveringen decided, by outcome "
+                                  "(the workflow state after validation, or geweigerd)",
+                                  ["outcome"], registry=r)
+        self.messages = Counter("ggk_station_messages", "Messages handled, by type and outcome",
+                                ["type", "outcome"], registry=r)
+        self.processing = Histogram("ggk_station_processing_seconds",
+                                    "Time from claiming a message to its acknowledgement",
+                                    ["type"], registry=r,
+                                    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120,
+                                             300))
+        self.failures = Counter("ggk_station_message_failures",
+                                "Attempts to handle a message that failed (it is retried)",
+                                ["type"], registry=r)
+        self.dead_lettered = Gauge("ggk_station_dead_lettered_messages",
+                                   f"Messages that failed {DEAD_LETTER_ATTEMPTS} or more times "
+                                   "in this station process and have not succeeded since",
+                                   registry=r)
+        self.polls = Counter("ggk_station_polls", "Mailbox polls of the hub, by result",
+                             ["result"], registry=r)
+        self.last_poll = Gauge("ggk_station_last_successful_poll_timestamp_seconds",
+                               "Unix time of the last successful mailbox poll", registry=r)
+        self.queue_messages = Gauge("ggk_station_queue_messages",
+                                    "Messages in the last mailbox page read", registry=r)
+        self.queue_age = Gauge("ggk_station_queue_oldest_age_seconds",
+                               "Age of the oldest message in the last mailbox page read (queue "
+                               "age; 0 when the page was empty)", registry=r)
+        self.mirrors = Counter("ggk_station_spiegelrapporten", "Spiegelrapporten, by result",
+                               ["result"], registry=r)
+        self.registry.register(_ScrapeTimeCollector(station))
+        self._attempts: dict[str, int] = {}
+        self._channel_down = False
+        self._lock = threading.Lock()
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def polled(self, messages: Sequence[Message]) -> None:
+        """A mailbox page was read: queue length and age; a channel incident ends."""
+        self.polls.labels("ok").inc()
+        wall = dt.datetime.now(dt.UTC)
+        self.last_poll.set(wall.timestamp())
+        self.queue_messages.set(len(messages))
+        ages = [(wall - m.created_at).total_seconds() for m in messages if m.created_at]
+        self.queue_age.set(max(ages, default=0.0))
+        if self._channel_down:
+            self._channel_event(CHANNEL_UP, "de hub is weer bereikbaar")
+            self._channel_down = False
+
+    def poll_failed(self, error: BaseException) -> None:
+        """A mailbox poll failed; the first failure after a success starts a channel incident."""
+        self.polls.labels("error").inc()
+        if not self._channel_down:
+            self._channel_down = True
+            self._channel_event(CHANNEL_DOWN, f"{type(error).__name__}: {str(error)[:300]}")
+
+    def _channel_event(self, event: str, detail: str) -> None:
+        from ggk.station.service import masked
+
+        try:
+            with self.station.engine.begin() as conn:
+                records.write_audit(conn, self.station.clock.now(), event, detail=masked(detail))
+        except Exception:  # the database may be what failed; the metric still counts it
+            pass
+
+    # -- one message ---------------------------------------------------------------------------
+
+    def handled(self, message: Message, outcome: str, started: float) -> None:
+        """`started` is the time.perf_counter() when handling began."""
+        from ggk.station.service import AANLEVERING
+
+        self.processing.labels(message.type).observe(time.perf_counter() - started)
+        self.messages.labels(message.type, outcome).inc()
+        if message.type == AANLEVERING:
+            self.deliveries.labels(outcome).inc()
+        with self._lock:
+            if self._attempts.pop(message.id, 0) >= DEAD_LETTER_ATTEMPTS:
+                self.dead_lettered.dec()
+
+    def failed(self, message: Message) -> None:
+        self.failures.labels(message.type).inc()
+        with self._lock:
+            attempts = self._attempts.get(message.id, 0) + 1
+            self._attempts[message.id] = attempts
+            if attempts == DEAD_LETTER_ATTEMPTS:
+                self.dead_lettered.inc()
+
+    def mirror(self, sent: bool) -> None:
+        self.mirrors.labels("sent" if sent else "failed").inc()
+
+
+def serve_metrics(metrics: StationMetrics, port: int, address: str = "127.0.0.1") -> Any:
+    """Serve the registry at http://address:port/metrics in a daemon thread; returns the server
+    (call `.shutdown()` to stop). Port 0 picks a free port (`server.server_port`)."""
+    from prometheus_client import start_http_server
+
+    server, _thread = start_http_server(port, addr=address, registry=metrics.registry)
+    return server

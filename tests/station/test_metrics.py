@@ -1,0 +1,147 @@
+"""Station and hub metrics and the Prometheus alert rules (deploy/prometheus/).
+
+The rules are checked with `promtool test rules` (Debian package prometheus; `make system-deps`),
+and every ggk_* name they use must be exported by a real hub and a real station after a real
+delivery, so a renamed metric cannot leave an alert silently watching nothing."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+from ggk.station.metrics import serve_metrics
+from tests.conftest import IN_CI
+from tests.hub.conftest import HubPki, StartHub
+from tests.station.conftest import StationWorld, gen
+from tests.station.test_run_command import _wait_for_line
+
+RULES_DIR = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
+RULES = RULES_DIR / "ggk-alerts.yml"
+GGK = Path(sys.executable).with_name("ggk")
+# Suffixes Prometheus' exposition adds to a counter's or histogram's family name.
+SUFFIXES = {"counter": ("_total",), "histogram": ("_count", "_sum", "_bucket")}
+FROM_PROMETHEUS = {"up"}  # made by the Prometheus server itself for every scrape target
+
+
+def promtool() -> str:
+    path = shutil.which("promtool")
+    if path is None:
+        if IN_CI:
+            pytest.fail("promtool is missing (Debian package prometheus: make system-deps)")
+        pytest.skip("promtool is missing (Debian package prometheus: make system-deps)")
+    return path
+
+
+def rule_metric_names() -> set[str]:
+    rules = yaml.safe_load(RULES.read_text("utf-8"))
+    expressions = [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+    names = set()
+    for expr in expressions:
+        names |= set(re.findall(r"\b(ggk_[a-z0-9_]+|up)\b", expr))
+    return names
+
+
+def exported_names(text: str) -> set[str]:
+    """Every name a PromQL expression may use for the families in this exposition."""
+    names = set()
+    for family in text_string_to_metric_families(text):
+        names.add(family.name)
+        names |= {family.name + s for s in SUFFIXES.get(family.type, ())}
+        names |= {sample.name for sample in family.samples}
+    return names
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def test_promtool_checks_and_tests_the_alert_rules() -> None:
+    tool = promtool()
+    checked = subprocess.run([tool, "check", "rules", str(RULES)], capture_output=True,
+                             text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    tested = subprocess.run([tool, "test", "rules", "ggk-alerts.test.yml"], cwd=RULES_DIR,
+                            capture_output=True, text=True, timeout=120)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "SUCCESS" in tested.stdout
+
+
+def test_the_rules_use_only_names_a_real_hub_and_station_export(world: StationWorld) -> None:
+    world.station.mirror = None
+    sent = world.deliver("gemeente_a", gen(world.definition, world.tmp, "GM0363", 50))
+    assert world.station.run_once() == 1
+    assert world.report("gemeente_a", sent)["verdict"] == "goedgekeurd"
+
+    server = serve_metrics(world.station.metrics, 0)
+    try:
+        station_text = httpx.get(f"http://127.0.0.1:{server.server_port}/metrics",
+                                 timeout=10).text
+    finally:
+        server.shutdown()
+        server.server_close()
+    response = world.hub.client("operator").get("/metrics")
+    assert response.status_code == 200, response.text
+    hub_text = response.text
+
+    used = rule_metric_names()
+    assert {"ggk_hub_party_certificate_expiry_timestamp_seconds",
+            "ggk_station_last_successful_poll_timestamp_seconds"} <= used
+    missing = used - exported_names(station_text) - exported_names(hub_text) - FROM_PROMETHEUS
+    assert not missing, f"alert rules refer to metrics nobody exports: {sorted(missing)}"
+
+    station = samples(station_text)
+    assert station[("ggk_station_deliveries_total", (("outcome", "goedgekeurd"),))] == 1
+    assert station[("ggk_station_processing_seconds_count",
+                    (("type", "gmsd.aanlevering"),))] == 1
+    assert station[("ggk_station_last_successful_poll_timestamp_seconds", ())] > 0
+    assert station[("ggk_station_store_free_bytes", ())] > 0
+
+    from cryptography import x509
+
+    pem = world.hub.pem["cbs"].read_bytes()
+    expiry = x509.load_pem_x509_certificate(pem).not_valid_after_utc.timestamp()
+    hub = samples(hub_text)
+    assert hub[("ggk_hub_party_certificate_expiry_timestamp_seconds",
+                (("oin", world.hub.oin["cbs"]), ("role", "cbs")))] == expiry
+    assert hub[("ggk_hub_storage_size_bytes", ())] >= hub[("ggk_hub_storage_free_bytes", ())] > 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_station_run_serves_metrics_on_loopback(database_url: str, hub_pki: HubPki,
+                                                start_hub: StartHub, tmp_path: Path) -> None:
+    hub = start_hub(long_poll_interval=0.2)
+    log = tmp_path / "station.log"
+    with log.open("w") as out:
+        station = subprocess.Popen(
+            [str(GGK), "station", "run", "--hub", hub.base_url, "--cert", str(hub_pki.pem["cbs"]),
+             "--ca", str(hub_pki.ca), "--data-dir", str(tmp_path / "station"), "--wait", "1",
+             "--metrics-port", "0"],
+            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        content = _wait_for_line(log, "/metrics")
+        url = re.search(r"metrics at (http://127\.0\.0\.1:\d+/metrics)", content)
+        assert url, content
+        _wait_for_line(log, "running against")
+        for _ in range(100):  # the first poll ends within --wait 1 s
+            text = httpx.get(url.group(1), timeout=10).text
+            if samples(text)[("ggk_station_last_successful_poll_timestamp_seconds", ())] > 0:
+                break
+            import time
+
+            time.sleep(0.1)
+        assert samples(text)[("ggk_station_polls_total", (("result", "ok"),))] >= 1
+    finally:
+        station.send_signal(signal.SIGTERM)
+        station.wait(timeout=60)
+    assert station.returncode == 0, log.read_text()
