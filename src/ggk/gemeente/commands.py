@@ -114,7 +114,7 @@ def status(
     """Toon per dataset de laatste aanlevering, het oordeel van CBS, de rapporten en het besluit."""
     from rich.console import Console
 
-    from ggk.gemeente.status import overview, sent_messages, unread_reports
+    from ggk.gemeente.status import extensions, overview, sent_messages, unread_reports
     from ggk.gemeente.submit import own_gemeentecode
     from ggk.localtime import shown
 
@@ -124,6 +124,7 @@ def status(
         groups = _guard(lambda: overview(client, period, reports_dir))
         lines = _guard(lambda: sent_messages(client, period))
         unread = _guard(lambda: unread_reports(client, period))
+        uitstel = _guard(lambda: extensions(client, period, reports_dir))
     title = f"Status van {gemeente}" + (f" voor {period}" if period else "")
     console.print(f"[bold]{title}[/]" if groups else f"{title}: nog niets verstuurd.")
     for group in groups:
@@ -135,6 +136,10 @@ def status(
                       f"{latest.toelichting} ({group.sent_count} keer verstuurd)", soft_wrap=True)
         console.print(f"    oordeel: [bold]{group.oordeel}[/]", soft_wrap=True)
         console.print(f"    rapporten: {group.rapporten}", soft_wrap=True)
+    for grant in uitstel:
+        console.print(f"  [bold]uitstel {grant.metadata.get('period', '')}[/] tot "
+                      f"{grant.metadata.get('tot', '?')}: {grant.metadata.get('bericht', '')}"
+                      + ("" if grant.fetched else " (nog ophalen)"), soft_wrap=True)
     if not reports_dir.is_dir():
         console.print(f"[dim](map {reports_dir} bestaat niet: alleen rapporten die nog klaarliggen "
                       "tellen mee; geef --reports DIR)[/]")

@@ -23,7 +23,8 @@ RAPPORT = "gmsd.technisch-controlerapport"
 SPIEGELRAPPORT = "gmsd.spiegelrapport"
 BEVESTIGING = "gmsd.bevestiging"
 WEIGERING = "gmsd.weigering"
-REPORT_TYPES = (RAPPORT, SPIEGELRAPPORT, BEVESTIGING, WEIGERING)  # what CBS sends back
+UITSTEL = "gmsd.uitstel"  # CBS granted an extension: the deadlines of a period move later
+REPORT_TYPES = (RAPPORT, SPIEGELRAPPORT, BEVESTIGING, WEIGERING, UITSTEL)  # what CBS sends
 MIRRORED_DATASET = "basis"  # the spiegelrapport follows each accepted basis delivery (issue 5)
 
 
@@ -57,6 +58,8 @@ class ReceivedReport:
             return f"bevestiging: {m.get('bericht') or m.get('besluit', '')}"
         if self.type == WEIGERING:
             return f"weigering ({m.get('reden', '?')}): {m.get('bericht', '')}"
+        if self.type == UITSTEL:
+            return f"uitstel tot {m.get('tot', '?')}: {m.get('bericht', '')}"
         return self.type
 
 

@@ -265,7 +265,8 @@ def register(app: typer.Typer) -> None:
         engine = _migrated_engine(_settings(data_dir, database_url, store_dir))
         grant_extension(engine, SystemClock(), statistic, period, gemeente, day, reason)
         engine.dispose()
-        typer.echo(f"extension for {gemeente} {statistic} {period} until {day.isoformat()}")
+        typer.echo(f"extension for {gemeente} {statistic} {period} until {day.isoformat()}; "
+                   "the running station tells the municipality at its next poll (gmsd.uitstel)")
 
     @station.command("purge")
     def purge(

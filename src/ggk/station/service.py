@@ -157,6 +157,7 @@ class Station:
             handled += self._handle_page(list(page.messages))
             if not page.messages or page.cursor == cursor:
                 self.send_pending_mirrors()
+                self.send_extension_notices()
                 return handled
             cursor = page.cursor
 
@@ -192,6 +193,7 @@ class Station:
                 page = self.client.mailbox(after=self._cursor, wait=self.settings.poll_wait)
                 self.metrics.polled(page.messages)
                 self._handle_page(list(page.messages))
+                self.send_extension_notices()
                 if page.cursor is not None:
                     self._cursor = page.cursor
                 backoff = 1.0
@@ -756,6 +758,12 @@ class Station:
                reason: str | None = None) -> None:
         """Operator extension: the gemeente's deadlines of this period move to `until`."""
         grant_extension(self.engine, self.clock, statistic, period, gemeente, until, reason)
+
+    def send_extension_notices(self) -> int:
+        """Tell municipalities about extensions granted since (`gmsd.uitstel`); number sent."""
+        from ggk.station.extension_notice import send_extension_notices
+
+        return send_extension_notices(self)
 
     def status(self, period: str, statistic: str = "gmsd") -> Any:
         """The operator view as data (`ggk.station.status.PeriodStatus`) for all 342 gemeenten."""
