@@ -59,6 +59,23 @@ def _clock(now: str | None) -> Any:
     return SimulatedClock(moment)
 
 
+# Public for other packages' commands that read the station's records (ggk evaluatie).
+def station_settings(data_dir: Path | None, database_url: str | None,
+                     store_dir: Path | None) -> Any:
+    """StationSettings from the --data-dir/--database-url/--store-dir options (exit 2 if wrong)."""
+    return _settings(data_dir, database_url, store_dir)
+
+
+def station_engine(settings: Any) -> Any:
+    """The station's engine; exit 2 when its schema is not current."""
+    return _migrated_engine(settings)
+
+
+def station_clock(now: str | None) -> Any:
+    """The clock of a --now option (simulated), or the system clock."""
+    return _clock(now)
+
+
 def _wait_for_hub(client: Any, hub: str, *, retry: bool, stop: Any) -> Any:
     """The CBS party behind the certificate, asked of the hub; a station started before its hub
     (or during a hub restart) waits with backoff instead of exiting. `--once` does not wait."""

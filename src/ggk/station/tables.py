@@ -61,6 +61,9 @@ deliveries = sa.Table(
     sa.Column("changes", sa.JSON, nullable=True),  # diff against the previous accepted version
     sa.Column("received_at", Timestamp, nullable=False),
     sa.Column("raw_purged_at", Timestamp, nullable=True),
+    # when the municipality sent it (the hub accepted the message), on the station's clock
+    # (clock.sent_moment); NULL for deliveries recorded before revision 0002
+    sa.Column("sent_at", Timestamp, nullable=True),
     sa.UniqueConstraint("statistic", "period", "gemeente", "dataset", "version",
                         name="uq_station_delivery_version"),
 )
