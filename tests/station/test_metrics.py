@@ -145,3 +145,82 @@ def test_station_run_serves_metrics_on_loopback(database_url: str, hub_pki: HubP
         station.send_signal(signal.SIGTERM)
         station.wait(timeout=60)
     assert station.returncode == 0, log.read_text()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_hub_outage_is_an_incident_in_the_audit_trail_and_the_metrics(
+        database_url: str, hub_pki: HubPki, start_hub: StartHub, tmp_path: Path) -> None:
+    import datetime as dt
+    import threading
+    import time
+
+    import sqlalchemy as sa
+
+    from ggk.client import HubClient
+    from ggk.station import SimulatedClock, Station, StationSettings
+    from ggk.station import tables as t
+    from ggk.station.evaluation_records import StationEvaluationRecords
+
+    hub = start_hub(long_poll_interval=0.2)
+    port = int(hub.base_url.rsplit(":", 1)[1])
+    clock = SimulatedClock(dt.datetime(2026, 9, 1, 10, tzinfo=dt.UTC))
+    client = HubClient(hub.base_url, cert=hub_pki.pem["cbs"], ca=hub_pki.ca)
+    station = Station(StationSettings(data_dir=tmp_path / "station", poll_wait=0.2), client,
+                      clock)
+    stop = threading.Event()
+    thread = threading.Thread(target=station.run_forever, args=(stop,), daemon=True)
+
+    def events() -> list[str]:
+        with station.engine.connect() as conn:
+            return list(conn.execute(sa.select(t.audit.c.event).where(
+                t.audit.c.event.like("kanaal-%")).order_by(t.audit.c.id)).scalars())
+
+    def polls(result: str) -> float:
+        return station.metrics.registry.get_sample_value("ggk_station_polls_total",
+                                                         {"result": result}) or 0.0
+
+    def wait_for(condition: object, what: str) -> None:
+        deadline = time.monotonic() + 60
+        while not condition():  # type: ignore[operator]
+            assert time.monotonic() < deadline, f"no {what} within 60 s: {events()}"
+            time.sleep(0.1)
+
+    thread.start()
+    try:
+        wait_for(lambda: polls("ok") >= 1, "first poll")
+        hub.server.stop()
+        wait_for(lambda: events() == ["kanaal-storing"], "incident")
+        clock.advance(dt.timedelta(minutes=30))
+        start_hub(port=port, long_poll_interval=0.2)
+        wait_for(lambda: events() == ["kanaal-storing", "kanaal-hersteld"], "recovery")
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    try:
+        assert polls("error") >= 1
+        [incident] = StationEvaluationRecords(station.engine, station.store).incidents(
+            clock.now() - dt.timedelta(days=1), clock.now())
+        assert incident.ended_at - incident.started_at == dt.timedelta(minutes=30)
+        assert incident.detail  # the error as the station saw it
+    finally:
+        station.close()
+        client.close()
+
+
+def test_a_message_failing_five_times_counts_as_dead_lettered_until_it_succeeds(
+        world: StationWorld) -> None:
+    world.station.mirror = None
+    sent = world.deliver("gemeente_a", gen(world.definition, world.tmp, "GM0363", 20))
+    metrics = world.station.metrics
+
+    def dead() -> float | None:
+        return metrics.registry.get_sample_value("ggk_station_dead_lettered_messages")
+
+    for _ in range(5):  # what _handle_page records when handling raises
+        assert dead() == 0
+        metrics.failed(sent)
+    assert dead() == 1
+    assert metrics.registry.get_sample_value("ggk_station_message_failures_total",
+                                             {"type": "gmsd.aanlevering"}) == 5
+    assert world.station.run_once() == 1  # the retry succeeds: no longer dead-lettered
+    assert dead() == 0
