@@ -2,9 +2,10 @@
 
 `ggk station extend` (or `grant_extension`) only records the extension; the running station sends
 every extension the municipality has not been told about yet as a `gmsd.uitstel` message, at its
-next poll. The message id is derived from the extension (gemeente, period, date, moment granted),
-so a station that crashes between sending and recording sends the same message again, which the
-hub treats as the same one; a later, changed extension is a new message. Sent notices are recorded
+next poll. The message id is derived from the extension (gemeente, period, date, moment granted)
+with the station's `ReplyIds` (deterministic for the station, unpredictable for others), so a
+station that crashes between sending and recording sends the same message again, which the hub
+treats as the same one; a later, changed extension is a new message. Sent notices are recorded
 in the audit trail (event `uitstel-gemeld`, message id), which is also how pending ones are found.
 """
 
@@ -12,24 +13,24 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from ggk.client.interfaces import Conflict
+from ggk.conversation import ConversationId, Kind, UitstelMetadata, conversation_id, message_type
 from ggk.definitions import UnknownPeriod
 from ggk.station import records
 from ggk.station import tables as t
+from ggk.station.masking import masked
+from ggk.station.outcomes import ReplyIds
 from ggk.station.workflow import Context, dutch_date
 
 if TYPE_CHECKING:
     from ggk.station.service import Station
 
-UITSTEL = "gmsd.uitstel"
 NOTICE_EVENT = "uitstel-gemeld"
-NOTICE_NAMESPACE = uuid.UUID("0b7c2f6e-52d4-4c61-a3f5-9e1d7a4b2c80")
 # The calendar events an extension moves (never earlier: Context.closes), in the Dutch notice.
 MOVED = (("aanlevering_sluit", "aanleveren"), ("correctie_sluit", "een correctie aanleveren"),
          ("besluit_deadline", "een besluit nemen"))
@@ -47,12 +48,16 @@ class PendingNotice:
     reason: str | None
 
     @property
-    def message_id(self) -> str:
-        return str(uuid.uuid5(NOTICE_NAMESPACE, f"{self.statistic}/{self.period}/{self.gemeente}/"
-                              f"{self.until.isoformat()}/{self.granted_at.isoformat()}"))
+    def type(self) -> str:
+        return message_type(self.statistic, Kind.UITSTEL)
+
+    def message_id(self, ids: ReplyIds) -> str:
+        grant = (f"uitstel/{self.statistic}/{self.period}/{self.gemeente}/"
+                 f"{self.until.isoformat()}/{self.granted_at.isoformat()}")
+        return ids(grant, self.type)
 
 
-def pending_notices(engine: sa.Engine) -> list[PendingNotice]:
+def pending_notices(engine: sa.Engine, ids: ReplyIds) -> list[PendingNotice]:
     """Extensions whose current grant the municipality has not been told about."""
     with engine.connect() as conn:
         told = set(conn.execute(sa.select(t.audit.c.message_id).where(
@@ -60,7 +65,7 @@ def pending_notices(engine: sa.Engine) -> list[PendingNotice]:
         rows = conn.execute(sa.select(t.extensions).order_by(t.extensions.c.granted_at)).all()
     notices = [PendingNotice(r.statistic, r.period, r.gemeente, r.until, r.granted_at, r.reason)
                for r in rows]
-    return [n for n in notices if n.message_id not in told]
+    return [n for n in notices if n.message_id(ids) not in told]
 
 
 def notice_text(station: Station, notice: PendingNotice) -> str:
@@ -81,9 +86,7 @@ def notice_text(station: Station, notice: PendingNotice) -> str:
 def send_extension_notices(station: Station) -> int:
     """Send every pending extension notice; returns how many were sent. A municipality without a
     registered party at the hub is tried again at the next poll (logged)."""
-    from ggk.station.service import masked
-
-    pending = pending_notices(station.engine)
+    pending = pending_notices(station.engine, station.reply_ids)
     if not pending:
         return 0
     by_code = {p.gemeentecode: p for p in station.client.parties() if p.gemeentecode}
@@ -99,23 +102,23 @@ def send_extension_notices(station: Station) -> int:
         except UnknownPeriod as e:
             log.warning("extension for %s %s not told: %s", notice.gemeente, notice.period, e)
             continue
-        metadata = {"statistic": notice.statistic, "period": notice.period,
-                    "gemeente": notice.gemeente, "tot": notice.until.isoformat(),
-                    "bericht": text}
-        if notice.reason:
-            metadata["reden"] = masked(notice.reason)
+        metadata = UitstelMetadata(
+            notice.statistic, notice.period, notice.gemeente, notice.until.isoformat(), text,
+            masked(notice.reason) if notice.reason else None).as_metadata()
+        message_id = notice.message_id(station.reply_ids)
         try:
-            station.client.send(party.oin, UITSTEL, metadata, [], id=notice.message_id,
-                                conversation_id=f"{notice.statistic}/{notice.period}/"
-                                f"{notice.gemeente}/uitstel")
+            station.client.send(party.oin, notice.type, metadata, [], id=message_id,
+                                conversation_id=conversation_id(
+                                    notice.statistic, notice.period, notice.gemeente,
+                                    ConversationId.UITSTEL))
         except Conflict:  # sent before (same id); record it below
-            log.info("extension notice %s was already sent", notice.message_id)
+            log.info("extension notice %s was already sent", message_id)
         with station.engine.begin() as conn:
             records.write_audit(conn, station.clock.now(), NOTICE_EVENT,
                                 statistic=notice.statistic, period=notice.period,
-                                gemeente=notice.gemeente, message_id=notice.message_id,
+                                gemeente=notice.gemeente, message_id=message_id,
                                 detail=f"tot {notice.until.isoformat()}")
-        log.info("extension notice %s sent to %s for %s until %s", notice.message_id,
+        log.info("extension notice %s sent to %s for %s until %s", message_id,
                  notice.gemeente, notice.period, notice.until)
         sent += 1
     return sent

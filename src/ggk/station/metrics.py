@@ -1,11 +1,12 @@
 """What the station tells Prometheus and the record of channel incidents (docs/monitoring.md).
 
-The station calls `StationMetrics` at a few points of its loop (a mailbox poll, a handled or
-failed message, a sent spiegelrapport); figures that must be true across all stations on one
-database (mirror lag, the store's free space) are read at scrape time. `serve_metrics` publishes
-the registry on an HTTP endpoint of its own (`ggk station run --metrics-port`, loopback by
-default). Every metric name here is used by deploy/prometheus/ggk-alerts.yml or documented in
-docs/monitoring.md; a test scrapes a real station and checks the rules' names exist.
+The station's worker calls `StationMetrics` at a few points of its loop (a mailbox poll, a handled
+or failed message); figures that must be true across all stations on one database and across
+restarts (mirror lag, dead letters, the store's free space) are read at scrape time.
+`serve_metrics` publishes the registry on an HTTP endpoint of its own
+(`ggk station run --metrics-port`, loopback by default). Every metric name here is used by
+deploy/prometheus/ggk-alerts.yml or documented in docs/monitoring.md; a test scrapes a real
+station and checks the rules' names exist.
 
 Channel incidents: when a poll of the hub fails after a successful one, the station writes
 `kanaal-storing` to its audit trail, and `kanaal-hersteld` at the next successful poll. The VWS
@@ -15,7 +16,6 @@ evaluation reads channel availability from those two events.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -26,23 +26,23 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from ggk.client.interfaces import Message
+from ggk.conversation import Kind, kind_of
 from ggk.disk_metrics import store_space
 from ggk.station import records
 from ggk.station import tables as t
+from ggk.station.masking import masked
 from ggk.station.workflow import State
 
 if TYPE_CHECKING:
     from ggk.station.service import Station
 
-# A message that failed this many times is counted as dead-lettered: still retried (the next
-# attempt may succeed after a fix), but an operator must look (alert GgkStationDeadLetters).
-DEAD_LETTER_ATTEMPTS = 5
 CHANNEL_DOWN = "kanaal-storing"
 CHANNEL_UP = "kanaal-hersteld"
 
 
 class _ScrapeTimeCollector(Collector):
-    """Mirror lag and free space, from the database and the store when Prometheus asks."""
+    """Mirror lag, dead letters and free space, from the database and the store when Prometheus
+    asks."""
 
     def __init__(self, station: Station) -> None:
         self.station = station
@@ -61,6 +61,14 @@ class _ScrapeTimeCollector(Collector):
                                   default=0.0))
         yield pending
         yield oldest
+        dead = GaugeMetricFamily("ggk_station_dead_lettered_messages",
+                                 "Messages the station gave up on after max_attempts failures "
+                                 "(dead letters; `ggk station retry` releases one)")
+        with self.station.engine.connect() as conn:
+            dead.add_metric([], conn.execute(sa.select(sa.func.count()).select_from(t.failures)
+                                             .where(t.failures.c.dead_at.is_not(None))).scalar()
+                            or 0)
+        yield dead
         yield from store_space("ggk_station_store", "the station's file store",
                                self.station.store.root)
 
@@ -104,10 +112,6 @@ class StationMetrics:
         self.failures = Counter("ggk_station_message_failures",
                                 "Attempts to handle a message that failed (it is retried)",
                                 ["type"], registry=r)
-        self.dead_lettered = Gauge("ggk_station_dead_lettered_messages",
-                                   f"Messages that failed {DEAD_LETTER_ATTEMPTS} or more times "
-                                   "in this station process and have not succeeded since",
-                                   registry=r)
         self.polls = Counter("ggk_station_polls", "Mailbox polls of the hub, by result",
                              ["result"], registry=r)
         self.last_poll = Gauge("ggk_station_last_successful_poll_timestamp_seconds",
@@ -117,12 +121,8 @@ class StationMetrics:
         self.queue_age = Gauge("ggk_station_queue_oldest_age_seconds",
                                "Age of the oldest message in the last mailbox page read (queue "
                                "age; 0 when the page was empty)", registry=r)
-        self.mirrors = Counter("ggk_station_spiegelrapporten", "Spiegelrapporten, by result",
-                               ["result"], registry=r)
         self.registry.register(_ScrapeTimeCollector(station))
-        self._attempts: dict[str, int] = {}
         self._channel_down = False
-        self._lock = threading.Lock()
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -146,8 +146,6 @@ class StationMetrics:
             self._channel_event(CHANNEL_DOWN, f"{type(error).__name__}: {str(error)[:300]}")
 
     def _channel_event(self, event: str, detail: str) -> None:
-        from ggk.station.service import masked
-
         try:
             with self.station.engine.begin() as conn:
                 records.write_audit(conn, self.station.clock.now(), event, detail=masked(detail))
@@ -158,26 +156,14 @@ class StationMetrics:
 
     def handled(self, message: Message, outcome: str, started: float) -> None:
         """`started` is the time.perf_counter() when handling began."""
-        from ggk.station.service import AANLEVERING
-
         self.processing.labels(message.type).observe(time.perf_counter() - started)
         self.messages.labels(message.type, outcome).inc()
-        if message.type == AANLEVERING:
+        if kind_of(message.type) is Kind.AANLEVERING:
             self.deliveries.labels(outcome).inc()
-        with self._lock:
-            if self._attempts.pop(message.id, 0) >= DEAD_LETTER_ATTEMPTS:
-                self.dead_lettered.dec()
 
     def failed(self, message: Message) -> None:
+        """One attempt failed (the FailureBook decides when it becomes a dead letter)."""
         self.failures.labels(message.type).inc()
-        with self._lock:
-            attempts = self._attempts.get(message.id, 0) + 1
-            self._attempts[message.id] = attempts
-            if attempts == DEAD_LETTER_ATTEMPTS:
-                self.dead_lettered.inc()
-
-    def mirror(self, sent: bool) -> None:
-        self.mirrors.labels("sent" if sent else "failed").inc()
 
 
 def serve_metrics(metrics: StationMetrics, port: int, address: str = "127.0.0.1") -> Any:

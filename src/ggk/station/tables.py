@@ -62,7 +62,7 @@ deliveries = sa.Table(
     sa.Column("received_at", Timestamp, nullable=False),
     sa.Column("raw_purged_at", Timestamp, nullable=True),
     # when the municipality sent it (the hub accepted the message), on the station's clock
-    # (clock.sent_moment); NULL for deliveries recorded before revision 0002
+    # (clock.sent_moment); NULL for deliveries recorded before revision 0003
     sa.Column("sent_at", Timestamp, nullable=True),
     sa.UniqueConstraint("statistic", "period", "gemeente", "dataset", "version",
                         name="uq_station_delivery_version"),
@@ -105,4 +105,20 @@ audit = sa.Table(
     sa.Column("to_state", sa.String(32), nullable=True),
     sa.Column("message_id", sa.String(64), nullable=True),
     sa.Column("detail", sa.Text, nullable=True),
+)
+
+# Messages whose handling failed: tried again after a back-off that doubles per attempt; after
+# `max_attempts` the message is a dead letter (`dead_at`): no longer tried, shown to the operator
+# (`ggk station status`), released again with `ggk station retry`. A success deletes the row.
+failures = sa.Table(
+    "station_failures", metadata,
+    sa.Column("message_id", sa.String(64), primary_key=True),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("sender", sa.String(20), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("first_failed_at", Timestamp, nullable=False),
+    sa.Column("last_failed_at", Timestamp, nullable=False),
+    sa.Column("next_attempt_at", Timestamp, nullable=False),
+    sa.Column("last_error", sa.String(600), nullable=False),  # 9-digit runs masked
+    sa.Column("dead_at", Timestamp, nullable=True),
 )

@@ -1,8 +1,8 @@
 """Deliveries remember when the municipality sent them (on the station's clock), so the
 evaluation can measure the time from delivery to technical report and to spiegelrapport.
 
-Revision ID: 0002_station_delivery_sent_at
-Revises: 0001_station_initial
+Revision ID: 0003_station_delivery_sent_at
+Revises: 0002_station_failures
 Create Date: 2026-12-05
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_station_delivery_sent_at"
-down_revision = "0001_station_initial"
+revision = "0003_station_delivery_sent_at"
+down_revision = "0002_station_failures"
 branch_labels = None
 depends_on = None
 
