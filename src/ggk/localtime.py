@@ -19,6 +19,12 @@ def local(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(SHOWN_ZONE)
 
 
+def shown_iso(moment: dt.datetime) -> str:
+    """One token for logs and audit listings: ISO 8601 in Europe/Amsterdam with its offset,
+    to the second (`2026-09-01T14:05:00+02:00`)."""
+    return local(moment).isoformat(timespec="seconds")
+
+
 def shown(moment: dt.datetime | str | None, *, seconds: bool = False, zone: bool = False,
           empty: str = "-") -> str:
     """`2026-08-17 14:00` in Europe/Amsterdam (ISO text accepted too); `empty` for None.

@@ -284,11 +284,13 @@ def register(app: typer.Typer) -> None:
             f"{verified.message_id}, {verified.type}, {verified.sender} -> {verified.receiver}",
             highlight=False,
         )
-        table = Table(title=f"issued {verified.issued_at.isoformat()}")
+        from ggk.localtime import shown_iso
+
+        table = Table(title=f"issued {shown_iso(verified.issued_at)}")
         for column in ("state", "at", "by"):
             table.add_column(column)
         for event in verified.events:
-            table.add_row(event.state, event.at.isoformat(), event.by or "")
+            table.add_row(event.state, shown_iso(event.at), event.by or "")
         console.print(table)
         for a in verified.attachments:
             console.print(
