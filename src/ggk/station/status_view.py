@@ -88,8 +88,7 @@ def dead_letter_table(dead: list[Failure]) -> Table:
         table.add_column(column, no_wrap=column != "last error", overflow="fold")
     for f in dead:
         table.add_row(f.message_id, escape(f.type), f.sender, str(f.attempts),
-                      f"{f.first_failed_at:%Y-%m-%d %H:%M}",
-                      f"{f.dead_at:%Y-%m-%d %H:%M}" if f.dead_at else "-", escape(f.last_error))
+                      shown(f.first_failed_at), shown(f.dead_at), escape(f.last_error))
     return table
 
 
