@@ -50,9 +50,9 @@ def play_period(world: StationWorld) -> None:
                     dt.date(2026, 10, 10))
     # the hub away for two hours, as the station's loop reports it
     world.clock.set(dt.datetime(2026, 9, 15, 3, tzinfo=AMSTERDAM))
-    station.metrics.poll_failed(ConnectionError("hub niet bereikbaar"))
+    station.metrics.mailbox_failed(ConnectionError("hub niet bereikbaar"))
     world.clock.set(dt.datetime(2026, 9, 15, 5, tzinfo=AMSTERDAM))
-    station.metrics.polled([])
+    station.metrics.mailbox_read([])
     world.clock.set(dt.datetime(2026, 10, 20, 10, tzinfo=AMSTERDAM))
     world.besluit("gemeente_a", "opt-in")
     world.besluit("gemeente_b", "intrekken")

@@ -76,12 +76,12 @@ class StationWorld:
             self.gemeente[name].download(rapport.id, a.name, dest / a.name)
         return json.loads((dest / "report.json").read_text("utf-8"))
 
-    def make_station(self, **overrides: Any) -> Station:
+    def make_station(self, events: Any = None, **overrides: Any) -> Station:
         settings = StationSettings(data_dir=None, database_url=self.database_url,
                                    store_dir=self.tmp / "station-store",
                                    pseudonym_key=self.tmp / "keys" / "pseudonym.key",
                                    poll_wait=0.5, **overrides)
-        return Station(settings, self.cbs, self.clock)
+        return Station(settings, self.cbs, self.clock, events=events)
 
 
 def gen(definition: Definition, tmp: Path, gemeente: str, rows: int, *, dataset: str = "basis",

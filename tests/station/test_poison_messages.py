@@ -24,9 +24,34 @@ OLD_REPLY_NAMESPACE = uuid.UUID("6f1d3c52-7a0e-4d4b-9a57-2b1f0c8e5a11")  # befor
 ATTEMPTS = 3
 
 
-def _station_with_fast_retries(world: StationWorld) -> None:
+class Seen:
+    """Follows the station's events (what a metrics layer sees)."""
+
+    def __init__(self) -> None:
+        self.handled: list[tuple[str, str]] = []
+        self.failed: list[tuple[str, int, bool]] = []
+
+    def message_handled(self, message_type: str, outcome: str, seconds: float) -> None:
+        self.handled.append((message_type, outcome))
+
+    def message_failed(self, message_type: str, attempts: int, dead: bool) -> None:
+        self.failed.append((message_type, attempts, dead))
+
+    def mirror_sent(self, statistic: str, seconds: float) -> None:
+        pass
+
+    def mailbox_read(self, messages: object) -> None:
+        pass
+
+    def mailbox_failed(self, error: BaseException) -> None:
+        pass
+
+
+def _station_with_fast_retries(world: StationWorld) -> Seen:
     world.station.close()
-    world.station = world.make_station(max_attempts=ATTEMPTS, retry_seconds=0)
+    seen = Seen()
+    world.station = world.make_station(events=seen, max_attempts=ATTEMPTS, retry_seconds=0)
+    return seen
 
 
 def _failures(world: StationWorld, message_id: str) -> tuple[int, bool]:
@@ -41,7 +66,7 @@ def _cli(*args: str) -> str:
 
 
 def test_a_taken_reply_id_is_a_dead_letter_and_stops_nothing(world: StationWorld) -> None:
-    _station_with_fast_retries(world)
+    seen = _station_with_fast_retries(world)
     attacker = world.gemeente["gemeente_a"]
     cbs, b_oin = world.hub.oin["cbs"], world.hub.oin["gemeente_b"]
     # the attacker takes the id of the pong the station's client will send to its next ping
@@ -67,6 +92,8 @@ def test_a_taken_reply_id_is_a_dead_letter_and_stops_nothing(world: StationWorld
     for _ in range(ATTEMPTS):
         world.station.run_once()
     assert _failures(world, ping.id) == (ATTEMPTS, True)  # tried 3 times, then given up
+    assert seen.failed == [(PING, 1, False), (PING, 2, False), (PING, 3, True)]
+    assert sorted(outcome for _, outcome in seen.handled) == ["goedgekeurd", "goedgekeurd"]
     assert world.cbs.message(ping.id).state != "acknowledged"
 
     where = ["--database-url", world.database_url, "--store-dir", str(world.tmp / "station-store")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ggk.client.interfaces import HubApi, Message
 from ggk.conversation import (
@@ -19,8 +20,9 @@ from ggk.conversation import (
     conversation_id,
     message_type,
 )
-from ggk.validation import ValidationInputError, validate_file
-from ggk.validation.interfaces import ValidationResult
+
+if TYPE_CHECKING:  # the validator (Polars) is imported when a file is checked, not before
+    from ggk.validation.interfaces import ValidationResult
 
 Progress = Callable[[str, int, int], None]
 
@@ -43,6 +45,8 @@ def check_locally(path: Path, *, period: str, dataset: str, gemeente: str,
     """Validate `path` as CBS will (`ggk.validation`).
 
     Raises GemeenteError when validation cannot start (missing file, unknown period/dataset)."""
+    from ggk.validation import ValidationInputError, validate_file  # Polars: only when checking
+
     try:
         return validate_file(path, dataset=dataset, gemeente=gemeente, period=period,
                              statistic=statistic, basis=basis)

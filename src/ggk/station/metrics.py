@@ -1,8 +1,9 @@
 """What the station tells Prometheus and the record of channel incidents (docs/monitoring.md).
 
-The station's worker calls `StationMetrics` at a few points of its loop (a mailbox poll, a handled
-or failed message); figures that must be true across all stations on one database and across
-restarts (mirror lag, dead letters, the store's free space) are read at scrape time.
+`StationMetrics` is a Station's default `StationEvents` (ggk.station.interfaces): the worker and
+the mirror jobs report a mailbox poll, a handled or failed message, a sent spiegelrapport. Figures
+that must be true across all stations on one database and across restarts (mirror lag, dead
+letters, the store's free space) are read at scrape time.
 `serve_metrics` publishes the registry on an HTTP endpoint of its own
 (`ggk station run --metrics-port`, loopback by default). Every metric name here is used by
 deploy/prometheus/ggk-alerts.yml or documented in docs/monitoring.md; a test scrapes a real
@@ -16,7 +17,6 @@ evaluation reads channel availability from those two events.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -93,7 +93,8 @@ class _ScrapeTimeCollector(Collector):
 
 
 class StationMetrics:
-    """The station's Prometheus registry (one per Station) and its observation points."""
+    """The station's Prometheus registry (one per Station): its `StationEvents` (the default
+    events of a Station) and the figures read at scrape time."""
 
     def __init__(self, station: Station) -> None:
         self.station = station
@@ -121,12 +122,18 @@ class StationMetrics:
         self.queue_age = Gauge("ggk_station_queue_oldest_age_seconds",
                                "Age of the oldest message in the last mailbox page read (queue "
                                "age; 0 when the page was empty)", registry=r)
+        self.mirrors = Counter("ggk_station_spiegelrapporten",
+                               "Spiegelrapporten sent, by statistic", ["statistic"], registry=r)
+        self.mirror_seconds = Histogram("ggk_station_spiegelrapport_seconds",
+                                        "Time from claiming a spiegelrapport to sending it",
+                                        registry=r, buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
+                                                             600))
         self.registry.register(_ScrapeTimeCollector(station))
         self._channel_down = False
 
-    # -- the loop ------------------------------------------------------------------------------
+    # -- StationEvents (ggk.station.interfaces): called by the worker and the mirror jobs -----
 
-    def polled(self, messages: Sequence[Message]) -> None:
+    def mailbox_read(self, messages: Sequence[Message]) -> None:
         """A mailbox page was read: queue length and age; a channel incident ends."""
         self.polls.labels("ok").inc()
         wall = dt.datetime.now(dt.UTC)
@@ -138,7 +145,7 @@ class StationMetrics:
             self._channel_event(CHANNEL_UP, "de hub is weer bereikbaar")
             self._channel_down = False
 
-    def poll_failed(self, error: BaseException) -> None:
+    def mailbox_failed(self, error: BaseException) -> None:
         """A mailbox poll failed; the first failure after a success starts a channel incident."""
         self.polls.labels("error").inc()
         if not self._channel_down:
@@ -152,18 +159,19 @@ class StationMetrics:
         except Exception:  # the database may be what failed; the metric still counts it
             pass
 
-    # -- one message ---------------------------------------------------------------------------
-
-    def handled(self, message: Message, outcome: str, started: float) -> None:
-        """`started` is the time.perf_counter() when handling began."""
-        self.processing.labels(message.type).observe(time.perf_counter() - started)
-        self.messages.labels(message.type, outcome).inc()
-        if kind_of(message.type) is Kind.AANLEVERING:
+    def message_handled(self, message_type: str, outcome: str, seconds: float) -> None:
+        self.processing.labels(message_type).observe(seconds)
+        self.messages.labels(message_type, outcome).inc()
+        if kind_of(message_type) is Kind.AANLEVERING:
             self.deliveries.labels(outcome).inc()
 
-    def failed(self, message: Message) -> None:
-        """One attempt failed (the FailureBook decides when it becomes a dead letter)."""
-        self.failures.labels(message.type).inc()
+    def message_failed(self, message_type: str, attempts: int, dead: bool) -> None:
+        """One attempt failed (dead letters are counted from the database at scrape time)."""
+        self.failures.labels(message_type).inc()
+
+    def mirror_sent(self, statistic: str, seconds: float) -> None:
+        self.mirrors.labels(statistic).inc()
+        self.mirror_seconds.observe(seconds)
 
 
 def serve_metrics(metrics: StationMetrics, port: int, address: str = "127.0.0.1") -> Any:

@@ -20,7 +20,7 @@ import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -38,6 +38,7 @@ from ggk.station import tables as t
 from ggk.station.accepted import AcceptedSnapshot, StationAcceptedData
 from ggk.station.claims import ClaimBook
 from ggk.station.clock import Clock
+from ggk.station.interfaces import StationEvents
 from ggk.station.masking import masked
 from ggk.station.mirror_hook import GgkMirror, MirrorHook, build_into
 from ggk.station.outcomes import Reply, ReplyIds, ReplySender
@@ -110,12 +111,14 @@ class MirrorJob:
     directory: Path
     future: Future[list[str]] | None = None
     ready: bool = False
+    started: float = field(default_factory=time.monotonic)
 
 
 class MirrorJobs:
     def __init__(self, settings: StationSettings, engine: sa.Engine, store: FileStore,
                  clock: Clock, registry: DefinitionRegistry, sender: ReplySender,
-                 ids: ReplyIds, claims: ClaimBook, hook: MirrorHook | None) -> None:
+                 ids: ReplyIds, claims: ClaimBook, hook: MirrorHook | None,
+                 events: StationEvents) -> None:
         self.settings = settings
         self.engine = engine
         self.store = store
@@ -124,6 +127,7 @@ class MirrorJobs:
         self.sender = sender
         self.ids = ids
         self.claims = claims
+        self.events = events
         self.hook = hook
         self._later: dict[tuple[WorkflowKey, int], float] = {}  # backoff per mirror
         self._pool: ProcessPoolExecutor | None = None  # created when first needed
@@ -278,4 +282,5 @@ class MirrorJobs:
             return 0
         log.info("spiegelrapport %s sent to %s for %s v%d", spiegel.id, key.gemeente,
                  key.period, version)
+        self.events.mirror_sent(key.statistic, time.monotonic() - job.started)
         return 1

@@ -28,6 +28,7 @@ from ggk.station.clock import Clock, SystemClock
 from ggk.station.database import create_engine, migrate, require_current_schema
 from ggk.station.failures import FailureBook
 from ggk.station.intake import Intake
+from ggk.station.interfaces import StationEvents
 from ggk.station.metrics import StationMetrics
 from ggk.station.mirror_hook import MirrorHook, default_mirror_hook
 from ggk.station.mirror_jobs import MirrorJobs
@@ -47,10 +48,14 @@ class Station:
 
     def __init__(self, settings: StationSettings, client: HubApi, clock: Clock | None = None, *,
                  registry: DefinitionRegistry | None = None, mirror: MirrorHook | None = None,
-                 auto_migrate: bool = True) -> None:
+                 auto_migrate: bool = True, events: StationEvents | None = None) -> None:
         self.settings = settings
         self.client = client
         self.clock = clock or SystemClock()
+        # metrics follow the station here: Prometheus (`ggk station run --metrics-port`) unless
+        # the embedder listens itself
+        self.metrics = StationMetrics(self)
+        self.events: StationEvents = events if events is not None else self.metrics
         self.registry = registry or shipped()
         self.engine = create_engine(settings.resolved_database_url())
         if auto_migrate:
@@ -72,14 +77,14 @@ class Station:
         self.besluiten = BesluitDesk(self.engine, self.clock, self.registry, parties, recorder)
         self.mirrors = MirrorJobs(settings, self.engine, self.store, self.clock, self.registry,
                                   sender, ids, self.claims,
-                                  mirror if mirror is not None else default_mirror_hook())
+                                  mirror if mirror is not None else default_mirror_hook(),
+                                  self.events)
         self.reply_ids = ids
-        self.metrics = StationMetrics(self)  # Prometheus; `ggk station run --metrics-port`
         self.worker = Worker(settings, client, self.engine, self.store, self.clock,
                              {Kind.AANLEVERING: self.intake.decide,
                               Kind.BESLUIT: self.besluiten.decide},
                              recorder, sender, self.mirrors, self.failures, self.claims,
-                             self.metrics, chores=(self.send_extension_notices,))
+                             self.events, chores=(self.send_extension_notices,))
 
     @property
     def mirror(self) -> MirrorHook | None:

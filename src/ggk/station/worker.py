@@ -24,8 +24,8 @@ from ggk.station.checkpoints import checkpoint
 from ggk.station.claims import ClaimBook
 from ggk.station.clock import Clock
 from ggk.station.failures import FailureBook
+from ggk.station.interfaces import Decide, StationEvents
 from ggk.station.masking import masked
-from ggk.station.metrics import StationMetrics
 from ggk.station.mirror_jobs import MirrorJobs
 from ggk.station.outcomes import Outcome, Recorder, ReplySender
 from ggk.station.settings import StationSettings
@@ -34,14 +34,12 @@ from ggk.station.workflow import Refused
 
 log = logging.getLogger("ggk.station")
 
-Decide = Callable[[Message], Outcome]
-
 
 class Worker:
     def __init__(self, settings: StationSettings, client: HubApi, engine: sa.Engine,
                  store: FileStore, clock: Clock, handlers: Mapping[Kind, Decide],
                  recorder: Recorder, sender: ReplySender, mirrors: MirrorJobs,
-                 failures: FailureBook, claims: ClaimBook, metrics: StationMetrics,
+                 failures: FailureBook, claims: ClaimBook, events: StationEvents,
                  chores: Sequence[Callable[[], object]] = ()) -> None:
         self.settings = settings
         self.client = client
@@ -54,7 +52,7 @@ class Worker:
         self.mirrors = mirrors
         self.failures = failures
         self.claims = claims
-        self.metrics = metrics
+        self.events = events
         self.chores = tuple(chores)  # after every poll (e.g. extension notices)
         self._cursor: int | None = None
         self._last_rescan = 0.0
@@ -69,7 +67,7 @@ class Worker:
         first = True
         while True:
             page = self.client.mailbox(after=cursor, wait=wait if first else 0)
-            self.metrics.polled(page.messages)
+            self.events.mailbox_read(page.messages)
             first = False
             handled += self.handle_page(list(page.messages))
             if not page.messages or page.cursor == cursor:
@@ -107,14 +105,14 @@ class Worker:
                     self._cursor = None  # re-read the whole inbox: claims of dead stations
                     self._last_rescan = time.monotonic()
                 page = self.client.mailbox(after=self._cursor, wait=self.settings.poll_wait)
-                self.metrics.polled(page.messages)
+                self.events.mailbox_read(page.messages)
                 self.handle_page(list(page.messages))
                 self._chores()
                 if page.cursor is not None:
                     self._cursor = page.cursor
                 backoff = 1.0
             except Exception as e:  # the hub or the database is away; the page is read again
-                self.metrics.poll_failed(e)
+                self.events.mailbox_failed(e)
                 log.warning("station loop error (retry in %.0fs): %s", backoff, masked(str(e)))
                 stop_event.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
@@ -129,14 +127,17 @@ class Worker:
             failure = failures.get(message.id)
             if failure is not None and failure.waits(now):
                 continue
+            started = time.monotonic()
             try:
                 if message.type in PING_TYPES:
                     self.client.answer_pings([message])
+                    self.events.message_handled(message.type, "pong",
+                                                time.monotonic() - started)
                 else:
                     self.handle(message)
             except Exception as e:
-                self.metrics.failed(message)
-                self.failures.failed(message, e, dt.datetime.now(dt.UTC))
+                booked = self.failures.failed(message, e, dt.datetime.now(dt.UTC))
+                self.events.message_failed(message.type, booked.attempts, booked.dead)
             else:
                 if failure is not None:
                     self.failures.succeeded(message.id)
@@ -150,7 +151,7 @@ class Worker:
 
     def handle(self, message: Message) -> str | None:
         """Claim, decide, reply, acknowledge. The outcome; None when another station has it."""
-        started = time.perf_counter()
+        started = time.monotonic()
         with self.engine.begin() as conn:
             done = records.processed(conn, message.id)
             if done is not None and done["acked_at"] is not None:
@@ -168,9 +169,9 @@ class Worker:
                     acked_at=self.clock.now()))
             self.claims.finish(conn, message.id)
         self.store.clear_incoming(message.id)
-        self.metrics.handled(message, outcome.outcome, started)
         log.info("message %s (%s from %s): %s", message.id, message.type, message.sender,
                  outcome.outcome)
+        self.events.message_handled(message.type, outcome.outcome, time.monotonic() - started)
         return outcome.outcome
 
     def decide(self, message: Message) -> Outcome:
