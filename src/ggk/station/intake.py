@@ -16,7 +16,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from ggk.client.interfaces import HubApi, Message
-from ggk.clock import Clock
+from ggk.clock import Clock, sent_moment
 from ggk.conversation import AanleveringMetadata, Kind, MissingMetadata, RapportMetadata
 from ggk.definitions import Definition, DefinitionRegistry, UnknownPeriod
 from ggk.station import records
@@ -219,7 +219,8 @@ class Intake:
                 bytes=size, verdict="goedgekeurd" if result.accepted else "afgekeurd",
                 rows=int(summary.get("rows") or 0), errors=int(summary.get("errors") or 0),
                 warnings=int(summary.get("warnings") or 0), parquet_path=parquet_rel,
-                changes=changes.as_dict() if changes else None, received_at=now))
+                changes=changes.as_dict() if changes else None, received_at=now,
+                sent_at=sent_moment(message.created_at, self.clock)))
             records.save_record(conn, key, after, now, delivered=True)
             records.write_audit(conn, now, "aanlevering", key=key, from_state=current.state,
                                 to_state=received.state, message_id=message.id,
