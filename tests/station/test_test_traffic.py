@@ -15,6 +15,7 @@ from ggk.conversation import Kind, SpiegelrapportMetadata
 from ggk.gemeente.submit import send_besluit, submit_file
 from ggk.station import accepted_data_source
 from ggk.station.accepted import StationAcceptedData
+from ggk.station.evaluation_records import StationEvaluationRecords
 from tests.station.conftest import PERIOD, StationWorld, gen
 
 CODES = {"gemeente_a": "GM0363", "gemeente_b": "GM0599"}
@@ -123,3 +124,9 @@ def test_test_traffic_is_answered_but_never_counts(world: StationWorld) -> None:
     world.station.run_once()
     weigering = world.reply("gemeente_b", real_b, Kind.WEIGERING)
     assert weigering.metadata["reden"] == "geen-goedgekeurde-levering"
+    # nor in the evaluation for VWS: one real delivery, no besluit
+    records = StationEvaluationRecords(world.station.engine, world.station.store)
+    assert [f.gemeente for f in records.deliveries("gmsd", PERIOD)] == ["GM0363"]
+    assert records.decisions("gmsd", PERIOD) == []
+    assert records.final_states("gmsd", PERIOD, "basis") == {
+        "GM0363": "spiegelrapport-verzonden"}
