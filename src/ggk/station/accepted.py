@@ -14,7 +14,7 @@ from ggk.station.workflow import State
 
 
 def _accepted_query(statistic: str, period: str | None = None,
-                    dataset: str | None = None) -> sa.Select:
+                    dataset: str | None = None, opt_in_only: bool = False) -> sa.Select:
     w, d = t.workflow, t.deliveries
     query = (
         sa.select(w.c.period, w.c.dataset, w.c.gemeente, d.c.parquet_path)
@@ -25,6 +25,8 @@ def _accepted_query(statistic: str, period: str | None = None,
                w.c.state != State.INGETROKKEN.value, d.c.parquet_path.is_not(None))
         .order_by(w.c.period, w.c.dataset, w.c.gemeente)
     )
+    if opt_in_only:  # publication: only data whose gemeente consented (besluit opt-in)
+        query = query.where(w.c.state == State.OPT_IN.value)
     if period is not None:
         query = query.where(w.c.period == period)
     if dataset is not None:
@@ -37,16 +39,39 @@ class StationAcceptedData:
 
     Personal fields are pseudonyms (HMAC-SHA256); data of a gemeente whose state is `ingetrokken`
     is never returned, so it is excluded from every aggregate made after the withdrawal.
+
+    `opt_in_only=True` (publication, `ggk.publication`) returns only data whose state is
+    `opt-in`: undecided and withdrawn gemeenten are left out. The mirror keeps the default.
     """
 
-    def __init__(self, engine: sa.Engine, store: FileStore) -> None:
+    def __init__(self, engine: sa.Engine, store: FileStore, *, opt_in_only: bool = False) -> None:
         self.engine = engine
         self.store = store
+        self.opt_in_only = opt_in_only
 
     def accepted(self, statistic: str, period: str, dataset: str) -> dict[str, pl.DataFrame]:
         with self.engine.connect() as conn:
-            rows = conn.execute(_accepted_query(statistic, period, dataset)).all()
+            rows = conn.execute(_accepted_query(statistic, period, dataset,
+                                                self.opt_in_only)).all()
         return {gemeente: self.store.read_parquet(path) for _, _, gemeente, path in rows}
+
+    def accepted_versions(self, statistic: str, period: str, dataset: str) -> dict[str, str]:
+        """gemeentecode -> the accepted version's file (its version token), same filter; cheap
+        (no file is read): the publication step compares it with its latest release."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(_accepted_query(statistic, period, dataset,
+                                                self.opt_in_only)).all()
+        return {gemeente: str(path) for _, _, gemeente, path in rows}
+
+    def decisions(self, statistic: str, period: str, dataset: str) -> dict[str, str]:
+        """gemeentecode -> workflow state of this dataset for every gemeente with accepted data
+        (`opt-in`, `ingetrokken`, or another state: no besluit yet)."""
+        w = t.workflow
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(w.c.gemeente, w.c.state).where(
+                w.c.statistic == statistic, w.c.period == period, w.c.dataset == dataset,
+                w.c.accepted_version.is_not(None))).all()
+        return {gemeente: state for gemeente, state in rows}
 
     def snapshot(self, statistics: list[str]) -> AcceptedSnapshot:
         """The accepted data of these statistics (all periods) at this moment, as file paths:
