@@ -39,6 +39,10 @@ def test_pilot_plays_the_period(tmp_path: Path) -> None:
     assert summary["eindtoestanden"] == result.states and summary["problemen"] == []
     assert "Pilot geslaagd" in output and "Burentest" in output
     assert "precies de fouten uit de antwoordsleutel gevonden" in output
+    manifest = json.loads((data_dir / "station/publicaties/gmsd/2026-H1/r1/manifest.json")
+                          .read_text("utf-8"))  # the publication of step 8 (ggk.publication)
+    assert len(manifest["gemeenten"]) == 3 and WITHDRAWS not in manifest["gemeenten"]
+    assert manifest["aantallen"]["ingetrokken"] == 1
 
 
 class PilotWithBrokenBurentest(Pilot):

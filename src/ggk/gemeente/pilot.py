@@ -93,6 +93,7 @@ class Pilot:
         self.problems: list[str] = []
         self.gemeenten: dict[str, PilotGemeente] = {}
         self.mirror_available = False
+        self.release: Any = None  # the publication release of step 8
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._closers: list[Any] = []
@@ -141,6 +142,13 @@ class Pilot:
                 self._besluiten()
             with self.step("7. Beheerdersoverzicht (station status)"):
                 states = self._operator_view()
+            with self.step("8. Publicatie na de besluitdeadline (stap van het station)"):
+                from ggk.publication.views import show_station_publication
+
+                self.release = show_station_publication(self.station, STATISTIC, PERIOD,
+                                                        self.console)
+                if self.release is None:
+                    self.problem("geen publicatie gemaakt (zie logs/pilot.log)")
         except PilotError:
             raise
         except Exception as e:  # noqa: BLE001 - a broken piece ends the play with a clear panel
@@ -503,6 +511,7 @@ class Pilot:
             f"Certificaten (TEST):    {d / 'pki'}",
             f"Hub (SQLite, opslag):   {d / 'hub'}",
             f"Station:                {d / 'station'}",
+            f"Publicatie:             {self.release.directory if self.release else '-'}",
             f"Log:                    {d / 'logs' / 'pilot.log'}",
             f"Samenvatting:           {d / 'pilot-samenvatting.json'}",
             f"Duur: {seconds:.0f} s",

@@ -208,9 +208,13 @@ def feasible_range(
     return found[0], found[1]
 
 
-def is_protected(low: float, high: float) -> bool:
-    """A primary cell is protected when the reader can only tell that it is below MIN_COUNT."""
-    return low <= 1e-6 and high >= MIN_COUNT - 1 - 1e-6
+def is_protected(low: float, high: float, status: str) -> bool:
+    """A primary cell is protected when the reader can only tell that it is below MIN_COUNT
+    (0 and MIN_COUNT - 1 both still possible); a secondary one when at least MIN_COUNT values
+    remain possible, so it cannot be worked out either."""
+    if status == PRIMARY:
+        return low <= 1e-6 and high >= MIN_COUNT - 1 - 1e-6
+    return high - low >= MIN_COUNT - 1 - 1e-6
 
 
 def protect_table(
@@ -218,11 +222,12 @@ def protect_table(
 ) -> dict[Hashable, str]:
     """Which cells to suppress: {cell: PRIMARY | SECONDARY}; the others may be shown.
 
-    Primary: teller below MIN_COUNT. Secondary, added one at a time until every primary cell is
-    protected (`feasible_range`): a shown cell that shares a relation with the exposed cell or
-    with a cell suppressed in those relations; parts before totals, the smallest count first (so
-    the national figure and row totals are suppressed last). Adding a suppression never narrows
-    another cell's range, so each primary cell is audited until it holds and stays protected.
+    Primary: teller below MIN_COUNT. Secondary, added one at a time until every suppressed cell
+    is protected (`feasible_range`, `is_protected`): a shown cell that shares a relation with
+    the exposed cell or with a cell suppressed in those relations; parts before totals, the
+    smallest count first (so the national figure and row totals are suppressed last). Adding a
+    suppression never narrows another cell's range, so each cell is audited until it holds and
+    stays protected; every secondary cell is audited too, so none can be worked out.
     Raises ValueError when a relation is not true of the counts."""
     for r in relations:
         if not holds(r, tellers):
@@ -235,8 +240,11 @@ def protect_table(
     for r in relations:
         for k in (r.total, *r.parts):
             touching.setdefault(k, []).append(r)
-    for cell in [k for k, v in suppressed.items() if v == PRIMARY]:
-        while not is_protected(*feasible_range(tellers, suppressed, relations, cell)):
+    queue = list(suppressed)
+    while queue:
+        cell = queue.pop(0)
+        while not is_protected(*feasible_range(tellers, suppressed, relations, cell),
+                               suppressed[cell]):
             near = {k for r in touching.get(cell, []) for k in (r.total, *r.parts)}
             near |= {
                 k
@@ -252,4 +260,5 @@ def protect_table(
             if not candidates:
                 raise ValueError(f"cell {cell!r} cannot be protected by suppressing more cells")
             suppressed[candidates[0]] = SECONDARY
+            queue.append(candidates[0])
     return suppressed

@@ -17,27 +17,13 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 def _consented_source(data_dir: Path | None, database_url: str | None,
                       store_dir: Path | None) -> tuple[Any, Path]:
     """The station's accepted data, opt-in only, and its default publication folder."""
-    import sqlalchemy as sa
+    from ggk.station import StationSettings, open_accepted_data
 
-    from ggk.station import StationAcceptedData, StationSettings
-    from ggk.station.database import SchemaNotCurrent, require_current_schema
-    from ggk.station.storage import FileStore
-
-    if database_url is None:
-        if data_dir is None:
-            raise _fail("give --data-dir (embedded station) or --database-url with --store-dir")
-        if not (data_dir / "station.sqlite3").is_file():
-            raise _fail(f"{data_dir}: no station database (station.sqlite3) in this folder")
-    elif store_dir is None and data_dir is None:
-        raise _fail("give --store-dir (the station's file store) with --database-url")
-    settings = StationSettings(data_dir=data_dir, database_url=database_url, store_dir=store_dir)
-    engine = sa.create_engine(settings.resolved_database_url())
     try:
-        require_current_schema(engine)
-    except SchemaNotCurrent as e:
+        source = open_accepted_data(data_dir, database_url, store_dir, opt_in_only=True)
+    except ValueError as e:
         raise _fail(str(e)) from None
-    source = StationAcceptedData(engine, FileStore(settings.resolved_store_dir()),
-                                 opt_in_only=True)
+    settings = StationSettings(data_dir=data_dir, database_url=database_url, store_dir=store_dir)
     return source, settings.resolved_publication_dir()
 
 

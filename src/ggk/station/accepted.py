@@ -4,6 +4,7 @@ AcceptedDataSource protocol): the latest accepted version per gemeente, withdraw
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import polars as pl
 import sqlalchemy as sa
@@ -107,3 +108,29 @@ class AcceptedSnapshot:
 
     def versions(self, statistic: str, period: str, dataset: str) -> dict[str, str]:
         return dict(self.paths.get((statistic, period, dataset), {}))
+
+
+def open_accepted_data(data_dir: Path | None, database_url: str | None, store_dir: Path | None,
+                       *, opt_in_only: bool = False) -> StationAcceptedData:
+    """A station's accepted data for a command outside the station (`ggk spiegelrapport`,
+    `ggk publicatie`): embedded (`data_dir`) or production (`database_url` with `store_dir`).
+    Raises ValueError with a one-line operator message when the options or the schema are off."""
+    from ggk.station.database import SchemaNotCurrent, require_current_schema
+    from ggk.station.settings import StationSettings
+
+    if database_url is None:
+        if data_dir is None:
+            raise ValueError("give --data-dir (embedded station) or --database-url with "
+                             "--store-dir")
+        if not (data_dir / "station.sqlite3").is_file():
+            raise ValueError(f"{data_dir}: no station database (station.sqlite3) in this folder")
+    elif store_dir is None and data_dir is None:
+        raise ValueError("give --store-dir (the station's file store) with --database-url")
+    settings = StationSettings(data_dir=data_dir, database_url=database_url, store_dir=store_dir)
+    engine = sa.create_engine(settings.resolved_database_url())
+    try:
+        require_current_schema(engine)
+    except SchemaNotCurrent as e:
+        raise ValueError(str(e)) from None
+    return StationAcceptedData(engine, FileStore(settings.resolved_store_dir()),
+                               opt_in_only=opt_in_only)

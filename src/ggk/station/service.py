@@ -132,6 +132,7 @@ class Station:
         self._mirror_later: dict[tuple[WorkflowKey, int], float] = {}  # backoff per mirror
         self._pool: Any = None  # worker processes for mirror reports (created when first needed)
         self._pool_lock = threading.Lock()
+        self.publication = _publication_step(settings)
 
     def close(self) -> None:
         with self._pool_lock:
@@ -154,6 +155,7 @@ class Station:
             handled += self._handle_page(list(page.messages))
             if not page.messages or page.cursor == cursor:
                 self.send_pending_mirrors()
+                self.publish_due()
                 return handled
             cursor = page.cursor
 
@@ -172,6 +174,7 @@ class Station:
         while not stop_event.is_set():
             try:
                 sent = self.send_pending_mirrors(stop=stop_event)
+                self.publish_due()
             except Exception as e:  # database or hub away: try again later
                 log.warning("spiegelrapport loop error: %s", masked(str(e)))
                 sent = 0
@@ -756,11 +759,33 @@ class Station:
         return period_status(self.engine, self._definition(statistic, period), period,
                              self.clock, gemeenten)
 
+    def publish_due(self, force: bool = False) -> list[Any]:
+        """Releases made now by the publication step (ggk.publication): after a period's besluit
+        deadline, when its opted-in data or the decisions changed since the latest release."""
+        from ggk.station.accepted import StationAcceptedData
+
+        if self.publication is None:
+            return []
+        source = StationAcceptedData(self.engine, self.store, opt_in_only=True)
+        try:
+            return self.publication.run(source, self.registry, self.clock, force=force)
+        except Exception as e:  # a publication must never stop the station; retried later
+            log.error("publication step failed: %s: %s", type(e).__name__, masked(str(e))[:500])
+            return []
+
     def purge(self) -> int:
         """Delete raw files older than the retention (by this station's clock); files deleted."""
         from ggk.station.purge import purge_raw
 
         return purge_raw(self.engine, self.store, self.clock, self.settings.retention_days)
+
+
+def _publication_step(settings: StationSettings) -> Any:
+    if not settings.publish_after_besluit:
+        return None
+    from ggk.publication.station_step import PublicationStep
+
+    return PublicationStep(settings.resolved_publication_dir())
 
 
 def grant_extension(engine: sa.Engine, clock: Clock, statistic: str, period: str, gemeente: str,
