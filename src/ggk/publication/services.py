@@ -93,6 +93,26 @@ def decision_counts(definition: Definition, period: str, source: ConsentedDataSo
                           max(0, total - len(states))), states
 
 
+def table_relations(tellers: dict[tuple[str, str], int], codes: list[str],
+                    indicators: list[str], rows: tuple[RowRelation, ...]
+                    ) -> list[disclosure.Relation]:
+    """What a reader can use: per indicator, NL over the published gemeenten (`som` when the
+    counts add up, `dekkend` when a client in two gemeenten makes NL smaller), and the
+    definition's row relations within every row (NL and each gemeente)."""
+    relations = []
+    for code in indicators:
+        parts = tuple((g, code) for g in codes)
+        total = tellers[(NATIONAL, code)]
+        kind = "som" if total == sum(tellers[p] for p in parts) else "dekkend"
+        relations.append(disclosure.Relation((NATIONAL, code), parts, kind))
+    for rel in rows:
+        if rel.total in indicators and all(p in indicators for p in rel.parts):
+            for area in (NATIONAL, *codes):
+                relations.append(disclosure.Relation(
+                    (area, rel.total), tuple((area, p) for p in rel.parts), rel.kind))
+    return relations
+
+
 def build_table(definition: Definition, period: str, source: ConsentedDataSource,
                 register_: GemeenteRegister | None = None) -> PublicationTable:
     """The indicators of every opted-in gemeente and of NL (pooled over exactly those
@@ -110,18 +130,7 @@ def build_table(definition: Definition, period: str, source: ConsentedDataSource
     tellers = {(r["gemeentecode"], r["indicator"]): int(r["teller"] or 0)
                for r in rows.iter_rows(named=True)}
     raw = {(r["gemeentecode"], r["indicator"]): r["waarde"] for r in rows.iter_rows(named=True)}
-    relations = []
-    for ind in present:  # the national figure over the published municipalities
-        parts = tuple((c, ind.code) for c in codes)
-        total = tellers[(NATIONAL, ind.code)]
-        kind = "som" if total == sum(tellers[p] for p in parts) else "dekkend"
-        relations.append(disclosure.Relation((NATIONAL, ind.code), parts, kind))
-    shown_codes = {i.code for i in present}
-    for rel in settings.relations:
-        if rel.total in shown_codes and all(p in shown_codes for p in rel.parts):
-            for code in (NATIONAL, *codes):
-                relations.append(disclosure.Relation(
-                    (code, rel.total), tuple((code, p) for p in rel.parts), rel.kind))
+    relations = table_relations(tellers, codes, [i.code for i in present], settings.relations)
     try:
         suppressed = disclosure.protect_table(tellers, relations)
     except ValueError as e:
