@@ -39,6 +39,8 @@ class PublicationStep:
         made = []
         now = clock.now()  # type: ignore[attr-defined]
         for definition in registry.all():
+            if not (definition.root / "publication.toml").is_file():
+                continue  # a statistic that is not published
             today = now.astimezone(ZoneInfo(definition.timezone)).date()
             for period in definition.periods:
                 deadline = definition.calendar(period).events.get("besluit_deadline")
