@@ -16,12 +16,20 @@ from xml.sax.saxutils import escape
 
 from ggk.definitions import Definition
 from ggk.mirror import disclosure
+from ggk.mirror.interfaces import Indicator
 from ggk.publication.models import NATIONAL, SUPPRESSED, PublicationTable, Release, Shown
 
 CONF_FREE, CONF_CONFIDENTIAL = "F", "C"  # SDMX cross-domain CL_CONF_STATUS
 OBS_NORMAL, OBS_MISSING = "A", "M"  # SDMX cross-domain CL_OBS_STATUS
 SDMX_COLUMNS = ("STRUCTURE", "STRUCTURE_ID", "ACTION", "REF_AREA", "INDICATOR", "TIME_PERIOD",
                 "OBS_VALUE", "CONF_STATUS", "OBS_STATUS")
+
+
+def label(indicator: Indicator) -> str:
+    """The indicator's Dutch name with its unit, unless the name already says it."""
+    if indicator.eenheid.lower() in indicator.naam.lower():
+        return indicator.naam
+    return f"{indicator.naam} ({indicator.eenheid})"
 
 
 def base_name(table: PublicationTable) -> str:
@@ -82,7 +90,7 @@ def structure_xml(table: PublicationTable, settings: Any, all_areas: list[tuple[
     codelists = "".join([
         _codelist(a, "CL_GEBIED", "Gemeenten en Nederland", all_areas),
         _codelist(a, "CL_INDICATOR", "Indicatoren " + table.title,
-                  [(i.code, f"{i.naam} ({i.eenheid})") for i in table.indicators]),
+                  [(i.code, label(i)) for i in table.indicators]),
         _codelist(a, "CL_CONF_STATUS", "Vertrouwelijkheid",
                   [(CONF_FREE, "Vrij"), (CONF_CONFIDENTIAL, "Geheim (niet gepubliceerd)")]),
         _codelist(a, "CL_OBS_STATUS", "Status waarneming",
@@ -171,7 +179,7 @@ def write_xlsx(path: Path, table: PublicationTable, release: str, now: dt.dateti
     sheet.append([f"Release {release}, gemaakt {now:%Y-%m-%d}. Alleen gemeenten met opt-in; "
                   "'.' = geheim (onderdrukt), leeg = niet beschikbaar."])
     sheet.append([])
-    sheet.append(["Regiocode", "Regio", *(f"{i.naam} ({i.eenheid})" for i in table.indicators)])
+    sheet.append(["Regiocode", "Regio", *(label(i) for i in table.indicators)])
     for cell in sheet[4]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
