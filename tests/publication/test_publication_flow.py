@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -88,8 +89,15 @@ def test_publication_after_the_besluit_deadline(world: PublicationWorld) -> None
             second_cells[key], ".")
     notes = (second.directory / "release-notes.md").read_text("utf-8")
     assert f"Verwijderd: Heemstede ({LATER}): besluit ingetrokken" in notes
+    # two stations writing the same release at once: one wins, the other is refused
+    with ThreadPoolExecutor(2) as pool:
+        attempts = [pool.submit(publish, world.definition, PERIOD, consented, world.publications,
+                                number=3) for _ in range(2)]
+    outcomes = sorted(type(a.exception() or a.result()).__name__ for a in attempts)
+    assert outcomes == ["Release", "ReleaseExists"]
+    assert not [p for p in second.directory.parent.iterdir() if p.name.startswith(".")]
     # r1 is untouched
-    assert [r.name for r in releases(world.publications, "gmsd", PERIOD)] == ["r1", "r2"]
+    assert [r.name for r in releases(world.publications, "gmsd", PERIOD)] == ["r1", "r2", "r3"]
     for name, entry in first.manifest["bestanden"].items():
         data = (first.directory / name).read_bytes()
         assert hashlib.sha256(data).hexdigest() == entry["sha256"], name
