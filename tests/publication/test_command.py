@@ -42,3 +42,21 @@ def test_publicatie_command(world: PublicationWorld, tmp_path: Path) -> None:
     nowhere = runner.invoke(app, ["publicatie", "--period", PERIOD, "--now", "2026-11-02",
                                   "--data-dir", str(tmp_path / "nothing")])
     assert nowhere.exit_code == 2 and "no station database" in nowhere.output
+
+
+def test_publicatie_without_any_opt_in(world: PublicationWorld, tmp_path: Path) -> None:
+    world.deliver("GM0072", 200, 7)
+    world.run()
+    world.at("2026-10-20")
+    world.besluit("GM0072", "intrekken")
+    world.run()
+    world.at("2026-11-01")
+    assert world.station.publish_due(force=True) == []
+    result = runner.invoke(app, [
+        "publicatie", "--period", PERIOD, "--now", "2026-11-02", "--database-url",
+        str(world.station.settings.database_url), "--store-dir",
+        str(world.station.settings.store_dir)])
+    assert result.exit_code == 1
+    assert "no municipality has opted in for gmsd 2026-H1 (1 withdrawn, 0 undecided)" in \
+        result.output
+    assert not (world.publications / "gmsd" / PERIOD).exists()

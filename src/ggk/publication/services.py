@@ -203,12 +203,13 @@ def publish(definition: Definition, period: str, source: ConsentedDataSource, di
         raise NothingToPublish(
             f"release {previous.name} of {definition.statistic} {period} was made from exactly "
             "these deliveries and decisions; a new release needs a change")
-    table = build_table(definition, period, source, reg)
-    if not table.gemeenten:
+    counts, _ = decision_counts(definition, period, source, reg)
+    table = build_table(definition, period, source, reg) if counts.opt_in else None
+    if table is None or not table.gemeenten:
         raise NothingToPublish(
             f"no municipality has opted in for {definition.statistic} {period} "
-            f"({table.decisions.ingetrokken} withdrawn, {table.decisions.geen_besluit} "
-            "undecided): nothing may be published")
+            f"({counts.ingetrokken} withdrawn, {counts.geen_besluit} undecided): nothing may "
+            "be published")
     number = number or (previous.number + 1 if previous else 1)
     target = period_dir(directory, definition.statistic, period) / f"r{number}"
     if target.exists():
