@@ -4,6 +4,7 @@ step after the besluit deadline, a withdrawal after publication, and the formats
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import json
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +19,7 @@ from tests.publication.formats_check import check_release_files
 OPT_IN = ("GM0014", "GM0072", "GM0397", "GM1900")  # GM1900 withdraws; GM0106 never decides
 WITHDRAWS = "GM1900"
 LATER = "GM0397"  # withdraws after the first release (with an operator extension)
+UNDECIDED = "GM0106"
 
 
 def play_period(world: PublicationWorld) -> None:
@@ -68,8 +70,17 @@ def test_publication_after_the_besluit_deadline(world: PublicationWorld) -> None
     with pytest.raises(ReleaseExists):
         publish(world.definition, PERIOD, consented, world.publications, number=1)
 
+    # an undecided municipality withdraws late: nothing published changes, so no release
+    for code in (UNDECIDED, LATER):
+        world.station.extend(code, PERIOD, dt.date(2026, 11, 30))
+    world.at("2026-11-04")
+    world.besluit(UNDECIDED, "intrekken")
+    world.run()
+    assert world.station.publish_due(force=True) == []
+    with pytest.raises(NothingToPublish, match="same as in release r1"):
+        publish(world.definition, PERIOD, consented, world.publications)
+
     # a withdrawal after publication (operator extension): the next release leaves it out
-    world.station.extend(LATER, PERIOD, __import__("datetime").date(2026, 11, 30))
     world.at("2026-11-05")
     world.besluit(LATER, "intrekken")
     world.run()
@@ -78,6 +89,7 @@ def test_publication_after_the_besluit_deadline(world: PublicationWorld) -> None
     second = made[0]
     assert second.manifest["gemeenten"] == ["GM0014", "GM0072"]
     assert second.manifest["vorige_release"] == "r1"
+    assert second.manifest["aantallen"]["ingetrokken"] == 3
     changes = json.loads((second.directory / "changes.json").read_text("utf-8"))
     assert changes["verwijderd"] == [{"gemeente": LATER, "naam": "Heemstede",
                                       "reden": "besluit ingetrokken"}]

@@ -237,6 +237,13 @@ def previous_cells(release: Release) -> dict[tuple[str, str], str]:
                 for r in csv.DictReader(f)}
 
 
+def cell_texts(table: PublicationTable) -> dict[tuple[str, str], str]:
+    """(area, indicator) -> the published text, as `previous_cells` reads it back."""
+    return {(code, ind.code): SUPPRESSED if table.value(code, ind.code) == SUPPRESSED
+            else number_text(table.value(code, ind.code), ind.decimalen)
+            for code, _ in table.rows for ind in table.indicators}
+
+
 def change_log(table: PublicationTable, previous: Release | None,
                states_withdrawn: tuple[str, ...]) -> dict[str, Any]:
     if previous is None:
@@ -249,18 +256,10 @@ def change_log(table: PublicationTable, previous: Release | None,
                 "reden": "besluit ingetrokken" if c in states_withdrawn else "geen opt-in meer"}
                for c in sorted(old - new)]
     added = [{"gemeente": c, "naam": names.get(c, c)} for c in sorted(new - old)]
-    changed = []
-    for code, _ in table.rows:
-        if code != NATIONAL and code not in old:
-            continue
-        for ind in table.indicators:
-            now_text = table.value(code, ind.code)
-            now_text = SUPPRESSED if now_text == SUPPRESSED else number_text(now_text,
-                                                                             ind.decimalen)
-            was = before.get((code, ind.code))
-            if was != now_text:
-                changed.append({"gebied": code, "indicator": ind.code, "vorige": was,
-                                "nieuw": now_text})
+    changed = [{"gebied": area, "indicator": indicator, "vorige": before.get((area, indicator)),
+                "nieuw": text}
+               for (area, indicator), text in cell_texts(table).items()
+               if (area == NATIONAL or area in old) and before.get((area, indicator)) != text]
     return {"vorige_release": previous.name, "verwijderd": removed, "toegevoegd": added,
             "gewijzigd": changed}
 

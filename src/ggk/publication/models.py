@@ -71,5 +71,6 @@ class Release:
 
     @staticmethod
     def read(directory: Path) -> Release:
+        """The release in `directory`, from its manifest.json."""
         manifest = json.loads((directory / "manifest.json").read_text("utf-8"))
         return Release(directory, int(manifest["release"]), manifest)

@@ -159,7 +159,9 @@ def fingerprint(definition: Definition, period: str, source: ConsentedDataSource
         "rules": [disclosure.MIN_COUNT, disclosure.ROUND_TO],
         "versions": {d.name: source.accepted_versions(definition.statistic, period, d.name)
                      for d in definition.datasets},
-        "decisions": source.decisions(definition.statistic, period, required_dataset(definition)),
+        "decisions": {g: s if s in (OPT_IN, WITHDRAWN) else "geen-besluit" for g, s in
+                      source.decisions(definition.statistic, period,
+                                       required_dataset(definition)).items()},
     }
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
@@ -210,6 +212,11 @@ def publish(definition: Definition, period: str, source: ConsentedDataSource, di
             f"no municipality has opted in for {definition.statistic} {period} "
             f"({counts.ingetrokken} withdrawn, {counts.geen_besluit} undecided): nothing may "
             "be published")
+    if previous is not None and number is None and \
+            formats.previous_cells(previous) == formats.cell_texts(table):
+        raise NothingToPublish(
+            f"the figures of {definition.statistic} {period} are the same as in release "
+            f"{previous.name}; no new release")
     number = number or (previous.number + 1 if previous else 1)
     target = period_dir(directory, definition.statistic, period) / f"r{number}"
     if target.exists():
