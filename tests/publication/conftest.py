@@ -46,7 +46,7 @@ class PublicationWorld:
 
     def besluit(self, code: str, besluit: str) -> Message:
         return self.clients[code].send(self.cbs_oin, "gmsd.besluit",
-                                       {"period": PERIOD, "besluit": besluit})
+                                       {"statistic": "gmsd", "period": PERIOD, "besluit": besluit})
 
     def run(self) -> None:
         while self.station.run_once():
