@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
@@ -134,3 +135,11 @@ def open_accepted_data(data_dir: Path | None, database_url: str | None, store_di
         raise ValueError(str(e)) from None
     return StationAcceptedData(engine, FileStore(settings.resolved_store_dir()),
                                opt_in_only=opt_in_only)
+def accepted_data_source(station_or_engine: Any, store: FileStore | None = None
+                         ) -> StationAcceptedData:
+    """The accepted data of a station (a `Station`, or its engine and file store) as ggk.mirror
+    and publication read it: latest accepted version per gemeente, withdrawn ones left out."""
+    if isinstance(station_or_engine, sa.Engine):
+        assert store is not None
+        return StationAcceptedData(station_or_engine, store)
+    return StationAcceptedData(station_or_engine.engine, station_or_engine.store)

@@ -34,6 +34,10 @@ class StationSettings:
     # workers are started on demand (a quiet period runs one).
     mirror_workers: int = 2
     mirror_nice: int = 10
+    # A message whose handling fails is tried again after retry_seconds, doubling per attempt
+    # (at most an hour); after max_attempts (~1 h in all with the defaults) it is a dead letter.
+    max_attempts: int = 8
+    retry_seconds: float = 30.0
     # after a period's besluit deadline: publish its opted-in figures (ggk.publication) here
     publish_after_besluit: bool = True
     publication_dir: Path | None = None  # default: DATA_DIR/publicaties or beside the store

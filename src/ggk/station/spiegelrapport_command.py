@@ -1,4 +1,6 @@
-"""`ggk spiegelrapport`: make a mirror report on demand (operators)."""
+"""`ggk spiegelrapport`: make a mirror report on demand (operators), from a station's accepted
+data or a folder of CSV files. It lives in the station package because the station depends on
+ggk.mirror and never the other way round."""
 
 from __future__ import annotations
 
@@ -18,13 +20,8 @@ def _fail(message: str) -> typer.Exit:
 def _station_source(data_dir: Path | None, database_url: str | None, store_dir: Path | None) -> Any:
     """The accepted deliveries of a station: embedded (--data-dir) or production (--database-url
     with --store-dir), read through the station's own interface, never its tables."""
-    try:
-        from ggk.station import open_accepted_data
-    except ImportError as e:
-        raise _fail(
-            f"station data needs the station package (ggk.station), unavailable: {e}. "
-            "Use --csv-dir instead."
-        ) from None
+    from ggk.station.accepted import open_accepted_data
+
     try:
         return open_accepted_data(data_dir, database_url, store_dir)
     except ValueError as e:
