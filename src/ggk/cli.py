@@ -28,7 +28,6 @@ COMMAND_MODULES = (
     "ggk.client.commands",
     "ggk.station.commands",
     "ggk.gemeente.commands",
-    "ggk.publication.commands",
 )
 
 for _name in COMMAND_MODULES:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,9 +58,10 @@ class PublicationWorld:
         return self.station.settings.resolved_publication_dir()
 
 
-@pytest.fixture
-def world(database_url: str, hub_pki: HubPki, start_hub: StartHub,  # noqa: F811
-          tmp_path: Path) -> Iterator[PublicationWorld]:
+@contextmanager
+def publication_world(database_url: str, hub_pki: HubPki, start_hub: StartHub,  # noqa: F811
+                      tmp_path: Path) -> Iterator[PublicationWorld]:
+    """A hub with the five municipalities registered, and a station (no spiegelrapporten)."""
     pems = {}
     engine = create_engine(database_url)
     try:
@@ -88,3 +90,10 @@ def world(database_url: str, hub_pki: HubPki, start_hub: StartHub,  # noqa: F811
         station.close()
         for client in (cbs, *clients.values()):
             client.close()
+
+
+@pytest.fixture
+def world(database_url: str, hub_pki: HubPki, start_hub: StartHub,  # noqa: F811
+          tmp_path: Path) -> Iterator[PublicationWorld]:
+    with publication_world(database_url, hub_pki, start_hub, tmp_path) as made:
+        yield made

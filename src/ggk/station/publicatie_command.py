@@ -1,4 +1,6 @@
-"""`ggk publicatie`: publish the opted-in figures of a period as a new release (operators)."""
+"""`ggk publicatie`: publish the opted-in figures of a period as a new release (operators). It
+lives in the station package because it opens the station's data: the station depends on
+ggk.publication (its publication step), never the other way round."""
 
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 def _consented_source(data_dir: Path | None, database_url: str | None,
                       store_dir: Path | None) -> tuple[Any, Path]:
     """The station's accepted data, opt-in only, and its default publication folder."""
-    from ggk.station import StationSettings, open_accepted_data
+    from ggk.station.accepted import open_accepted_data
+    from ggk.station.settings import StationSettings
 
     try:
         source = open_accepted_data(data_dir, database_url, store_dir, opt_in_only=True)
