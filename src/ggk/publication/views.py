@@ -22,7 +22,8 @@ def print_release(release: Release, console: Console) -> None:
         f"niet opgenomen: {c['ingetrokken']} ingetrokken, {c['geen_besluit']} zonder besluit, "
         f"{c['niet_geleverd']} zonder goedgekeurde levering. {c['geheim']} van de "
         f"{c['cellen']} cellen geheim.")
-    table = Table(title=f"in {release.directory}/")
+    console.print(f"Bestanden in {release.directory}/", soft_wrap=True)
+    table = Table()
     for column in ("bestand", "bytes", "sha256"):
         table.add_column(column, no_wrap=True)
     for name, entry in m["bestanden"].items():
