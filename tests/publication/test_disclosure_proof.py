@@ -60,8 +60,10 @@ def shown_value(waarde: float, teller: int, telling: bool, decimalen: int) -> st
     return f"{round(waarde, decimalen):.{decimalen}f}"
 
 
-def attack(tellers: dict, suppressed: set, relations: list, cell: tuple) -> tuple[float, float]:
-    """min and max of `cell` over everything consistent with the shown counts and relations."""
+def attack(tellers: dict, suppressed: set, relations: list, cell: tuple,
+           secondary_known: bool = True) -> tuple[float, float]:
+    """min and max of `cell` over everything consistent with the shown counts and relations;
+    the reader knows which hidden cells are below 10 unless `secondary_known` is False."""
     variables = sorted(suppressed)
     at = {k: i for i, k in enumerate(variables)}
     a_eq, b_eq, a_ub, b_ub = [], [], [], []
@@ -85,8 +87,8 @@ def attack(tellers: dict, suppressed: set, relations: list, cell: tuple) -> tupl
             add(a_ub, b_ub, [(p, 1.0), (total, -1.0)])
         if kind == "dekkend":
             add(a_ub, b_ub, [(total, 1.0)] + [(p, -1.0) for p in parts])
-    bounds = [(0, MIN_COUNT - 1) if tellers[k] < MIN_COUNT else (MIN_COUNT, None)
-              for k in variables]
+    bounds = [(0, None) if not secondary_known else (0, MIN_COUNT - 1)
+              if tellers[k] < MIN_COUNT else (MIN_COUNT, None) for k in variables]
     result = []
     for sign in (1, -1):
         c = [0.0] * len(variables)

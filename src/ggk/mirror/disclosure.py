@@ -144,11 +144,13 @@ def feasible_range(
     suppressed: Mapping[Hashable, str],
     relations: Sequence[Relation],
     cell: Hashable,
+    secondary_known: bool = True,
 ) -> tuple[float, float]:
     """The smallest and largest count of suppressed `cell` consistent with every shown count
     (taken as exactly known), the relations, and the rule (a primary cell is 0..MIN_COUNT-1, a
-    secondary one at least MIN_COUNT). A linear programme (scipy/HiGHS); counts are not forced
-    to be whole, which can only widen the range a little."""
+    secondary one at least MIN_COUNT; with `secondary_known=False` the reader cannot tell them
+    apart, as in the published files, and a suppressed cell is anything from 0). A linear
+    programme (scipy/HiGHS); counts are not forced to be whole."""
     from scipy.optimize import linprog
 
     variables = sorted(suppressed, key=str)
@@ -184,7 +186,9 @@ def feasible_range(
             coefs[r.total] = coefs.get(r.total, 0.0) + 1.0
             term(ub_rows, ub_rhs, coefs)
     bounds = [
-        (0, MIN_COUNT - 1) if suppressed[k] == PRIMARY else (MIN_COUNT, None) for k in variables
+        (0, None) if not secondary_known
+        else (0, MIN_COUNT - 1) if suppressed[k] == PRIMARY else (MIN_COUNT, None)
+        for k in variables
     ]
     found = []
     for sign in (1.0, -1.0):
@@ -257,7 +261,11 @@ def protect_table(
                 (k for k in near if k not in suppressed),
                 key=lambda k: (k in totals, tellers[k], str(k)),
             )
-            if not candidates:
+            if not candidates:  # everything around it is suppressed already: the reader
+                # cannot tell primary from secondary cells, so audit it as the files show it
+                low, high = feasible_range(tellers, suppressed, relations, cell, False)
+                if is_protected(low, high, suppressed[cell]):
+                    break
                 raise ValueError(f"cell {cell!r} cannot be protected by suppressing more cells")
             suppressed[candidates[0]] = SECONDARY
             queue.append(candidates[0])
