@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.hub.conftest import HubPki, register_parties
-from tests.hub.helpers import TUS, attachment, message_body, patch
+from tests.hub.helpers import TUS, attachment, message_body, patch, wait_until_healthy
 
 GGK = str(Path(sys.executable).parent / "ggk")
 
@@ -43,16 +43,8 @@ class HubProcess:
                  "--database-url", self.database_url, "--store-dir", str(self.store),
                  "--port", str(self.port), "--log-level", "warning"],
                 stdout=log, stderr=log, start_new_session=True)
-        deadline = time.monotonic() + 30
         with self.client("cbs") as client:
-            while time.monotonic() < deadline:
-                assert self.process.poll() is None, self.log.read_text()
-                try:
-                    if client.get("/healthz").status_code == 200:
-                        return
-                except httpx.TransportError:
-                    time.sleep(0.1)
-        raise AssertionError("hub did not start: " + self.log.read_text())
+            wait_until_healthy(client, self.process, self.log)
 
     def kill(self) -> None:
         assert self.process is not None
