@@ -149,8 +149,8 @@ def test_an_upload_started_on_one_node_is_resumed_on_the_other(two_hubs: TwoHubs
 
 
 def test_a_message_sent_on_one_node_wakes_a_long_poll_on_the_other(two_hubs: TwoHubs) -> None:
-    """The poll waits 10 s, half the safety net's 20 s re-query: only NOTIFY can end it early
-    with the message."""
+    """The poll waits 10 s, a third of the safety net's 30 s re-query: only NOTIFY can end it
+    early with the message."""
     answers: list[dict[str, Any]] = []
 
     def long_poll() -> None:

@@ -158,7 +158,12 @@ async def mailbox(
         if found or remaining <= 0 or await request.is_disconnected():
             return json_response(Mailbox(messages=[MessageOut.of(m) for m in found],
                                          cursor=cursor))
-        await context.notifier.wait(token, min(context.poll_interval, remaining))
+        interval = context.poll_interval
+        if not await context.notifier.wait(token, min(interval, remaining)) \
+                and interval >= remaining:
+            # the wait ran out unwoken: no second look (the client's next poll looks at once;
+            # idle parties then cost one query per poll)
+            return json_response(Mailbox(messages=[], cursor=cursor))
 
 
 @router.get(f"{API}/messages/{{message_id}}", response_model=MessageOut, tags=["messages"],

@@ -65,14 +65,16 @@ class MailboxNotifier:
             event = self._events[oin] = asyncio.Event()
         return self.generation, event
 
-    async def wait(self, token: tuple[int, asyncio.Event], timeout: float) -> None:
+    async def wait(self, token: tuple[int, asyncio.Event], timeout: float) -> bool:
+        """Until a wake-up since `token` or `timeout`; True when woken."""
         generation, event = token
         if self.generation != generation or event.is_set():
-            return
+            return True
         try:
             await asyncio.wait_for(event.wait(), timeout)
         except TimeoutError:
-            pass
+            return False
+        return True
 
 
 class PostgresListener:

@@ -50,7 +50,10 @@ def s3_client(endpoint_url: str | None, region: str | None) -> Any:
         "s3", endpoint_url=endpoint_url, region_name=region or "us-east-1",
         config=Config(s3={"addressing_style": "path"},
                       retries={"max_attempts": 6, "mode": "standard"},
-                      max_pool_connections=32))
+                      max_pool_connections=32,
+                      # no CRC32 of every part: the hub checks the whole file's sha256
+                      request_checksum_calculation="when_required",
+                      response_checksum_validation="when_required"))
 
 
 def _missing(error: ClientError) -> bool:

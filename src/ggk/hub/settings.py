@@ -34,8 +34,9 @@ class HubSettings:
     max_metadata_bytes: int = 64 * 1024
     long_poll_interval: float = 0.5  # seconds between database polls while long-polling
     # With PostgreSQL, LISTEN/NOTIFY wakes long polls on every node; a re-query this often is
-    # only the safety net (a notification lost while the listening connection was down).
-    long_poll_safety_interval: float = 20.0
+    # only the safety net (a notification lost while the listening connection was down). At
+    # the longest `wait` (30 s) a poll then looks once, and the client's next poll looks again.
+    long_poll_safety_interval: float = 30.0
     # Several hub processes on several machines: attachments in S3-compatible object storage
     # (credentials from the usual AWS_* variables) and the receipt key from configuration.
     s3_endpoint_url: str | None = None
