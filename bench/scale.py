@@ -51,6 +51,7 @@ from hub import (  # noqa: E402 - bench/hub.py, beside this file
     Figures,
     Pki,
     console,
+    exchange_small_messages,
     free_port,
     make_file,
     make_pki,
@@ -115,44 +116,8 @@ class Node:
 
 
 def small_messages(send_urls: list[str], receive_url: str, pki: Pki, count: int) -> float:
-    from ggk.client import HubClient
-
-    senders = 4
-    per_sender = count // senders
-    count = per_sender * senders
-    acked: list[str] = []
-    errors: list[BaseException] = []
-
-    def send_some(url: str) -> None:
-        try:
-            with HubClient(url, pki.gemeente, pki.ca) as client:
-                for i in range(per_sender):
-                    client.send(pki.cbs_oin, "bench.small", {"i": i})
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-
-    def receive_all() -> None:
-        try:
-            with HubClient(receive_url, pki.cbs, pki.ca) as client:
-                cursor = None
-                while len(acked) < count and not errors:
-                    page = client.mailbox(after=cursor, wait=5, type="bench.small")
-                    cursor = page.cursor if page.cursor is not None else cursor
-                    if page.messages:
-                        acked.extend(m.id for m in client.ack_many([m.id for m in page.messages]))
-        except BaseException as error:  # noqa: BLE001
-            errors.append(error)
-
-    threads = [threading.Thread(target=send_some, args=(send_urls[i % len(send_urls)],))
-               for i in range(senders)]
-    threads.append(threading.Thread(target=receive_all))
     started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+    count = exchange_small_messages(send_urls, receive_url, pki, count)
     return count / (time.perf_counter() - started)
 
 

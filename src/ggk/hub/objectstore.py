@@ -14,11 +14,14 @@ Parts have a fixed size per upload (`part_size`: 8 MiB, more for files over ~78 
 recorded (a crash between the two) is simply written again, and the offset recorded in the
 database stays the one truth, as for the local folder. A tail object is written before the
 offset inside its part is recorded and removed only when the attachment is complete.
-Downloads are Range GETs of the complete object.
+Downloads are Range GETs of the complete object. Full parts are sent on worker threads, up to
+two per upload at a time, while the next part fills; `sync` waits for them (a part is durable
+once S3 has answered), so the offset recorded after it never runs ahead of S3.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import threading
 from collections.abc import Callable, Generator
@@ -31,6 +34,10 @@ from botocore.exceptions import ClientError
 MIB = 1024 * 1024
 PART_MIN = 8 * MIB  # S3's minimum is 5 MiB for every part but the last
 MAX_PARTS = 10_000
+PARTS_IN_FLIGHT = 2  # per upload: the next part fills while the previous ones are sent
+
+# Part uploads of all uploads (network I/O, releases the GIL)
+_PART_SENDERS = concurrent.futures.ThreadPoolExecutor(16, thread_name_prefix="ggk-s3-part")
 
 
 class ObjectStoreError(RuntimeError):
@@ -75,6 +82,7 @@ class S3Upload:
         self.buffer_start = offset - len(tail)  # the start of the part being filled
         self.buffer = bytearray(tail)
         self.previous_part: tuple[int, bytes] | None = None  # the part uploaded last
+        self.in_flight: list[concurrent.futures.Future[Any]] = []
         self.lock = threading.Lock()  # writes and a checkpoint's sync run on worker threads
 
     # --- the sink -----------------------------------------------------------------------
@@ -93,12 +101,22 @@ class S3Upload:
                     if self.buffer_start + len(self.buffer) == part_end:
                         self._upload_part()
 
+    def _settle(self) -> None:
+        """Wait for the parts being sent; raises the first failure."""
+        in_flight, self.in_flight = self.in_flight, []
+        concurrent.futures.wait(in_flight)
+        for job in in_flight:
+            job.result()
+
     def _upload_part(self) -> None:
         number = self.buffer_start // self.part + 1
         body = bytes(self.buffer)
-        self.store.client.upload_part(
-            Bucket=self.store.bucket, Key=self.store.key(self.attachment_id),
-            UploadId=self.upload_id, PartNumber=number, Body=body)
+        while len(self.in_flight) >= PARTS_IN_FLIGHT:
+            self.in_flight.pop(0).result()
+        self.in_flight.append(_PART_SENDERS.submit(
+            self.store.client.upload_part, Bucket=self.store.bucket,
+            Key=self.store.key(self.attachment_id), UploadId=self.upload_id, PartNumber=number,
+            Body=body))
         self.previous_part = (self.buffer_start, body)
         self.buffer_start += len(body)
         self.buffer = bytearray()
@@ -111,6 +129,7 @@ class S3Upload:
         """Store the bytes of the part that holds offset `upto` up to it, unless that part is
         full and uploaded (then nothing is needed to resume from `upto`)."""
         with self.lock:
+            self._settle()  # a part is durable once S3 has answered its upload
             if upto >= self.buffer_start:
                 start, data = self.buffer_start, bytes(self.buffer[:upto - self.buffer_start])
             elif self.previous_part is not None and upto >= self.previous_part[0]:
@@ -125,6 +144,8 @@ class S3Upload:
     def truncate(self, size: int) -> int:
         """Back to the recorded offset `size`: parts written beyond it are written again."""
         with self.lock:
+            concurrent.futures.wait(self.in_flight)  # parts beyond `size` are written again
+            self.in_flight = []
             if size >= self.buffer_start:
                 del self.buffer[size - self.buffer_start:]
             else:
@@ -135,6 +156,8 @@ class S3Upload:
             return size
 
     def close(self, flush: bool = True) -> None:
+        concurrent.futures.wait(self.in_flight)  # nothing of this writer goes on after it
+        self.in_flight = []
         self.buffer = bytearray()
         self.previous_part = None
 
