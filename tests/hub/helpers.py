@@ -73,3 +73,15 @@ def wait_until_healthy(client: httpx.Client, process: subprocess.Popen[bytes], l
         except httpx.TransportError:
             time.sleep(0.1)
     raise AssertionError("hub did not start: " + log.read_text())
+
+
+def start_nginx(nginx: str, server_config: str, folder: Path) -> subprocess.Popen[bytes]:
+    """A foreground nginx in `folder` with `server_config` (upstream and server blocks) inside
+    its http block; stop it with terminate()."""
+    (folder / "nginx.conf").write_text(
+        f"daemon off;\nmaster_process off;\npid {folder}/nginx.pid;\n"
+        f"error_log {folder}/error.log warn;\nevents {{ worker_connections 256; }}\n"
+        f"http {{\naccess_log off;\nclient_body_temp_path {folder};\n"
+        f"proxy_temp_path {folder};\n{server_config}\n}}\n")
+    return subprocess.Popen([nginx, "-p", str(folder), "-c", str(folder / "nginx.conf")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -9,6 +9,7 @@ outage mid-transfer loses nothing that was confirmed.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import ssl
 import subprocess
@@ -27,11 +28,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ggk.client import HubClient
 from ggk.hub.objectstore import S3Store, part_size
 from tests.hub.conftest import HubPki, register_parties
-from tests.hub.helpers import TUS, attachment, message_body, patch, wait_until_healthy
+from tests.hub.helpers import (
+    TUS,
+    attachment,
+    message_body,
+    patch,
+    start_nginx,
+    wait_until_healthy,
+)
 from tests.hub.objectstorage import BUCKET, SeaweedFS, free_ports
 from tests.hub.test_crash import GGK, _unfinished_patch
 
 MIB = 1024 * 1024
+CLUSTER_EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "ggk-hub-cluster.conf"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +79,7 @@ class HubNode:
                  str(self.pki.server_pem), "--database-url", self.database_url,
                  "--s3-endpoint", self.s3.endpoint, "--s3-bucket", BUCKET,
                  "--receipt-key", str(self.key), "--port", str(self.port),
+                 "--trust-proxy-header", "X-SSL-Client-Cert", "--trusted-proxy", "127.0.0.1",
                  "--log-level", "warning"],
                 stdout=log, stderr=log, cwd=self.folder, start_new_session=True,
                 env={**os.environ, **self.s3.environment})
@@ -259,3 +270,46 @@ def test_a_multi_node_hub_refuses_to_start_without_a_receipt_key(tmp_path: Path,
         capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "--receipt-key" in result.stderr
+
+
+def test_two_nodes_behind_the_nginx_example(two_hubs: TwoHubs, tmp_path: Path) -> None:
+    """deploy/nginx/ggk-hub-cluster.conf with a real nginx in front of both nodes: nginx spreads
+    the requests (round robin), so an upload's PATCHes and the long polls land on either node."""
+    assert Path(NGINX).exists(), "nginx is missing: make system-deps"
+    port = free_ports(1)[0]
+    pki = two_hubs.pki
+    config = (CLUSTER_EXAMPLE.read_text()
+              .replace("10.0.1.11:8443", f"127.0.0.1:{two_hubs.a.port}")
+              .replace("10.0.1.12:8443", f"127.0.0.1:{two_hubs.b.port}")
+              .replace("listen 443 ssl", f"listen 127.0.0.1:{port} ssl")
+              .replace("/etc/ggk/hub.pem", str(pki.server_pem))
+              .replace("/etc/ggk/ca.pem", str(pki.ca))
+              .replace("/etc/ggk/proxy.pem", str(pki.pem["stranger"])))  # a non-party cert
+    nginx = start_nginx(NGINX, config, tmp_path)
+    proxy = HubNode("nginx", pki, "", two_hubs.a.s3, two_hubs.a.key, tmp_path / "proxy")
+    proxy.url = f"https://127.0.0.1:{port}"
+    try:
+        with proxy.client("cbs") as cbs:
+            for _ in range(100):
+                try:
+                    if cbs.get("/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    assert nginx.poll() is None, nginx.stderr.read().decode()  # type: ignore[union-attr]
+                    time.sleep(0.05)
+        data = os.urandom(11 * MIB + 5)
+        body, url = _create(proxy, data)
+        offset = 0
+        for end in (2 * MIB, 9 * MIB + 1, len(data)):  # three PATCHes, spread over the nodes
+            assert _offset(proxy, url) == offset
+            with proxy.client("gemeente_a") as gemeente:
+                answer = patch(gemeente, url, offset, data[offset:end], checksum=False)
+                assert answer.status_code == 204, answer.text
+            offset = end
+        assert _delivered(proxy, body) == data
+        with proxy.client("cbs") as cbs:
+            inbox = cbs.get("/api/v1/messages", params={"wait": 5}).json()["messages"]
+            assert [m["id"] for m in inbox] == [body["id"]]
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)
