@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from ggk.client.interfaces import Conflict, HubApi, Message, Party
 from ggk.definitions import Definition, DefinitionRegistry, UnknownPeriod, shipped
-from ggk.station import records
+from ggk.station import claims, records
 from ggk.station import tables as t
 from ggk.station.clock import Clock, SystemClock
 from ggk.station.database import create_engine, migrate, require_current_schema
@@ -127,6 +127,7 @@ class Station:
         self.pseudonymiser = Pseudonymiser(load_or_create_key(settings.resolved_key_path()))
         self.mirror = mirror if mirror is not None else default_mirror_hook()
         self._parties: dict[str, Party] = {}
+        self._claims: dict[str, claims.Claim] = {}  # message id -> this station's claim
         self._cursor: int | None = None
         self._last_rescan = 0.0
         self._mirror_later: dict[tuple[WorkflowKey, int], float] = {}  # backoff per mirror
@@ -219,18 +220,29 @@ class Station:
             done = records.processed(conn, message.id)
             if done is not None and done["acked_at"] is not None:
                 return None  # finished (by this or another station) after the inbox was read
-            if not records.claim(conn, message.id, self.settings.worker_id, wall,
-                                 dt.timedelta(seconds=self.settings.claim_lease_seconds)):
+            lease = dt.timedelta(seconds=self.settings.claim_lease_seconds)
+            claim = claims.take(conn, message.id, self.settings.worker_id, wall, lease)
+            if claim is None:
                 return None
-        if done is None:
-            outcome = self._decide(message)
-        else:
-            outcome = Outcome(done["outcome"],
-                              [Reply(**r) for r in (done["reply_metadata"] or [])])
-        checkpoint("decided")
-        self._send(outcome.replies)
-        checkpoint("replied")
-        self.client.ack(message.id)
+        # the heartbeat renews the lease while the work goes on; a decision is recorded only
+        # while the claim is still this station's (fencing, see ggk.station.claims)
+        with claims.Heartbeat(self.engine, claim, lease):
+            self._claims[message.id] = claim
+            try:
+                if done is None:
+                    outcome = self._decide(message)
+                else:
+                    outcome = Outcome(done["outcome"],
+                                      [Reply(**r) for r in (done["reply_metadata"] or [])])
+            except claims.ClaimLost as lost:
+                log.warning("%s", lost)
+                return None
+            finally:
+                self._claims.pop(message.id, None)
+            checkpoint("decided")
+            self._send(outcome.replies)
+            checkpoint("replied")
+            self.client.ack(message.id)
         with self.engine.begin() as conn:
             conn.execute(sa.update(t.processed_messages).where(
                 t.processed_messages.c.message_id == message.id).values(
@@ -265,6 +277,9 @@ class Station:
                 log.info("reply %s was already sent", reply.id)
 
     def _record(self, message: Message, outcome: Outcome, conn: sa.Connection) -> None:
+        claim = self._claims.get(message.id)
+        if claim is not None:
+            claims.ensure_mine(conn, claim)  # else ClaimLost: the whole decision rolls back
         first = outcome.replies[0] if outcome.replies else None
         conn.execute(sa.insert(t.processed_messages).values(
             message_id=message.id, type=message.type, sender=message.sender,
@@ -437,7 +452,9 @@ class Station:
                         result: Any, report: dict[str, Any], rapport: Reply,
                         parquet_rel: str | None, frame: Any, digest: str, size: int) -> Outcome:
         summary = report.get("summary", {})
-        with self.engine.begin() as conn:
+        # the report files go to a folder of this attempt; the decision's commit publishes it
+        # (its path is recorded with the reply), a rolled back attempt removes it
+        with self.store.reply_attempt(rapport.id) as directory, self.engine.begin() as conn:
             current = records.lock_record(conn, key, self.clock.now())
             ctx = self._context(conn, definition, key)
             changes = None
@@ -460,7 +477,6 @@ class Station:
                 "rows": summary.get("rows"), "errors": summary.get("errors"),
                 "warnings": summary.get("warnings"), "toestand": after.state.value,
             }
-            directory = self.store.reply_dir(rapport.id)
             self._write_report_files(directory, report, result)
             rapport.directory = self.store.relative(directory)
             now = self.clock.now()
