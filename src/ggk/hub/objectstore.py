@@ -230,8 +230,9 @@ class S3Store:
         return data
 
     def open_at(self, attachment_id: str, offset: int, size: int) -> S3Upload:
-        return S3Upload(self, attachment_id, self._upload_id(attachment_id), size, offset,
-                        self.read_tail(attachment_id, size, offset))
+        # at the end (every part sent, only the completion is missing after a crash) no tail
+        tail = b"" if offset == size else self.read_tail(attachment_id, size, offset)
+        return S3Upload(self, attachment_id, self._upload_id(attachment_id), size, offset, tail)
 
     def sink(self, attachment_id: str, handle: S3Upload, position: int, block: int) -> S3Upload:
         return handle

@@ -54,7 +54,9 @@ class PostgresUploadLocks:
     """Every hub process on one PostgreSQL: `pg_try_advisory_lock` on a connection of its own."""
 
     def __init__(self, engine: sa.Engine) -> None:
-        self.engine = engine
+        # connections of their own, outside the request pool: an upload holds one for as long
+        # as it writes, and many uploads at once must not starve the requests
+        self.engine = sa.create_engine(engine.url, poolclass=sa.pool.NullPool)
 
     def acquire(self, upload_id: str) -> Release:
         """Hold the upload or raise UploadBusy; returns the function that lets go."""
