@@ -69,8 +69,9 @@ def hub_process(database_url: str, hub_pki: HubPki, tmp_path: Path):  # type: ig
 
 @contextmanager
 def _unfinished_patch(hub: HubProcess, url: str, offset: int, length: int,
-                      sent: bytes) -> Iterator[None]:
-    """A raw PATCH that announces `length` bytes but sends only `sent`, left open."""
+                      sent: bytes) -> Iterator[ssl.SSLSocket]:
+    """A raw PATCH that announces `length` bytes but sends only `sent`, left open (the socket
+    is given, to send more)."""
     parts = urlsplit(hub.url)
     context = ssl.create_default_context(cafile=str(hub.pki.ca))
     context.load_cert_chain(str(hub.pki.pem["gemeente_a"]))
@@ -80,7 +81,7 @@ def _unfinished_patch(hub: HubProcess, url: str, offset: int, length: int,
                      f"Tus-Resumable: 1.0.0\r\nUpload-Offset: {offset}\r\n"
                      "Content-Type: application/offset+octet-stream\r\n"
                      f"Content-Length: {length}\r\n\r\n").encode() + sent)
-        yield
+        yield tls
 
 
 def test_sigkill_mid_upload_loses_nothing(hub_process: HubProcess) -> None:
