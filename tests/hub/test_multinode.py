@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ggk.client import HubClient
 from ggk.hub.objectstore import S3Store, part_size
-from tests.hub.conftest import HubPki, register_parties
+from tests.hub.conftest import HubPki, StartHub, register_parties
 from tests.hub.helpers import (
     TUS,
     attachment,
@@ -327,3 +327,24 @@ def test_two_nodes_behind_the_nginx_example(two_hubs: TwoHubs, tmp_path: Path) -
     finally:
         nginx.terminate()
         nginx.wait(timeout=10)
+
+
+def test_one_node_on_s3_with_either_database(start_hub: StartHub, seaweedfs: SeaweedFS,
+                                             tmp_path: Path) -> None:
+    """S3 storage also under the embedded database (SQLite: uploads locked within the process)
+    and on PostgreSQL: a chunked upload across a part boundary, whole and Range downloads."""
+    seaweedfs.client()  # puts the AWS_* variables of the test server into this process
+    hub = start_hub(s3_endpoint_url=seaweedfs.endpoint, s3_bucket=BUCKET,
+                    receipt_key_file=write_key(tmp_path / "key.pem"))
+    data = os.urandom(9 * MIB + 3)
+    gemeente = hub.client("gemeente_a")
+    body = message_body(hub.oin["cbs"], attachments=[attachment("groot.csv", data)])
+    url = gemeente.post("/api/v1/messages", json=body).json()["attachments"][0]["upload_url"]
+    for start, end in ((0, MIB), (MIB, 8 * MIB + 1), (8 * MIB + 1, len(data))):
+        answer = patch(gemeente, url, start, data[start:end])
+        assert answer.status_code == 204, answer.text
+    cbs = hub.client("cbs")
+    download = f"/api/v1/messages/{body['id']}/attachments/groot.csv"
+    assert cbs.get(download).content == data
+    tail = cbs.get(download, headers={"Range": "bytes=-10"})
+    assert tail.status_code == 206 and tail.content == data[-10:]
