@@ -177,6 +177,8 @@ def test_a_message_sent_on_one_node_wakes_a_long_poll_on_the_other(two_hubs: Two
         assert gemeente.post("/api/v1/messages", json=body).status_code == 201
     poller.join(timeout=30)
     assert [m["id"] for m in answers[0]["messages"]] == [body["id"]]
+    with two_hubs.b.client("cbs") as cbs:
+        assert "ggk_hub_mailbox_listener_up 1.0" in cbs.get("/metrics").text
 
 
 def test_both_nodes_sign_receipts_with_the_configured_key(two_hubs: TwoHubs) -> None:

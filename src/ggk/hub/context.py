@@ -93,15 +93,19 @@ class HubContext:
                                  on_available=(lambda: None) if postgres else notifier.notify)
         key = (load_hub_key(settings.receipt_key_file) if settings.receipt_key_file
                else load_or_create_hub_key(settings.hub_key_path))
+        listener = PostgresListener(engine.url, notifier) if postgres else None
+        metrics = HubMetrics(service)
+        if listener is not None:
+            metrics.listening.set_function(lambda: float(listener.listening.is_set()))
         return cls(
             settings=settings, engine=engine, store=store, key=key, registry=registry,
             authenticator=Authenticator(settings, registry), service=service,
-            metrics=HubMetrics(service), notifier=notifier,
+            metrics=metrics, notifier=notifier,
             inline_database=engine.dialect.name == "sqlite",
             keys=ReceiptKeys(key, tuple(load_public_key(p)
                                         for p in settings.receipt_previous_key_files)),
             upload_locks=upload_locks(engine),
-            listener=PostgresListener(engine.url, notifier) if postgres else None,
+            listener=listener,
         )
 
 

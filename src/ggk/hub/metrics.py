@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -57,6 +57,10 @@ class HubMetrics:
                                  ["method", "route", "status"], registry=self.registry,
                                  buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
                                           10, 30, 60))
+        self.listening = Gauge("ggk_hub_mailbox_listener_up",
+                               "1 while this process LISTENs for mailbox notifications on "
+                               "PostgreSQL (0: long polls fall back to frequent re-queries)",
+                               registry=self.registry)
         self.registry.register(_DatabaseCollector(service))
 
 
