@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -350,3 +351,22 @@ def test_one_node_on_s3_with_either_database(start_hub: StartHub, seaweedfs: Sea
     assert cbs.get(download).content == data
     tail = cbs.get(download, headers={"Range": "bytes=-10"})
     assert tail.status_code == 206 and tail.content == data[-10:]
+
+
+def test_a_node_listens_again_after_its_postgresql_connection_was_cut(
+        two_hubs: TwoHubs, postgres_url: str) -> None:
+    """The listening connection is terminated by PostgreSQL (a restart, a failover): the node
+    reconnects, and long polls are woken across nodes again."""
+    engine = sa.create_engine(postgres_url)
+    with engine.connect() as conn:
+        cut = conn.execute(sa.text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND query LIKE 'LISTEN %'")).scalar_one()
+    engine.dispose()
+    assert cut == 2  # one listener per node
+    deadline = time.monotonic() + 30
+    with two_hubs.b.client("cbs") as cbs:
+        while "ggk_hub_mailbox_listener_up 1.0" not in cbs.get("/metrics").text:
+            assert time.monotonic() < deadline, "node b never listened again"
+            time.sleep(0.2)
+    test_a_message_sent_on_one_node_wakes_a_long_poll_on_the_other(two_hubs)
