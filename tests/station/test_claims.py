@@ -1,52 +1,68 @@
-"""Claims with a heartbeat and fencing, on SQLite and PostgreSQL: a claim kept alive beyond its
-lease is not taken over; a claim taken over refuses the old holder's decision."""
+"""A restarted station does not wait out its own claims (issue 10 finding 10): a clean stop gives
+them up, a killed instance's claims are given up by the next instance on the same host (the
+SIGKILL case runs real processes in test_crash_and_concurrency.py), and a running instance's
+claims are respected until their lease runs out."""
 
 from __future__ import annotations
 
-import datetime as dt
-import time
+from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-from ggk.station import claims
+from ggk.station.claims import ClaimBook
 from ggk.station.database import create_engine, migrate
-
-LEASE = dt.timedelta(seconds=0.6)
 
 
 @pytest.fixture
-def engine(database_url: str) -> sa.Engine:
+def engine(database_url: str):  # noqa: ANN201
     engine = create_engine(database_url)
     migrate(engine)
-    return engine
-
-
-def _take(engine: sa.Engine, worker: str) -> claims.Claim | None:
-    with engine.begin() as conn:
-        return claims.take(conn, "m1", worker, dt.datetime.now(dt.UTC), LEASE)
-
-
-def test_a_heartbeat_keeps_a_claim_beyond_its_lease(engine: sa.Engine) -> None:
-    mine = _take(engine, "station-a")
-    assert mine is not None
-    with claims.Heartbeat(engine, mine, LEASE) as heartbeat:
-        time.sleep(LEASE.total_seconds() * 3)  # three leases: renewed meanwhile
-        assert _take(engine, "station-b") is None
-        assert not heartbeat.lost.is_set()
-    with engine.begin() as conn:
-        assert claims.still_mine(conn, mine)
-
-
-def test_a_claim_taken_over_refuses_the_old_holders_decision(engine: sa.Engine) -> None:
-    stalled = _take(engine, "station-a")
-    assert stalled is not None
-    time.sleep(LEASE.total_seconds() * 1.5)  # no heartbeat: the lease runs out
-    taker = _take(engine, "station-b")
-    assert taker is not None and taker.claimed_at != stalled.claimed_at
-    with engine.begin() as conn, pytest.raises(claims.ClaimLost):
-        claims.ensure_mine(conn, stalled)
-    with engine.begin() as conn:
-        claims.ensure_mine(conn, taker)
-    assert not claims.renew(engine, stalled, LEASE)  # its heartbeat would notice too
+    yield engine
     engine.dispose()
+
+
+def _book(engine, tmp_path: Path, worker: str) -> ClaimBook:  # noqa: ANN001
+    book = ClaimBook(engine, worker, 300, tmp_path / "instances")
+    book.start()
+    return book
+
+
+def _claims(book: ClaimBook, claim_id: str) -> bool:
+    with book.engine.begin() as conn:
+        return book.claim(conn, claim_id)
+
+
+def test_claims_of_a_running_instance_wait_for_the_lease(engine, tmp_path: Path) -> None:  # noqa: ANN001
+    first = _book(engine, tmp_path, "host:1:first")
+    assert _claims(first, "m1") and _claims(first, "m1")  # its own claim: always
+    second = _book(engine, tmp_path, "host:2:second")  # first still runs: nothing given up
+    assert not _claims(second, "m1")
+    with first.engine.begin() as conn:
+        first.finish(conn, "m1")
+    assert not _claims(second, "m1")  # done: nobody works on it again
+    first.close()
+    second.close()
+
+
+def test_a_clean_stop_gives_the_claims_up(engine, tmp_path: Path) -> None:  # noqa: ANN001
+    first = _book(engine, tmp_path, "host:1:first")
+    assert _claims(first, "m2")
+    first.close()
+    first.close()  # twice is harmless
+    restarted = _book(engine, tmp_path, "host:3:restarted")
+    assert _claims(restarted, "m2")
+    restarted.close()
+    assert list((tmp_path / "instances").rglob("*.lock")) == []
+
+
+def test_an_instance_that_is_gone_loses_its_claims_at_the_next_start(
+        engine, tmp_path: Path) -> None:  # noqa: ANN001
+    gone = _book(engine, tmp_path, "host:4:gone")
+    assert _claims(gone, "m3")
+    assert gone._lock is not None
+    gone._lock.close()  # what the kernel does when the process dies: the flock is released
+    gone._lock = None
+    restarted = _book(engine, tmp_path, "host:5:restarted")
+    assert _claims(restarted, "m3")
+    assert [p.name for p in (restarted.directory).glob("*.lock")] == ["host_5_restarted.lock"]
+    restarted.close()
