@@ -94,7 +94,8 @@ class HubContext:
         key = (load_hub_key(settings.receipt_key_file) if settings.receipt_key_file
                else load_or_create_hub_key(settings.hub_key_path))
         listener = PostgresListener(engine.url, notifier) if postgres else None
-        metrics = HubMetrics(service)
+        metrics = HubMetrics(service, registry,
+                             None if settings.s3_bucket else settings.resolved_store_dir())
         if listener is not None:
             metrics.listening.set_function(lambda: float(listener.listening.is_set()))
         return cls(
