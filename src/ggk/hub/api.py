@@ -160,9 +160,9 @@ async def mailbox(
                                          cursor=cursor))
         interval = context.poll_interval
         if not await context.notifier.wait(token, min(interval, remaining)) \
-                and interval >= remaining:
-            # the wait ran out unwoken: no second look (the client's next poll looks at once;
-            # idle parties then cost one query per poll)
+                and interval >= remaining and context.notified_across_processes:
+            # the wait ran out unwoken while every process's changes wake us (NOTIFY): nothing
+            # arrived, no second look (idle parties then cost one query per poll)
             return json_response(Mailbox(messages=[], cursor=cursor))
 
 

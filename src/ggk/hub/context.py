@@ -52,9 +52,15 @@ class HubContext:
     @property
     def poll_interval(self) -> float:
         """How often a long poll re-queries: rarely while notifications arrive, else often."""
-        if self.listener is not None and self.listener.listening.is_set():
+        if self.notified_across_processes:
             return self.settings.long_poll_safety_interval
         return self.settings.long_poll_interval
+
+    @property
+    def notified_across_processes(self) -> bool:
+        """True while changes made by any hub process wake this one's long polls (PostgreSQL
+        NOTIFY, listening); on SQLite only this process's own changes do."""
+        return self.listener is not None and self.listener.listening.is_set()
 
     @property
     def receipt_keys(self) -> ReceiptKeys:
