@@ -23,6 +23,7 @@ async def _sweep_expired(context: HubContext) -> None:
     while True:
         try:
             await run_in_threadpool(context.service.expire_due)
+            await run_in_threadpool(context.service.purge_retained)
         except Exception:  # keep sweeping; the next round may succeed
             log.exception("expiry sweep failed")
         await asyncio.sleep(context.settings.expiry_sweep_seconds)

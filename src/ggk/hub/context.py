@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -92,10 +93,15 @@ class HubContext:
         store = FileStore(settings.resolved_store_dir())
         registry = PartyRegistry(engine)
         notifier = MailboxNotifier()
-        service = MessageService(engine, settings, store, on_available=notifier.notify)
+        key = load_or_create_hub_key(settings.hub_key_path)
+        # the hub's private key file is the secret every hub process shares
+        id_scope_secret = hashlib.sha256(b"ggk-message-id-scope\0"
+                                         + settings.hub_key_path.read_bytes()).digest()
+        service = MessageService(engine, settings, store, on_available=notifier.notify,
+                                 id_scope_secret=id_scope_secret)
         return cls(
             settings=settings, engine=engine, store=store,
-            key=load_or_create_hub_key(settings.hub_key_path), registry=registry,
+            key=key, registry=registry,
             authenticator=Authenticator(settings, registry), service=service,
             metrics=HubMetrics(service), notifier=notifier,
             inline_database=engine.dialect.name == "sqlite",
@@ -129,3 +135,15 @@ class RequestCaller:
 
 def caller(request: Request) -> RequestCaller:
     return RequestCaller(request)
+
+
+async def authenticate_first(request: Request, who: RequestCaller) -> None:
+    """Authenticate the caller in a connection of its own (before a request body is read);
+    `who` remembers the party, so the endpoint's own transaction does not ask again."""
+    context = hub(request)
+
+    def check() -> None:
+        with context.engine.connect() as conn:
+            who(conn)
+
+    await context.database(check)

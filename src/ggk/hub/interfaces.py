@@ -40,6 +40,11 @@ class SchemaNotCurrent(RuntimeError):
     """The hub database is not migrated to this version's schema (`ggk hub migrate`)."""
 
 
+class StoreUnwritable(OSError):
+    """The hub's file store cannot be written (permissions, read-only or broken disk): answered
+    as 507 `store-unwritable`, and `/healthz` says so."""
+
+
 class PartyError(ValueError):
     """Bad input to party administration (`ggk party add|revoke`)."""
 
