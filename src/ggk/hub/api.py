@@ -60,6 +60,8 @@ def healthz(request: Request) -> Health:
             conn.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError as e:
         raise HubError(503, "database-unavailable", f"database unreachable: {e}") from e
+    if context.authenticator.crl_problem is not None:
+        raise HubError(503, "crl-stale", context.authenticator.crl_problem)
     try:
         context.store.check_writable()
     except StoreUnwritable as e:

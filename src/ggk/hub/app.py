@@ -29,6 +29,12 @@ async def _sweep_expired(context: HubContext) -> None:
         await asyncio.sleep(context.settings.expiry_sweep_seconds)
 
 
+async def _refresh_crl(context: HubContext) -> None:
+    while True:
+        await asyncio.sleep(context.settings.crl_refresh_seconds)
+        await run_in_threadpool(context.authenticator.refresh_crl)
+
+
 def create_app(settings: HubSettings, context: HubContext | None = None) -> FastAPI:
     """The hub app. Refuses (SchemaNotCurrent) when the database is not migrated."""
     context = context or HubContext.build(settings)
@@ -37,13 +43,16 @@ def create_app(settings: HubSettings, context: HubContext | None = None) -> Fast
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         context.notifier.bind(asyncio.get_running_loop())
-        sweeper = asyncio.create_task(_sweep_expired(context))
+        tasks = [asyncio.create_task(_sweep_expired(context))]
+        if settings.crl_source is not None:
+            tasks.append(asyncio.create_task(_refresh_crl(context)))
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     app = FastAPI(
         title="ggk hub",

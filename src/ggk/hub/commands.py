@@ -1,4 +1,4 @@
-"""`ggk hub serve|migrate|audit` and `ggk party add|list|revoke` (operators; English)."""
+"""`ggk hub serve|migrate|audit` and `ggk party add|list|revoke|remove` (operators; English)."""
 
 from __future__ import annotations
 
@@ -68,9 +68,18 @@ def register(app: typer.Typer) -> None:
         port: Annotated[int, typer.Option()] = 8443,
         trust_proxy_header: Annotated[str | None, typer.Option(
             help="Accept the client certificate (URL-encoded PEM) from this header, e.g. "
-                 "X-SSL-Client-Cert, only from --trusted-proxy addresses.")] = None,
+                 "X-SSL-Client-Cert, only on connections that present a --trusted-proxy-cert.")
+        ] = None,
+        trusted_proxy_cert: Annotated[list[Path] | None, typer.Option(
+            help="The proxy's own client certificate (PEM), pinned (repeatable).")] = None,
         trusted_proxy: Annotated[list[str] | None, typer.Option(
-            help="Proxy address or network (repeatable).")] = None,
+            help="Proxy address or network (repeatable; optional extra restriction).")] = None,
+        crl: Annotated[str | None, typer.Option(
+            help="Revocation list of the party CA: file or http(s) URL (PEM or DER), "
+                 "re-read every --crl-refresh seconds.")] = None,
+        crl_refresh: Annotated[float, typer.Option(help="Seconds between CRL reads.")] = 300.0,
+        message_retention: Annotated[int | None, typer.Option(
+            help="Seconds after acceptance until a finished message's row is deleted.")] = None,
         max_message_bytes: Annotated[int | None, typer.Option(
             help="Default per-party limit on a message's attachments.")] = None,
         min_free_bytes: Annotated[int | None, typer.Option(
@@ -85,15 +94,25 @@ def register(app: typer.Typer) -> None:
         from ggk.hub.app import create_app
         from ggk.hub.interfaces import SchemaNotCurrent
         from ggk.hub.server import keep_freed_memory, uvicorn_config
+        from ggk.pki import fingerprint
 
-        if trust_proxy_header and not trusted_proxy:
-            raise _fail("--trust-proxy-header needs at least one --trusted-proxy")
+        if trust_proxy_header and not trusted_proxy_cert:
+            raise _fail("--trust-proxy-header needs the proxy's own certificate: "
+                        "--trusted-proxy-cert PEM")
+        try:
+            pinned = tuple(fingerprint(p) for p in trusted_proxy_cert or ())
+        except (OSError, ValueError) as e:
+            raise _fail(f"cannot read --trusted-proxy-cert: {e}") from e
         limits = {k: v for k, v in {"max_message_bytes": max_message_bytes,
                                     "min_free_bytes": min_free_bytes,
-                                    "message_ttl_seconds": message_ttl}.items() if v is not None}
+                                    "message_ttl_seconds": message_ttl,
+                                    "message_retention_seconds": message_retention}.items()
+                  if v is not None}
         settings = _settings(data_dir, database_url, store_dir, ca_file=ca, server_cert=cert,
                              host=host, port=port, trust_proxy_header=trust_proxy_header,
-                             trusted_proxies=tuple(trusted_proxy or ()), **limits)
+                             trusted_proxies=tuple(trusted_proxy or ()),
+                             trusted_proxy_fingerprints=pinned, crl_source=crl,
+                             crl_refresh_seconds=crl_refresh, **limits)
         try:
             app_ = create_app(settings)
         except SchemaNotCurrent as e:
@@ -129,7 +148,16 @@ def register(app: typer.Typer) -> None:
         name: Annotated[str | None, typer.Option(help="Default: the certificate's O.")] = None,
         gemeentecode: Annotated[str | None, typer.Option()] = None,
         max_message_bytes: Annotated[int | None, typer.Option()] = None,
-        replace: Annotated[bool, typer.Option(help="New certificate for a known OIN.")] = False,
+        replace: Annotated[bool, typer.Option(
+            help="New certificate for a known OIN (keeps its role and gemeentecode).")] = False,
+        change_role: Annotated[bool, typer.Option(
+            help="With --replace: take role/gemeentecode from the options or the new "
+                 "certificate (audited as party-role-changed).")] = False,
+        overlap_days: Annotated[float, typer.Option(
+            help="With --replace: the old certificate stays valid this many days "
+                 "(renewal window; never beyond its own expiry).")] = 0,
+        allow_expired: Annotated[bool, typer.Option(
+            help="Register an expired certificate anyway (it gets no connection).")] = False,
         data_dir: DataDir = None,
         database_url: DatabaseUrl = None,
     ) -> None:
@@ -141,11 +169,20 @@ def register(app: typer.Typer) -> None:
         try:
             p = PartyRegistry(_engine(settings)).add(
                 cert, role=role, name=name, gemeentecode=gemeentecode,
-                max_message_bytes=max_message_bytes, replace=replace)
+                max_message_bytes=max_message_bytes, replace=replace, change_role=change_role,
+                allow_expired=allow_expired, overlap_seconds=round(overlap_days * 86400))
         except PartyError as e:
             raise _fail(str(e)) from e
         code = f" {p.gemeentecode}" if p.gemeentecode else ""
         typer.echo(f"registered {p.oin} {p.name} ({p.role}{code})")
+        if p.previous_cert_valid_until is not None:
+            typer.echo(f"the previous certificate stays valid until "
+                       f"{p.previous_cert_valid_until:%Y-%m-%d %H:%M} UTC")
+        from ggk.hub.database import utcnow
+
+        if p.cert_not_after is not None and p.cert_not_after < utcnow():
+            typer.echo(f"warning: this certificate expired on {p.cert_not_after:%Y-%m-%d}; "
+                       "it gets no connection until it is replaced", err=True)
 
     @party.command("list")
     def party_list(data_dir: DataDir = None,
@@ -163,6 +200,20 @@ def register(app: typer.Typer) -> None:
         import sys
 
         Console(width=None if sys.stdout.isatty() else 200).print(table)
+
+    @party.command("remove")
+    def party_remove(oin: Annotated[str, typer.Argument(help="OIN of the party.")],
+                     data_dir: DataDir = None,
+                     database_url: DatabaseUrl = None) -> None:
+        """Delete a party (audited; its messages and the audit log stay)."""
+        from ggk.hub.interfaces import PartyError
+        from ggk.hub.parties import PartyRegistry
+
+        try:
+            PartyRegistry(_engine(_settings(data_dir, database_url, None))).remove(oin)
+        except PartyError as e:
+            raise _fail(str(e)) from e
+        typer.echo(f"removed {oin}")
 
     @party.command("revoke")
     def party_revoke(oin: Annotated[str, typer.Argument(help="OIN of the party.")],

@@ -13,13 +13,8 @@ from typing import Any
 import uvicorn
 
 from ggk.hub.auth import PEER_CERT_STATE_KEY
-from ggk.hub.protocol import LargeBodyMixin, buffered_reading
+from ggk.hub.protocol import HeadLimits, HeadLimitsMixin, LargeBodyMixin, buffered_reading
 from ggk.hub.settings import HubSettings
-
-# OpenSSL X509_V_FLAG_NO_CHECK_TIME: the app checks validity itself, so that an expired
-# certificate gets a clear 403 problem instead of an anonymous TLS alert.
-_NO_CHECK_TIME = 0x200000
-
 
 # glibc mallopt parameters
 _M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
@@ -64,7 +59,8 @@ def server_ssl_context(settings: HubSettings) -> ssl.SSLContext:
     context.verify_mode = ssl.CERT_REQUIRED
     context.load_cert_chain(str(settings.server_cert))
     context.load_verify_locations(cafile=str(settings.ca_file))
-    context.verify_flags |= _NO_CHECK_TIME
+    # TLS checks the validity period too: an expired (or not yet valid) certificate gets no
+    # connection at all, not even the OpenAPI page. The app checks it again (proxy mode).
     return context
 
 
@@ -77,7 +73,8 @@ def _base_protocol() -> type[asyncio.Protocol]:
         from uvicorn.protocols.http.h11_impl import H11Protocol
 
         return H11Protocol
-    return type("LargeBodyHttpToolsProtocol", (LargeBodyMixin, HttpToolsProtocol), {})
+    return type("LargeBodyHttpToolsProtocol",
+                (HeadLimitsMixin, LargeBodyMixin, HttpToolsProtocol), {})
 
 
 class PeerCertificateProtocol(_base_protocol()):  # type: ignore[misc]
@@ -94,7 +91,10 @@ def uvicorn_config(app: Any, settings: HubSettings, sock_port: int | None = None
                    log_level: str = "warning") -> uvicorn.Config:
     return uvicorn.Config(
         app, host=settings.host, port=settings.port if sock_port is None else sock_port,
-        http=buffered_reading(PeerCertificateProtocol), ssl_certfile=str(settings.server_cert),
+        http=buffered_reading(type("HubProtocol", (PeerCertificateProtocol,), {
+            "head_limits": HeadLimits(settings.max_header_bytes, settings.max_header_count,
+                                      settings.header_timeout_seconds)})),
+        ssl_certfile=str(settings.server_cert),
         ssl_context_factory=lambda _config, _default: server_ssl_context(settings),
         log_level=log_level, lifespan="on", timeout_keep_alive=30, access_log=False,
         proxy_headers=False,
