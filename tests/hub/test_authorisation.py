@@ -30,6 +30,7 @@ def expected_matrix(message_id: str, upload_url: str, download_url: str
         ("GET", "/api/v1/monitoring/parties"): monitoring,
         ("GET", f"/api/v1/messages/{message_id}"): parties_of_message,
         ("GET", download_url): parties_of_message,
+        ("HEAD", download_url): parties_of_message,
         ("GET", f"/api/v1/messages/{message_id}/receipt"): parties_of_message,
         # the sender sees the message but only the receiver acknowledges
         ("POST", f"/api/v1/messages/{message_id}/ack"): {
@@ -84,6 +85,27 @@ def test_routing_table(running_hub: RunningHub, sender: str, receiver: str, type
     body = message_body(running_hub.oin[receiver], type=type)
     response = running_hub.client(sender).post("/api/v1/messages", json=body)
     assert response.status_code == status, response.text
+
+
+def test_attacks_of_issue_10_for_every_party(running_hub: RunningHub) -> None:
+    """Per party: taking another party's message id gets an id of its own (never a 409 that says
+    the id exists, never the other message); a ping carries no file; a certificate header sent
+    to a hub that is not behind a proxy changes nobody's identity."""
+    message = send(running_hub.client("gemeente_a"), running_hub.oin["cbs"], {"a.csv": b"1\n"})
+    gemeente_a_cert = running_hub.pem["gemeente_a"].read_text()
+    for name in ("gemeente_b", "cbs", "operator"):
+        client = running_hub.client(name)
+        receiver = running_hub.oin["gemeente_a"]
+        claim = {**message_body(receiver, type="ggk.ping"), "id": message["id"]}
+        taken = client.post("/api/v1/messages", json=claim)
+        assert taken.status_code == 201 and taken.json()["id"] != message["id"], name
+        assert client.get(f"/api/v1/messages/{message['id']}").status_code == (
+            200 if name == "cbs" else 404)
+        ping = message_body(receiver, type="ggk.ping",
+                            attachments=[attachment("bestand.csv", b"geheim\n")])
+        assert client.post("/api/v1/messages", json=ping).status_code == 422, name
+        forged = client.get("/api/v1/me", headers={"X-SSL-Client-Cert": quote(gemeente_a_cert)})
+        assert forged.json()["oin"] == running_hub.oin[name]
 
 
 def test_explicit_sender_must_be_the_certificate(running_hub: RunningHub) -> None:
