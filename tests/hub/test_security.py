@@ -242,6 +242,21 @@ def test_revoked_certificates_on_the_crl_are_refused(start_hub: StartHub, hub_pk
         assert twee.get("/api/v1/me").json()["code"] == "certificate-revoked"
 
 
+def test_serve_refuses_an_unreadable_crl_and_an_unpinned_proxy(running_hub: RunningHub,
+                                                               hub_pki: HubPki,
+                                                               tmp_path: Path) -> None:
+    serve = [GGK, "hub", "serve", "--ca", str(hub_pki.ca), "--cert", str(hub_pki.server_pem),
+             "--database-url", running_hub.settings.resolved_database_url(),
+             "--store-dir", str(tmp_path / "store"), "--port", "0"]
+    missing = subprocess.run([*serve, "--crl", str(tmp_path / "none.pem")], capture_output=True,
+                             text=True, timeout=60)
+    assert missing.returncode == 2 and "CRL" in missing.stderr
+    unpinned = subprocess.run([*serve, "--trust-proxy-header", "X-SSL-Client-Cert",
+                               "--trusted-proxy", "127.0.0.1"], capture_output=True, text=True,
+                              timeout=60)
+    assert unpinned.returncode == 2 and "--trusted-proxy-cert" in unpinned.stderr
+
+
 def test_rotation_overlap_remove_and_expired_at_add(running_hub: RunningHub, hub_pki: HubPki,
                                                     tmp_path: Path) -> None:
     url = running_hub.settings.resolved_database_url()

@@ -92,7 +92,7 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from ggk.hub.app import create_app
-        from ggk.hub.interfaces import SchemaNotCurrent
+        from ggk.hub.interfaces import HubError, SchemaNotCurrent
         from ggk.hub.server import keep_freed_memory, uvicorn_config
         from ggk.pki import fingerprint
 
@@ -115,7 +115,7 @@ def register(app: typer.Typer) -> None:
                              crl_refresh_seconds=crl_refresh, **limits)
         try:
             app_ = create_app(settings)
-        except SchemaNotCurrent as e:
+        except (SchemaNotCurrent, HubError) as e:  # HubError: e.g. an unreadable --crl
             raise _fail(str(e)) from e
         typer.echo(f"ggk hub on https://{host}:{port} (client certificates required)", err=True)
         keep_freed_memory()
