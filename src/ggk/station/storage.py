@@ -27,9 +27,12 @@ def sha256_file(path: Path) -> str:
 
 
 def private_dir(path: Path) -> Path:
-    """Create `path` (and parents) and make it owner-only (0700): files that arrive in it,
-    also while they download, are not readable by other local users."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Create `path` (and missing parents, all owner-only) and make it owner-only (0700): files
+    that arrive in it, also while they download, are not readable by other local users."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(directory, 0o700)
     os.chmod(path, 0o700)
     return path
 
