@@ -242,6 +242,35 @@ def test_revoked_certificates_on_the_crl_are_refused(start_hub: StartHub, hub_pk
         assert twee.get("/api/v1/me").json()["code"] == "certificate-revoked"
 
 
+def test_the_crl_can_come_from_a_url(start_hub: StartHub, hub_pki: HubPki,
+                                     tmp_path: Path) -> None:
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    ca_dir = tmp_path / "ca"
+    subprocess.run([GGK, "pki", "init", "--dir", str(ca_dir)], check=True, capture_output=True)
+    pem = tmp_path / "drie.pem"
+    pem.write_bytes(issue_party_cert(ca_dir, make_test_oin(1703), "Gemeente Drie",
+                                     role="gemeente", gemeentecode="GM1703"))
+    subprocess.run([GGK, "pki", "revoke", str(pem), "--dir", str(ca_dir)], check=True,
+                   capture_output=True, timeout=60)
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(ca_dir))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        hub = start_hub(ca_file=ca_dir / "ca.pem",
+                        crl_source=f"http://127.0.0.1:{server.server_address[1]}/crl.pem")
+        hub.ca = hub_pki.ca
+        registry = PartyRegistry(_engine(hub))
+        registry.add(pem)
+        registry.engine.dispose()
+        with _client(hub, pem) as drie:
+            assert drie.get("/api/v1/me").json()["code"] == "certificate-revoked"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_serve_refuses_an_unreadable_crl_and_an_unpinned_proxy(running_hub: RunningHub,
                                                                hub_pki: HubPki,
                                                                tmp_path: Path) -> None:

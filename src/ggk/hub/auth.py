@@ -20,6 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote
 
+import httpx
 import sqlalchemy as sa
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -32,12 +33,6 @@ from ggk.hub.settings import HubSettings
 
 log = logging.getLogger("ggk.hub")
 PEER_CERT_STATE_KEY = "ggk_peer_cert_der"
-
-
-def httpx_errors() -> type[Exception]:
-    import httpx
-
-    return httpx.HTTPError
 _FACTS_CACHE_SIZE = 4096  # distinct certificates; cleared when full (re-reading is cheap)
 
 
@@ -93,8 +88,6 @@ class Authenticator:
         assert source is not None
         try:
             if source.startswith(("http://", "https://")):
-                import httpx
-
                 response = httpx.get(source, timeout=10, follow_redirects=True)
                 response.raise_for_status()
                 data = response.content
@@ -102,7 +95,7 @@ class Authenticator:
                 data = Path(source).read_bytes()
             self.revoked_serials = read_crl(data, self.ca_certificate)
             self.crl_problem = None
-        except (OSError, PkiError, httpx_errors()) as e:
+        except (OSError, PkiError, httpx.HTTPError) as e:
             self.crl_problem = f"CRL {source} not read: {e}"
             if at_start:
                 raise HubError(500, "crl-unreadable", self.crl_problem) from e
