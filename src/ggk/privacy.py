@@ -2,10 +2,11 @@
 names, message metadata. Used wherever text leaves a party's own administration (the hub's edge,
 the station's intake and logs); the validator has its own, column-aware masking for data files.
 
-What is masked: a run of 9 digits, the spaced or hyphenated forms `999 043 195` and
-`999-04-3195`, and a run of 8 digits that passes the elfproef once its dropped leading zero is
-put back (a spreadsheet drops it). A run that is part of a longer run of digits or hex digits
-(an OIN of 20 digits, a sha256, a uuid) is left alone, so an OIN in a log line stays readable.
+What is masked: a run of 9 digits, 9 digits written in groups with spaces, dots or hyphens
+(`999 043 195`, `999-04-3195`), and a run of 8 digits that passes the elfproef once its dropped
+leading zero is put back (a spreadsheet drops it). A run that is part of a longer run of digits
+or hex digits (an OIN of 20 digits, a sha256, a uuid) is left alone, so an OIN in a log line stays
+readable.
 """
 
 from __future__ import annotations
@@ -15,9 +16,14 @@ import re
 MASK = "*********"
 _BOUNDARY_BEFORE = r"(?<![0-9A-Fa-f])"
 _BOUNDARY_AFTER = r"(?![0-9A-Fa-f])"
+_SEPARATOR = r"[ .-]"
+# 9 digits in two or three groups, as people write them (the validator's report masking,
+# ggk.validation.report.BSN_LIKE, knows the same forms): 999 043 195, 999-04-3195, 1234.56.782
+_GROUPED = [rf"\d{{{a}}}{_SEPARATOR}\d{{{b}}}{_SEPARATOR}\d{{{9 - a - b}}}"
+            for a in (2, 3, 4) for b in (2, 3, 4) if 2 <= 9 - a - b <= 4]
+_GROUPED += [rf"\d{{{a}}}{_SEPARATOR}\d{{{9 - a}}}" for a in (3, 4, 5, 6)]
 _CANDIDATE = re.compile(
-    _BOUNDARY_BEFORE
-    + r"(?:\d{9}|\d{3}[ .-]\d{3}[ .-]\d{3}|\d{3}[ .-]\d{2}[ .-]\d{4}|(?P<eight>\d{8}))"
+    _BOUNDARY_BEFORE + r"(?:\d{9}|" + "|".join(_GROUPED) + r"|(?P<eight>\d{8}))"
     + _BOUNDARY_AFTER)
 
 
