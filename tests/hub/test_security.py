@@ -79,6 +79,42 @@ def test_another_partys_id_is_free_and_not_revealed(running_hub: RunningHub) -> 
     assert a.get(f"/api/v1/messages/{original['id']}").json()["metadata"] == original["metadata"]
 
 
+# ---- 2: behind a proxy on the same machine: a unix socket ---------------------------------------
+def test_behind_a_proxy_on_a_unix_socket(running_hub: RunningHub, hub_pki: HubPki,
+                                         tmp_path: Path) -> None:
+    from urllib.parse import quote
+
+    path = tmp_path / "hub.sock"
+    process = subprocess.Popen(
+        [GGK, "hub", "serve", "--ca", str(hub_pki.ca), "--unix-socket", str(path),
+         "--trust-proxy-header", "X-SSL-Client-Cert",
+         "--database-url", running_hub.settings.resolved_database_url(),
+         "--store-dir", str(running_hub.settings.resolved_store_dir()),
+         "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        pem = running_hub.pem["gemeente_a"].read_text()
+        header = {"X-SSL-Client-Cert": quote(pem[:pem.index("-----END CERTIFICATE-----") + 25])}
+        with httpx.Client(transport=httpx.HTTPTransport(uds=str(path)), base_url="http://hub",
+                          timeout=10) as proxy:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    me = proxy.get("/api/v1/me", headers=header)
+                    break
+                except httpx.TransportError:
+                    assert process.poll() is None and time.monotonic() < deadline, \
+                        process.stderr.read().decode()  # type: ignore[union-attr]
+                    time.sleep(0.1)
+            assert me.status_code == 200 and me.json()["oin"] == running_hub.oin["gemeente_a"]
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600  # only the hub's own user
+            without = proxy.get("/api/v1/me")
+            assert without.status_code == 403
+            assert without.json()["code"] == "no-client-certificate"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
 # ---- 3: role escalation ------------------------------------------------------------------------
 def test_replace_keeps_the_registered_role(running_hub: RunningHub, hub_pki: HubPki,
                                            tmp_path: Path) -> None:

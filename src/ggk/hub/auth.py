@@ -33,6 +33,7 @@ from ggk.hub.settings import HubSettings
 
 log = logging.getLogger("ggk.hub")
 PEER_CERT_STATE_KEY = "ggk_peer_cert_der"
+UNIX_SOCKET_STATE_KEY = "ggk_unix_socket"  # True on a connection over the hub's unix socket
 _FACTS_CACHE_SIZE = 4096  # distinct certificates; cleared when full (re-reading is cheap)
 
 
@@ -116,8 +117,12 @@ class Authenticator:
     def _from_trusted_proxy(self, request: Request) -> bool:
         """The connection is the proxy's: it presents the proxy's own pinned certificate (the
         source address alone proves nothing: any local process can connect from it), and comes
-        from a configured proxy address if any are configured."""
-        der = request.scope.get("state", {}).get(PEER_CERT_STATE_KEY)
+        from a configured proxy address if any are configured. A connection over the hub's
+        unix socket (owner-only, `ggk hub serve --unix-socket`) is the proxy's by construction."""
+        state = request.scope.get("state", {})
+        if state.get(UNIX_SOCKET_STATE_KEY):
+            return True
+        der = state.get(PEER_CERT_STATE_KEY)
         if not der or hashlib.sha256(der).hexdigest() not in self.proxy_fingerprints:
             return False
         if not self.proxy_networks:

@@ -60,7 +60,8 @@ def register(app: typer.Typer) -> None:
     @hub.command("serve")
     def serve(
         ca: Annotated[Path, typer.Option(help="CA certificate that issued party certificates.")],
-        cert: Annotated[Path, typer.Option(help="The hub's TLS certificate + key (PEM).")],
+        cert: Annotated[Path | None, typer.Option(
+            help="The hub's TLS certificate + key (PEM); not with --unix-socket.")] = None,
         data_dir: DataDir = None,
         database_url: DatabaseUrl = None,
         store_dir: StoreDir = None,
@@ -74,6 +75,9 @@ def register(app: typer.Typer) -> None:
             help="The proxy's own client certificate (PEM), pinned (repeatable).")] = None,
         trusted_proxy: Annotated[list[str] | None, typer.Option(
             help="Proxy address or network (repeatable; optional extra restriction).")] = None,
+        unix_socket: Annotated[Path | None, typer.Option(
+            help="Serve only on this unix socket (0600, no TLS) for a proxy on this machine; "
+                 "needs --trust-proxy-header.")] = None,
         crl: Annotated[str | None, typer.Option(
             help="Revocation list of the party CA: file or http(s) URL (PEM or DER), "
                  "re-read every --crl-refresh seconds.")] = None,
@@ -94,9 +98,14 @@ def register(app: typer.Typer) -> None:
         from ggk.hub.app import create_app
         from ggk.hub.interfaces import HubError, SchemaNotCurrent
         from ggk.hub.server import keep_freed_memory, uvicorn_config
+        from ggk.hub.server import unix_socket as server_unix_socket
         from ggk.pki import fingerprint
 
-        if trust_proxy_header and not trusted_proxy_cert:
+        if unix_socket is not None and not trust_proxy_header:
+            raise _fail("--unix-socket needs --trust-proxy-header (the proxy names the party)")
+        if unix_socket is None and cert is None:
+            raise _fail("give --cert (the hub's TLS certificate), or --unix-socket")
+        if trust_proxy_header and not trusted_proxy_cert and unix_socket is None:
             raise _fail("--trust-proxy-header needs the proxy's own certificate: "
                         "--trusted-proxy-cert PEM")
         try:
@@ -117,8 +126,13 @@ def register(app: typer.Typer) -> None:
             app_ = create_app(settings)
         except (SchemaNotCurrent, HubError) as e:  # HubError: e.g. an unreadable --crl
             raise _fail(str(e)) from e
-        typer.echo(f"ggk hub on https://{host}:{port} (client certificates required)", err=True)
         keep_freed_memory()
+        if unix_socket is not None:
+            typer.echo(f"ggk hub on unix socket {unix_socket} (behind a proxy)", err=True)
+            uvicorn.Server(uvicorn_config(app_, settings, log_level=log_level, tls=False)).run(
+                sockets=[server_unix_socket(unix_socket)])
+            return
+        typer.echo(f"ggk hub on https://{host}:{port} (client certificates required)", err=True)
         uvicorn.Server(uvicorn_config(app_, settings, log_level=log_level)).run()
 
     @hub.command("audit")
