@@ -103,7 +103,8 @@ class HubContext:
             settings=settings, engine=engine, store=store,
             key=key, registry=registry,
             authenticator=Authenticator(settings, registry), service=service,
-            metrics=HubMetrics(service), notifier=notifier,
+            metrics=HubMetrics(service, registry, settings.resolved_store_dir()),
+            notifier=notifier,
             inline_database=engine.dialect.name == "sqlite",
         )
 

@@ -14,7 +14,9 @@ the tests use.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -28,7 +30,9 @@ from ggk.station.clock import Clock, SystemClock
 from ggk.station.database import create_engine, migrate, require_current_schema
 from ggk.station.failures import FailureBook
 from ggk.station.intake import Intake
-from ggk.station.interfaces import NoEvents, StationEvents
+from ggk.station.interfaces import StationEvents
+from ggk.station.masking import masked
+from ggk.station.metrics import StationMetrics
 from ggk.station.mirror_hook import MirrorHook, default_mirror_hook
 from ggk.station.mirror_jobs import MirrorJobs
 from ggk.station.outcomes import Recorder, ReplyIds, ReplySender
@@ -39,6 +43,8 @@ from ggk.station.settings import StationSettings
 from ggk.station.status import PeriodStatus
 from ggk.station.storage import FileStore
 from ggk.station.worker import Worker
+
+log = logging.getLogger("ggk.station")
 
 
 class Station:
@@ -51,7 +57,10 @@ class Station:
         self.settings = settings
         self.client = client
         self.clock = clock or SystemClock()
-        self.events = events or NoEvents()  # metrics follow the station here
+        # metrics follow the station here: Prometheus (`ggk station run --metrics-port`) unless
+        # the embedder listens itself
+        self.metrics = StationMetrics(self)
+        self.events: StationEvents = events if events is not None else self.metrics
         self.registry = registry or shipped()
         self.engine = create_engine(settings.resolved_database_url())
         if auto_migrate:
@@ -75,11 +84,14 @@ class Station:
                                   sender, ids, self.claims,
                                   mirror if mirror is not None else default_mirror_hook(),
                                   self.events)
+        self.reply_ids = ids
         self.worker = Worker(settings, client, self.engine, self.store, self.clock,
                              {Kind.AANLEVERING: self.intake.decide,
                               Kind.BESLUIT: self.besluiten.decide},
                              recorder, sender, self.mirrors, self.failures, self.claims,
-                             self.events)
+                             self.events,
+                             chores=(self.send_extension_notices, self.publish_due))
+        self.publication = _publication_step(settings)
 
     @property
     def mirror(self) -> MirrorHook | None:
@@ -106,6 +118,20 @@ class Station:
         """Poll and handle until `stop_event` is set (mirror reports in a second thread)."""
         self.worker.run_forever(stop_event)
 
+    def publish_due(self, force: bool = False) -> list[Any]:
+        """Releases made now by the publication step (ggk.publication): after a period's besluit
+        deadline, when its opted-in data or the decisions changed since the latest release."""
+        from ggk.station.accepted import StationAcceptedData
+
+        if self.publication is None:
+            return []
+        source = StationAcceptedData(self.engine, self.store, opt_in_only=True)
+        try:
+            return self.publication.run(source, self.registry, self.clock, force=force)
+        except Exception as e:  # a publication must never stop the station; retried later
+            log.error("publication step failed: %s: %s", type(e).__name__, masked(str(e))[:500])
+            return []
+
     def handle(self, message: Message) -> str | None:
         """Claim, decide, reply, acknowledge one message; None when another station has it."""
         return self.worker.handle(message)
@@ -124,6 +150,12 @@ class Station:
         """Operator extension: the gemeente's deadlines of this period move to `until`."""
         grant_extension(self.engine, self.clock, statistic, period, gemeente, until, reason)
 
+    def send_extension_notices(self) -> int:
+        """Tell municipalities about extensions granted since (`gmsd.uitstel`); number sent."""
+        from ggk.station.extension_notice import send_extension_notices
+
+        return send_extension_notices(self)
+
     def status(self, period: str, statistic: str = "gmsd") -> PeriodStatus:
         """The operator view as data (`ggk.station.status.PeriodStatus`) for all 342 gemeenten."""
         from ggk.refdata import register
@@ -138,6 +170,14 @@ class Station:
         from ggk.station.purge import purge_raw
 
         return purge_raw(self.engine, self.store, self.clock, self.settings.retention_days)
+
+
+def _publication_step(settings: StationSettings) -> Any:
+    if not settings.publish_after_besluit:
+        return None
+    from ggk.publication.station_step import PublicationStep
+
+    return PublicationStep(settings.resolved_publication_dir())
 
 
 def grant_extension(engine: sa.Engine, clock: Clock, statistic: str, period: str, gemeente: str,
