@@ -7,11 +7,13 @@ from ggk.definitions.interfaces import (
     DefinitionRegistry,
     FieldSpec,
     ForeignKey,
+    InvalidPeriod,
     PeriodCalendar,
     Rule,
     UnknownPeriod,
 )
 from ggk.definitions.loader import load_definition, substitute_period
+from ggk.definitions.periods import Period, period_bounds, previous_period
 from ggk.definitions.registry import FolderRegistry, shipped
 
 __all__ = [
@@ -22,10 +24,14 @@ __all__ = [
     "FieldSpec",
     "FolderRegistry",
     "ForeignKey",
+    "InvalidPeriod",
+    "Period",
     "PeriodCalendar",
     "Rule",
     "UnknownPeriod",
     "load_definition",
+    "period_bounds",
+    "previous_period",
     "shipped",
     "substitute_period",
 ]

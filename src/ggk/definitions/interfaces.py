@@ -25,6 +25,10 @@ class UnknownPeriod(LookupError):
     """No definition covers this statistic and period."""
 
 
+class InvalidPeriod(ValueError):
+    """A period that is not written as 2026, 2026-H1, 2026-Q1 or 2026-01."""
+
+
 @dataclass(frozen=True, slots=True)
 class FieldSpec:
     name: str
@@ -101,6 +105,7 @@ class PeriodCalendar:
     end: dt.date
     events: dict[str, dt.date]  # e.g. aanlevering_open, aanlevering_sluit, correctie_sluit, ...
     titles: dict[str, str]
+    kind: str = "half-year"  # year | half-year | quarter | month (ggk.definitions.periods)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +121,11 @@ class Definition:
     timezone: str
     calendars: dict[str, PeriodCalendar] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)  # the datapackage.json as loaded
+    period_kind: str = "half-year"  # year | half-year | quarter | month
+
+    def file(self, key: str, default: str) -> Path:
+        """A file of the folder named by datapackage key `ggk:<key>` (or its default name)."""
+        return self.root / str(self.raw.get(f"ggk:{key}", default))
 
     def dataset(self, name: str) -> DatasetSpec:
         """The dataset spec by name; raises KeyError with the known names."""
