@@ -14,7 +14,7 @@ from ggk.definitions.interfaces import (
 )
 from ggk.definitions.loader import load_definition, substitute_period
 from ggk.definitions.periods import Period, period_bounds, previous_period
-from ggk.definitions.registry import FolderRegistry, shipped
+from ggk.definitions.registry import FolderRegistry, registry, shipped
 
 __all__ = [
     "DatasetSpec",
@@ -32,6 +32,7 @@ __all__ = [
     "load_definition",
     "period_bounds",
     "previous_period",
+    "registry",
     "shipped",
     "substitute_period",
 ]

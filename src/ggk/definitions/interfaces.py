@@ -161,3 +161,9 @@ class DefinitionRegistry(Protocol):
 
     def all(self) -> list[Definition]:
         """Every loaded definition."""
+
+    def default_statistic(self) -> str:
+        """The statistic used when none is named: the only one, or the first loaded."""
+
+    def latest(self, statistic: str) -> Definition:
+        """The last loaded edition of a statistic; raises UnknownPeriod when there is none."""
