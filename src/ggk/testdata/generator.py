@@ -207,8 +207,7 @@ def generate(
     text_lines, header = _render(frame, spec, style, defects.header, defects.file, rng, prng)
     for pos, defect in zip(positions.tolist(), order, strict=True):
         if defect.code == "aantal-velden":
-            delim = ";" if defects.file != "scheidingsteken" else None
-            text_lines[pos] = _wrong_field_count(text_lines[pos], delim or ";", prng)
+            text_lines[pos] = _wrong_field_count(text_lines[pos], spec.dialect.delimiter, prng)
     body = _assemble(header, text_lines, blank_before, style)
     data = _encode(body, style, defects.file, n, prng)
 
@@ -403,7 +402,10 @@ def _render(
                 dtype=pl.String,
             )
             columns.insert(prng.randint(0, len(columns)), (d.column, values, True))  # type: ignore[arg-type]
-    delim = {"scheidingsteken": prng.choice([",", "\t"])}.get(file_defect or "", ";")
+    delim = spec.dialect.delimiter
+    if file_defect == "scheidingsteken":  # one the reader recognises as a wrong delimiter
+        delim = prng.choice([d for d in (",", "\t") if d != spec.dialect.delimiter])
+    quote = spec.dialect.quote_char
 
     def head(name: str) -> str:
         if name not in spec.field_names:
@@ -422,7 +424,7 @@ def _render(
         if quoted:
             value = (
                 pl.when(present)
-                .then(pl.concat_str([pl.lit('"'), col, pl.lit('"')]))
+                .then(pl.concat_str([pl.lit(quote), col, pl.lit(quote)]))
                 .otherwise(pl.lit(""))
             )
         elif style.pad_spaces:

@@ -5,7 +5,7 @@ from it in bulk. A dataset is drawn as *units* (a client, a taakveld, ...) with 
 each; every field has a `draw` (see docs/testdata.md for the format):
 
 - `sender`: the delivering gemeentecode.          - `bsn`: a synthetic BSN per unit.
-- `identifier`: `prefix` + `digits` digits per unit. - `unit`: the unit's own value (with `each`).
+- `identifier`: `prefix` + `digits` digits per unit. - `cell`: see `cells` below.
 - `choice`: `weights` {value: weight}; `distinct_per_unit`; `only_if` {value: SQL} + `fallback`.
 - `lookup`: the value of `table` for this row's `by` field.
 - `date`: `parts` = shares of `within_period`, `before_start` {mean_days, max_days},
@@ -15,6 +15,9 @@ each; every field has a `draw` (see docs/testdata.md for the format):
 
 Any field may have `when` (SQL over the row: empty where false) and `empty_share`. A dataset with
 `refers_to` copies its foreign-key fields from a `share` of the rows of the referenced dataset.
+A dataset drawn as `cells` = [row field, column field] has one row per combination of their codes
+that is present; `presence` gives, per code of the row field (or `*`), the chance of each column
+code (a financial matrix: taakveld x categorie).
 """
 
 from __future__ import annotations
@@ -37,8 +40,7 @@ from ggk.testdata.interfaces import TestdataError
 
 RECIPE_KEY = "testdata"
 RECIPE_FILE = "testdata.toml"
-DRAWS = {"sender", "bsn", "identifier", "unit", "choice", "lookup", "date", "number"}
-PER_UNIT = {"bsn", "identifier", "unit"}
+DRAWS = {"sender", "bsn", "identifier", "cell", "choice", "lookup", "date", "number"}
 EPOCH = dt.date(1970, 1, 1)
 
 
@@ -51,7 +53,8 @@ class DatasetRecipe:
     name: str
     fields: dict[str, dict[str, Any]]  # field -> its table, in drawing order
     units_per_1000_inhabitants: float | None
-    each: str | None  # one unit per value of this field
+    cells: tuple[str, str] | None  # (row field, column field) of a matrix
+    presence: dict[str, dict[str, float]]  # row code (or *) -> column code -> chance
     rows_per_unit: tuple[tuple[int, ...], tuple[float, ...]]
     refers_to: str | None
     share: float  # of the referenced dataset's rows (refers_to)
@@ -114,18 +117,21 @@ def _dataset_recipe(name: str, table: dict[str, Any], spec: DatasetSpec, definit
     share = float(table.get("share", 1.0))
     if not 0 < share <= 1:
         raise _fail(where, "share must be above 0 and at most 1")
+    cells = tuple(table.get("cells") or ())
+    presence = {str(k): {str(c): float(p) for c, p in v.items()}
+                for k, v in (table.get("presence") or {}).items()}
+    per_1000 = table.get("units_per_1000_inhabitants")
+    if refers_to is None and bool(cells) == (per_1000 is not None):
+        raise _fail(where, "give exactly one of units_per_1000_inhabitants and cells")
+    if cells:
+        _check_cells(cells, presence, spec, where)
+        copied |= set(cells)
     missing = [f for f in spec.field_names if f not in fields and f not in copied]
     if missing:
         raise _fail(where, f"no recipe for field(s) {', '.join(missing)}")
     unknown = [f for f in fields if f not in spec.field_names]
     if unknown:
         raise _fail(where, f"unknown field(s) {', '.join(unknown)}")
-    each = table.get("each")
-    per_1000 = table.get("units_per_1000_inhabitants")
-    if refers_to is None and (each is None) == (per_1000 is None):
-        raise _fail(where, "give exactly one of units_per_1000_inhabitants and each")
-    if each is not None and (each not in spec.field_names or not spec.field(each).enum):
-        raise _fail(where, f"each = {each!r} must name a field with a code list")
     rpu = table.get("rows_per_unit", {"values": [1], "weights": [1.0]})
     values, weights = tuple(int(v) for v in rpu["values"]), tuple(float(w) for w in rpu["weights"])
     if len(values) != len(weights) or min(values) < 1 or not math.isclose(sum(weights), 1.0,
@@ -136,8 +142,24 @@ def _dataset_recipe(name: str, table: dict[str, Any], spec: DatasetSpec, definit
         w = f"{where} field {field_name!r}"
         _check_field(f, spec.field(field_name), spec, seen, w, max(values), definition)
         seen.add(field_name)
-    return DatasetRecipe(name, fields, float(per_1000) if per_1000 is not None else None, each,
-                         (values, weights), refers_to, share)
+    return DatasetRecipe(name, fields, float(per_1000) if per_1000 is not None else None,
+                         cells or None, presence, (values, weights), refers_to, share)  # type: ignore[arg-type]
+
+
+def _check_cells(cells: tuple[str, ...], presence: dict[str, dict[str, float]],
+                 spec: DatasetSpec, where: str) -> None:
+    if len(cells) != 2 or any(c not in spec.field_names or not spec.field(c).enum for c in cells):
+        raise _fail(where, "cells must name two fields with a code list")
+    rows, columns = (set(spec.field(c).enum or ()) for c in cells)
+    for key, chances in presence.items():
+        if key != "*" and key not in rows:
+            raise _fail(where, f"presence names {key!r}, not a code of {cells[0]}")
+        bad = [c for c, p in chances.items() if c not in columns or not 0 <= p <= 1]
+        if bad:
+            raise _fail(where, f"presence.{key!r}: {', '.join(bad)} not a code of {cells[1]} "
+                               "with a chance from 0 to 1")
+    if "*" not in presence and not rows <= set(presence):
+        raise _fail(where, "presence needs a '*' entry or one per code of " + cells[0])
 
 
 def _check_field(f: dict[str, Any], field: FieldSpec, spec: DatasetSpec, seen: set[str],
@@ -224,25 +246,40 @@ class DrawContext:
     exclude_bsns: frozenset[int] = frozenset()
 
 
-def default_units(recipe: DatasetRecipe, spec: DatasetSpec, ctx: DrawContext) -> int:
-    if recipe.each is not None:
-        return len(spec.field(recipe.each).enum or ())
-    assert recipe.units_per_1000_inhabitants is not None
-    return max(1, round(ctx.inwoners * recipe.units_per_1000_inhabitants / 1000))
-
-
 def default_rows(recipe: DatasetRecipe, spec: DatasetSpec, ctx: DrawContext) -> int:
-    """Rows of a municipality of this size: its units, each with rows_per_unit rows."""
+    """Rows of a municipality of this size: its units, each with rows_per_unit rows; or the
+    cells present (each by its chance)."""
+    if recipe.cells:
+        return int((ctx.rng.random(_chances(recipe, spec).shape) < _chances(recipe, spec)).sum())
+    assert recipe.units_per_1000_inhabitants is not None
+    units = max(1, round(ctx.inwoners * recipe.units_per_1000_inhabitants / 1000))
     values, weights = recipe.rows_per_unit
-    units = default_units(recipe, spec, ctx)
     return int(ctx.rng.choice(values, size=units, p=weights).sum())
 
 
-def capacity(recipe: DatasetRecipe, spec: DatasetSpec) -> int | None:
-    """Most rows a recipe with `each` can draw without repeating a key; None: no limit."""
-    if recipe.each is None:
-        return None
-    return len(spec.field(recipe.each).enum or ()) * max(recipe.rows_per_unit[0])
+def _chances(recipe: DatasetRecipe, spec: DatasetSpec) -> np.ndarray:
+    assert recipe.cells
+    rows, columns = (list(spec.field(c).enum or ()) for c in recipe.cells)
+    default = recipe.presence.get("*", {})
+    return np.array([[recipe.presence.get(r, default).get(c, 0.0) for c in columns]
+                     for r in rows])
+
+
+def _cells(recipe: DatasetRecipe, spec: DatasetSpec, rows: int,
+           rng: np.random.Generator) -> pl.DataFrame:
+    """`rows` distinct cells, drawn without replacement by their chance of being present."""
+    assert recipe.cells
+    chances = _chances(recipe, spec).ravel()
+    possible = int((chances > 0).sum())
+    if rows > possible:
+        raise TestdataError(f"{spec.name}: at most {possible} rows fit this recipe "
+                            f"(one per {' x '.join(recipe.cells)} combination), not {rows}")
+    picked = rng.choice(len(chances), size=rows, replace=False, p=chances / chances.sum())
+    row_codes, column_codes = (np.array(spec.field(c).enum or ()) for c in recipe.cells)
+    width = len(column_codes)
+    return pl.DataFrame({recipe.cells[0]: row_codes[picked // width],
+                         recipe.cells[1]: column_codes[picked % width]},
+                        schema={c: pl.String for c in recipe.cells})
 
 
 def draw_records(recipe: DatasetRecipe, spec: DatasetSpec, rows: int, ctx: DrawContext,
@@ -251,15 +288,11 @@ def draw_records(recipe: DatasetRecipe, spec: DatasetSpec, rows: int, ctx: DrawC
 
     With `parent` (refers_to): the foreign-key fields are copied from `parent`'s rows, in order."""
     rng = ctx.rng
-    if parent is not None:
-        frame = parent.head(rows)
+    if parent is not None or recipe.cells:
+        frame = parent.head(rows) if parent is not None else _cells(recipe, spec, rows, rng)
         unit = np.arange(rows)
         per_unit = np.ones(rows, dtype=np.int64)
     else:
-        limit = capacity(recipe, spec)
-        if limit is not None and rows > limit:
-            raise TestdataError(f"{spec.name}: at most {limit} rows fit this recipe "
-                                f"(one unit per {recipe.each}), not {rows}")
         values, weights = recipe.rows_per_unit
         per_unit = rng.choice(values, size=rows + 1, p=weights)
         units = int(np.searchsorted(np.cumsum(per_unit), rows) + 1)
@@ -269,6 +302,8 @@ def draw_records(recipe: DatasetRecipe, spec: DatasetSpec, rows: int, ctx: DrawC
         frame = pl.DataFrame()
     start, end = ctx.period.start, ctx.period.end
     for name, f in recipe.fields.items():
+        if f["draw"] == "cell":
+            continue  # drawn with the cells above
         field = spec.field(name)
         series = _draw(f, field, frame, unit, per_unit, rows, ctx, spec)
         frame = frame.with_columns(series.alias(name)) if frame.width else series.alias(
@@ -297,10 +332,8 @@ def _draw(f: dict[str, Any], field: FieldSpec, frame: pl.DataFrame, unit: np.nda
         numbers = rng.choice(10 ** int(f["digits"]), size=units, replace=False)[unit]
         digits = pl.Series(numbers).cast(pl.String).str.zfill(int(f["digits"]))
         return pl.select(pl.concat_str(pl.lit(str(f.get("prefix", ""))), digits)).to_series()
-    if draw == "unit":
-        values = list(spec.field(field.name).enum or ())
-        order = rng.permutation(len(values))
-        return pl.Series(np.array(values)[order[unit % len(values)]], dtype=pl.String)
+    if draw == "cell":
+        raise TestdataError(f"{field.name}: draw = 'cell' needs cells = [...] on the dataset")
     if draw == "choice":
         return _choice(f, frame, unit, per_unit, rows, ctx, spec)
     if draw == "lookup":
