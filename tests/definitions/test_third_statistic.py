@@ -77,6 +77,14 @@ after_end = 1
 [[event]]
 name = "aanlevering_sluit"
 after_end = 20
+
+[[event]]
+name = "correctie_sluit"
+after_end = 30
+
+[[event]]
+name = "besluit_deadline"
+after_end = 40
 """
 RECIPE = """
 [dataset.trajecten]

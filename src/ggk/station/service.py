@@ -39,6 +39,7 @@ from ggk.station.settings import StationSettings
 from ggk.station.status import PeriodStatus
 from ggk.station.storage import FileStore
 from ggk.station.worker import Worker
+from ggk.station.workflow import check_calendars
 
 
 class Station:
@@ -53,6 +54,8 @@ class Station:
         self.clock = clock or SystemClock()
         self.events = events or NoEvents()  # metrics follow the station here
         self.registry = registry or shipped()
+        for definition in self.registry.all():
+            check_calendars(definition)
         self.engine = create_engine(settings.resolved_database_url())
         if auto_migrate:
             migrate(self.engine)
