@@ -141,6 +141,16 @@ class Definition:
     def rules_for(self, dataset: str) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.dataset == dataset)
 
+    def current_period(self, today: dt.date) -> str:
+        """The period open for deliveries or corrections on `today` (from aanlevering_open to
+        the last event), else the first period of this edition."""
+        for period in self.periods:
+            events = self.calendars[period].events
+            opens = events.get("aanlevering_open", self.calendars[period].end)
+            if opens <= today <= max(events.values(), default=opens):
+                return period
+        return self.periods[0]
+
     def calendar(self, period: str) -> PeriodCalendar:
         """The calendar of one period of this edition; raises UnknownPeriod."""
         try:

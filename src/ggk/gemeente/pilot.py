@@ -347,7 +347,8 @@ class Pilot:
                       DownloadColumn(), TransferSpeedColumn(), console=self.console,
                       transient=True) as bar:
             task = bar.add_task(f"{g.naam} uploadt {path.name}", total=path.stat().st_size)
-            sent = submit_file(g.client, path, period=PERIOD, dataset="basis", gemeente=g.code,
+            sent = submit_file(g.client, path, statistic=STATISTIC, period=PERIOD, dataset="basis",
+                               gemeente=g.code,
                                cbs_oin=self.cbs_oin, progress=lambda _n, done, total:
                                bar.update(task, completed=done, total=total))
         size = f"{path.stat().st_size / 1e6:.1f} MB"
@@ -434,7 +435,8 @@ class Pilot:
 
     def _besluit(self, g: PilotGemeente, besluit: str, toelichting: str) -> None:
         assert g.client is not None and g.inbox is not None
-        sent = send_besluit(g.client, period=PERIOD, besluit=besluit, gemeente=g.code,
+        sent = send_besluit(g.client, statistic=STATISTIC, period=PERIOD, besluit=besluit,
+                            gemeente=g.code,
                             toelichting=toelichting, cbs_oin=self.cbs_oin)
         reply = g.inbox.wait_for(sent.id, ANSWERS[Kind.BESLUIT], REPLY_TIMEOUT)
         if reply is None or reply.kind is not Kind.BEVESTIGING:

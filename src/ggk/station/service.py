@@ -122,12 +122,12 @@ class Station:
 
     # -- operator actions ----------------------------------------------------------------------
 
-    def extend(self, gemeente: str, period: str, until: dt.date, *, statistic: str = "gmsd",
+    def extend(self, gemeente: str, period: str, until: dt.date, *, statistic: str,
                reason: str | None = None) -> None:
         """Operator extension: the gemeente's deadlines of this period move to `until`."""
         grant_extension(self.engine, self.clock, statistic, period, gemeente, until, reason)
 
-    def status(self, period: str, statistic: str = "gmsd") -> PeriodStatus:
+    def status(self, period: str, statistic: str) -> PeriodStatus:
         """The operator view as data (`ggk.station.status.PeriodStatus`) for all 342 gemeenten."""
         from ggk.refdata import register
         from ggk.station.status import period_status

@@ -33,6 +33,7 @@ from ggk.testdata.interfaces import (
 from ggk.testdata.recipe import (
     DrawContext,
     RecipeError,
+    cell_capacity,
     default_rows,
     draw_records,
     load_recipe,
@@ -283,6 +284,12 @@ def population_rows(definition: Definition, dataset: str, inwoners: int, period:
     parent = definition.dataset(recipe.refers_to)
     return round(default_rows(load_recipe(definition).dataset(recipe.refers_to), parent, ctx)
                  * recipe.share)
+
+
+def row_limit(definition: Definition, dataset: str) -> int | None:
+    """The most rows the dataset's recipe can draw (a matrix of cells); None: no limit."""
+    recipe = load_recipe(definition).dataset(dataset)
+    return cell_capacity(recipe, definition.dataset(dataset)) if recipe.cells else None
 
 
 def _bsns(frame: pl.DataFrame, spec: DatasetSpec) -> set[int]:

@@ -265,12 +265,17 @@ def _chances(recipe: DatasetRecipe, spec: DatasetSpec) -> np.ndarray:
                      for r in rows])
 
 
+def cell_capacity(recipe: DatasetRecipe, spec: DatasetSpec) -> int:
+    """How many distinct cells can be present at all."""
+    return int((_chances(recipe, spec) > 0).sum())
+
+
 def _cells(recipe: DatasetRecipe, spec: DatasetSpec, rows: int,
            rng: np.random.Generator) -> pl.DataFrame:
     """`rows` distinct cells, drawn without replacement by their chance of being present."""
     assert recipe.cells
     chances = _chances(recipe, spec).ravel()
-    possible = int((chances > 0).sum())
+    possible = cell_capacity(recipe, spec)
     if rows > possible:
         raise TestdataError(f"{spec.name}: at most {possible} rows fit this recipe "
                             f"(one per {' x '.join(recipe.cells)} combination), not {rows}")
