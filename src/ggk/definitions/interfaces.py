@@ -138,6 +138,11 @@ class Definition:
     def dataset_names(self) -> tuple[str, ...]:
         return tuple(d.name for d in self.datasets)
 
+    @property
+    def required_dataset(self) -> str:
+        """The dataset the others build on: the first one marked required (else the first)."""
+        return next((d.name for d in self.datasets if d.required), self.datasets[0].name)
+
     def rules_for(self, dataset: str) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.dataset == dataset)
 

@@ -99,8 +99,7 @@ def submit(
     if not file.is_file():
         raise _fail(f"bestand niet gevonden: {file}")
     definition, period = _definition(statistic, definitions, period)
-    dataset = dataset or next((d.name for d in definition.datasets if d.required),
-                              definition.dataset_names[0])
+    dataset = dataset or definition.required_dataset
     with _client(hub, cert, ca) as client:
         gemeente = _guard(lambda: own_gemeentecode(client))
         result = _guard(lambda: check_locally(file, period=period, dataset=dataset,

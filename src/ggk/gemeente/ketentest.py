@@ -120,8 +120,7 @@ class Ketentest:
         self.definition = definition
         self.statistic = definition.statistic
         self.period = period
-        self.dataset = next((d.name for d in definition.datasets if d.required),
-                            definition.dataset_names[0])
+        self.dataset = definition.required_dataset
         catalogue = Catalogue.of(definition, self.dataset)
         self.defects = {code: n for code, n in DEFECT_COUNTS.items() if code in catalogue.columns}
         self.timeout = timeout

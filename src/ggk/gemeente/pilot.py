@@ -478,8 +478,7 @@ class Pilot:
         states: dict[str, dict[str, str]] = {}
         for definition in definitions:
             name, period = definition.statistic, definition.periods[-1]
-            dataset = next((d.name for d in definition.datasets if d.required),
-                           definition.dataset_names[0])
+            dataset = definition.required_dataset
             events = definition.calendar(period).events
             opens = events["aanlevering_open"] + dt.timedelta(days=2)
             if opens <= self.clock.now().date():

@@ -118,9 +118,9 @@ class Context:
     calendar: PeriodCalendar
     timezone: str = "Europe/Amsterdam"
     extension_until: dt.date | None = None  # operator extension for this gemeente
-    dataset: str = "basis"
+    dataset: str = ""  # the dataset of this record; empty: the required one
     basis_accepted: bool = True  # only relevant for a facultatief delivery
-    required_dataset: str = "basis"  # the dataset a facultatief one refers to
+    required_dataset: str = ""  # the dataset the others build on (Definition.required_dataset)
 
     @property
     def today(self) -> dt.date:

@@ -354,7 +354,10 @@ class RuleBreaker:
         if not free:
             raise TestdataError(f"rule {code} reads only key fields; the generator cannot break it")
         own = self._key(self.render(pl.DataFrame([typed], schema=self.schema)).row(0, named=True))
-        for _ in range(ATTEMPTS):
+        wider = free + [c for c in self.spec.primary_key if c not in free and c not in self.fixed]
+        for attempt in range(ATTEMPTS):
+            if attempt == ATTEMPTS // 2:  # every key the rule allows is taken: move the line
+                free = wider
             columns = {name: [typed[name]] * CANDIDATES for name in self.spec.field_names}
             for name in free:
                 pool = self._pool(self.spec.field(name), typed[name])
