@@ -20,6 +20,7 @@ from ggk.conversation.interfaces import (
     MissingMetadata,
     RapportMetadata,
     SpiegelrapportMetadata,
+    UitstelMetadata,
     WeigeringMetadata,
     conversation_id,
     kind_of,
@@ -30,6 +31,7 @@ __all__ = [
     "ANSWERS", "BESLUITEN", "FROM_CBS", "PING", "PING_TYPES", "PONG", "TO_CBS",
     "AanleveringMetadata",
     "BesluitMetadata", "BevestigingMetadata", "ConversationId", "Kind", "MessageType",
-    "MissingMetadata", "RapportMetadata", "SpiegelrapportMetadata", "WeigeringMetadata",
+    "MissingMetadata", "RapportMetadata", "SpiegelrapportMetadata", "UitstelMetadata",
+    "WeigeringMetadata",
     "conversation_id", "kind_of", "message_type",
 ]
