@@ -41,7 +41,7 @@ def test_pilot_plays_the_period(tmp_path: Path) -> None:
         rapporten = data_dir / "gemeenten" / code / "rapporten" / "2026-Q4"
         assert list(rapporten.glob("verdelingsmatrix/spiegelrapport-*/spiegelrapport.json")), code
         assert list(rapporten.glob("besluit/bevestiging-*/bericht.json")), code
-    assert "9. Andere statistieken" in output
+    assert "10. Andere statistieken" in output
     summary = json.loads((data_dir / "pilot-samenvatting.json").read_text("utf-8"))
     assert summary["eindtoestanden"] == result.states and summary["problemen"] == []
     assert "Pilot geslaagd" in output and "Burentest" in output
@@ -54,6 +54,10 @@ def test_pilot_plays_the_period(tmp_path: Path) -> None:
                                            "procent": 75.0}
     assert figures["besluiten"]["opt_in"] == 3 and figures["besluiten"]["ingetrokken"] == 1
     assert evaluatie.with_suffix(".pdf").is_file() and "Evaluatie (VWS)" in output
+    manifest = json.loads((data_dir / "station/publicaties/gmsd/2026-H1/r1/manifest.json")
+                          .read_text("utf-8"))  # the publication of step 9 (ggk.publication)
+    assert len(manifest["gemeenten"]) == 3 and WITHDRAWS not in manifest["gemeenten"]
+    assert manifest["aantallen"]["ingetrokken"] == 1
 
 
 def result_other(data_dir: Path) -> dict[str, str]:

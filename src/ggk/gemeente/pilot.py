@@ -88,6 +88,7 @@ class Pilot:
         self.problems: list[str] = []
         self.gemeenten: dict[str, PilotGemeente] = {}
         self.mirror_available = False
+        self.release: Any = None  # the publication release of step 8
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._closers: list[Any] = []
@@ -139,8 +140,15 @@ class Pilot:
                 states = self._operator_view()
             with self.step("8. Evaluatie voor VWS (ggk evaluatie)"):
                 self._evaluation()
+            with self.step("9. Publicatie na de besluitdeadline (stap van het station)"):
+                from ggk.publication.views import show_station_publication
+
+                self.release = show_station_publication(self.station, STATISTIC, PERIOD,
+                                                        self.console)
+                if self.release is None:
+                    self.problem("geen publicatie gemaakt (zie logs/pilot.log)")
             others = [d for d in shipped().all() if d.statistic != STATISTIC]
-            with self.step("9. Andere statistieken, alleen als data: " + ", ".join(
+            with self.step("10. Andere statistieken, alleen als data: " + ", ".join(
                     f"{d.title} ({d.periods[-1]})" for d in others)):
                 self.other_states = self._other_statistics(others)
         except PilotError:
@@ -464,7 +472,7 @@ class Pilot:
         self._besluit(self.gemeenten[WITHDRAWS], "intrekken",
                       "Registratiefout ontdekt bij de leverancier; wij trekken in.")
 
-    # -- 9. the other statistics ---------------------------------------------------------------
+    # -- 10. the other statistics ---------------------------------------------------------------
 
     def _other_statistics(self, definitions: list[Any]) -> dict[str, dict[str, str]]:
         """Every other shipped statistic through the same chain, by its definition alone: the
@@ -577,6 +585,7 @@ class Pilot:
             f"Certificaten (TEST):    {d / 'pki'}",
             f"Hub (SQLite, opslag):   {d / 'hub'}",
             f"Station:                {d / 'station'}",
+            f"Publicatie:             {self.release.directory if self.release else '-'}",
             f"Log:                    {d / 'logs' / 'pilot.log'}",
             f"Samenvatting:           {d / 'pilot-samenvatting.json'}",
             f"Evaluatie (VWS):        {d / 'evaluatie' / f'evaluatie-{STATISTIC}-{PERIOD}.html'}"
