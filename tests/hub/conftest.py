@@ -25,11 +25,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ggk.hub.database import create_engine, migrate
+from ggk.hub.parties import PartyRegistry
 from ggk.hub.server import HubServer
 from ggk.hub.settings import HubSettings
 from ggk.pki import make_test_oin
 from ggk.world import Party, WorldPki, build_pki, cbs_party, gemeente_party, operator_party
-from ggk.world.hub import register_parties as register_on_hub
 from ggk.world.hub import start_hub as start_world_hub
 from tests.conftest import fresh_postgres_database
 
@@ -87,8 +88,16 @@ class RunningHub:
 
 
 def register_parties(database_url: str, pki: HubPki) -> None:
-    register_on_hub(database_url, [pki.pem[n] for n in (*REGISTERED, "expired")],
-                    revoke=[pki.oin["revoked"]])
+    engine = create_engine(database_url)
+    try:
+        migrate(engine)
+        registry = PartyRegistry(engine)
+        for name in REGISTERED:
+            registry.add(pki.pem[name])
+        registry.add(pki.pem["expired"], allow_expired=True)
+        registry.revoke(pki.oin["revoked"])
+    finally:
+        engine.dispose()
 
 
 StartHub = Callable[..., RunningHub]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,20 +14,30 @@ from sqlalchemy import event
 WRITE_OPTION = "ggk_write"
 
 
+def private_database_file(path: Path) -> None:
+    """The SQLite file owner-only (0600) before SQLite opens it; SQLite gives its -wal and -shm
+    files the same mode. A directory created for it is 0700."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
+
+
 def create_engine(url: str, *, lock_every_transaction: bool = False, pool_size: int = 10,
                   max_overflow: int = 20) -> sa.Engine:
     """An engine that is safe for several threads (and, on PostgreSQL, several processes).
 
-    SQLite: WAL, foreign keys, a generous busy timeout and `BEGIN IMMEDIATE` for a write
-    transaction (`writing(engine)`, or every transaction with `lock_every_transaction`), so that
-    writers queue instead of failing on a lock upgrade; plain reads stay concurrent under WAL.
+    SQLite: the file owner-only (0600), WAL, foreign keys, a generous busy timeout and `BEGIN
+    IMMEDIATE` for a write transaction (`writing(engine)`, or every transaction with
+    `lock_every_transaction`), so that writers queue instead of failing on a lock upgrade; plain
+    reads stay concurrent under WAL.
     """
     parsed = sa.make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(url, pool_size=pool_size, max_overflow=max_overflow,
                                 pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        private_database_file(Path(parsed.database))
     engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False},
                               pool_size=pool_size, max_overflow=max_overflow)
 
