@@ -16,7 +16,7 @@ from ggk.gemeente.submit import send_besluit, submit_file
 from ggk.station import accepted_data_source
 from ggk.station.accepted import StationAcceptedData
 from ggk.station.evaluation_records import StationEvaluationRecords
-from tests.station.conftest import PERIOD, StationWorld, gen
+from tests.station.conftest import PERIOD, STATISTIC, StationWorld, gen
 
 CODES = {"gemeente_a": "GM0363", "gemeente_b": "GM0599"}
 
@@ -43,8 +43,20 @@ def own_value(report: dict[str, Any], code: str) -> Any:
 
 def send(world: StationWorld, name: str, path: Any, dataset: str = "basis", *,
          test: bool = False) -> Message:
-    return submit_file(world.gemeente[name], path, period=PERIOD, dataset=dataset,
+    return submit_file(world.gemeente[name], path, statistic=STATISTIC, period=PERIOD,
+                       dataset=dataset,
                        gemeente=CODES[name], cbs_oin=world.hub.oin["cbs"], test=test)
+
+
+def states_of(world: StationWorld) -> dict[tuple[str, str], str]:
+    status = world.station.status(PERIOD, STATISTIC)
+    return {(r.gemeente, r.dataset): r.state.value for r in status.rows}
+
+
+def decide(world: StationWorld, name: str, besluit: str, *, test: bool = False) -> Message:
+    return send_besluit(world.gemeente[name], statistic=STATISTIC, period=PERIOD,
+                        besluit=besluit, gemeente=CODES[name], cbs_oin=world.hub.oin["cbs"],
+                        test=test)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -66,7 +78,7 @@ def test_a_spiegelrapport_follows_an_accepted_facultatief_delivery(world: Statio
     meta = SpiegelrapportMetadata.from_metadata(spiegel.metadata)
     assert (meta.dataset, meta.versie, meta.test) == ("facultatief", 1, None)
     assert own_value(mirror_json(world, "gemeente_a", spiegel), "bedrag_per_client") is not None
-    rows = {(r.gemeente, r.dataset): r.state.value for r in world.station.status(PERIOD).rows}
+    rows = states_of(world)
     assert rows[("GM0363", "facultatief")] == "spiegelrapport-verzonden"
     world.station.run_once()  # sent once: the state moved on
     assert len([m for m in world.replies("gemeente_a", sent_fac)
@@ -101,26 +113,23 @@ def test_test_traffic_is_answered_but_never_counts(world: StationWorld) -> None:
     snapshot = StationAcceptedData(world.station.engine, world.station.store).snapshot(["gmsd"])
     assert set(snapshot.versions("gmsd", PERIOD, "basis")) == {"GM0363"}
     active = {(r.gemeente, r.dataset): r.versions
-              for r in world.station.status(PERIOD).active()}
+              for r in world.station.status(PERIOD, STATISTIC).active()}
     assert active == {("GM0363", "basis"): 1}
     real_spiegel = world.reply("gemeente_a", sent_real, Kind.SPIEGELRAPPORT)
     assert real_spiegel.metadata.get("test") is None
 
     # a test besluit is confirmed for the test only; it is never the municipality's besluit
-    test_besluit = send_besluit(world.gemeente["gemeente_a"], period=PERIOD, besluit="intrekken",
-                                gemeente="GM0363", cbs_oin=world.hub.oin["cbs"], test=True)
-    test_b = send_besluit(world.gemeente["gemeente_b"], period=PERIOD, besluit="opt-in",
-                          gemeente="GM0599", cbs_oin=world.hub.oin["cbs"], test=True)
+    test_besluit = decide(world, "gemeente_a", "intrekken", test=True)
+    test_b = decide(world, "gemeente_b", "opt-in", test=True)
     world.station.run_once()
     bevestiging = world.reply("gemeente_a", test_besluit, Kind.BEVESTIGING)
     assert bevestiging.metadata["test"] is True and "telt niet" in bevestiging.metadata["bericht"]
     assert world.reply("gemeente_b", test_b, Kind.BEVESTIGING).metadata["test"] is True
     assert set(source.accepted("gmsd", PERIOD, "basis")) == {"GM0363"}  # not withdrawn
-    states = {(r.gemeente, r.dataset): r.state.value for r in world.station.status(PERIOD).rows}
+    states = states_of(world)
     assert states[("GM0363", "basis")] == "spiegelrapport-verzonden"
     # GM0599 has only test data: a real besluit is refused (nothing real to decide about)
-    real_b = send_besluit(world.gemeente["gemeente_b"], period=PERIOD, besluit="opt-in",
-                          gemeente="GM0599", cbs_oin=world.hub.oin["cbs"])
+    real_b = decide(world, "gemeente_b", "opt-in")
     world.station.run_once()
     weigering = world.reply("gemeente_b", real_b, Kind.WEIGERING)
     assert weigering.metadata["reden"] == "geen-goedgekeurde-levering"
