@@ -82,6 +82,7 @@ class HubNode:
                  "--s3-endpoint", self.s3.endpoint, "--s3-bucket", BUCKET,
                  "--receipt-key", str(self.key), "--port", str(self.port),
                  "--trust-proxy-header", "X-SSL-Client-Cert", "--trusted-proxy", "127.0.0.1",
+                 "--trusted-proxy-cert", str(self.pki.pem["stranger"]),  # nginx's own
                  "--log-level", "warning"],
                 stdout=log, stderr=log, cwd=self.folder, start_new_session=True,
                 env={**os.environ, **self.s3.environment})

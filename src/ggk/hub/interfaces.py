@@ -212,6 +212,10 @@ class AttachmentStore(Protocol):
     The database's recorded offset is the truth: the store keeps at least the bytes up to it
     once `sync` returned, and ignores or cuts what lies beyond it after a crash."""
 
+    def check_writable(self) -> None:
+        """Raise StoreUnwritable unless the store can take new bytes now (`/healthz`)."""
+        ...
+
     def create(self, attachment_id: str, size: int) -> None:
         """Prepare an empty upload of `size` bytes (a zero-byte attachment is complete at once)."""
         ...

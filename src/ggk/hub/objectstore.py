@@ -23,13 +23,16 @@ from __future__ import annotations
 
 import concurrent.futures
 import hashlib
+import os
 import threading
 from collections.abc import Callable, Generator
 from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ggk.hub.interfaces import StoreUnwritable
 
 MIB = 1024 * 1024
 PART_MIN = 8 * MIB  # S3's minimum is 5 MiB for every part but the last
@@ -184,6 +187,15 @@ class S3Store:
     def check_bucket(self) -> None:
         """Raise (ClientError) when the bucket cannot be reached: checked once at start."""
         self.client.head_bucket(Bucket=self.bucket)
+
+    def check_writable(self) -> None:
+        """StoreUnwritable unless an object can be written to the bucket now (`/healthz`)."""
+        probe = f"{self.prefix}.probe-{os.getpid()}"
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=probe, Body=b"")
+            self.client.delete_object(Bucket=self.bucket, Key=probe)
+        except (ClientError, BotoCoreError) as e:
+            raise StoreUnwritable(f"the hub cannot write its object store ({e})") from e
 
     # --- uploads ------------------------------------------------------------------------
     def create(self, attachment_id: str, size: int) -> None:
