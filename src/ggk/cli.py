@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "ggk.station.commands",
     "ggk.gemeente.commands",
     "ggk.mirror.commands",
+    "ggk.portal.commands",
 )
 
 for _name in COMMAND_MODULES:

@@ -47,6 +47,10 @@ RAPPORT = "gmsd.technisch-controlerapport"
 SPIEGELRAPPORT = "gmsd.spiegelrapport"
 BEVESTIGING = "gmsd.bevestiging"
 WEIGERING = "gmsd.weigering"
+# Notices from a gemeente (the portal sends them): kept in the audit trail for the collection
+# manager and confirmed; they change no workflow state.
+NOTICES = {"gmsd.toelichting": "toelichting", "gmsd.uitstelverzoek": "uitstelverzoek"}
+NOTICE_MAX_BYTES = 64 * 1024
 PING_TYPES = ("ggk.ping", "ggk.pong")
 REPLY_NAMESPACE = uuid.UUID("6f1d3c52-7a0e-4d4b-9a57-2b1f0c8e5a11")
 CHECKPOINT_ENV = "GGK_STATION_CHECKPOINT"  # "<name>:<seconds>" sleeps at that checkpoint (tests)
@@ -246,10 +250,40 @@ class Station:
             return self._decide_aanlevering(message)
         if message.type == BESLUIT:
             return self._decide_besluit(message)
+        if message.type in NOTICES:
+            return self._decide_notice(message)
         refusal = Refused("onbekend-berichttype", (
             f"CBS verwerkt geen berichten van het type '{message.type}'. Gebruik "
             f"'{AANLEVERING}' voor een aanlevering of '{BESLUIT}' voor een besluit."))
         return self._refuse(message, refusal, conversation_id=message.conversation_id or "")
+
+    def _decide_notice(self, message: Message) -> Outcome:
+        """Keep a toelichting or uitstelverzoek (its small JSON attachment) in the audit trail
+        and confirm it; the collection manager reads it with `ggk station status`/the audit."""
+        import tempfile
+
+        kind = NOTICES[message.type]
+        meta = message.metadata or {}
+        texts = []
+        with tempfile.TemporaryDirectory(prefix="ggk-notice-") as folder:
+            for attachment in message.attachments:
+                if attachment.size > NOTICE_MAX_BYTES:
+                    continue
+                path = self.client.download(message.id, attachment.name, Path(folder)).path
+                texts.append(path.read_text("utf-8", errors="replace"))
+        conversation = message.conversation_id or ""
+        reply = Reply(BEVESTIGING, reply_id(message.id, BEVESTIGING), message.sender,
+                      {"statistic": meta.get("statistic"), "period": meta.get("period"),
+                       "gemeente": meta.get("gemeente"), "onderwerp": kind,
+                       "bericht": f"CBS heeft uw {kind} ontvangen en neemt het mee."},
+                      message.id, conversation)
+        outcome = Outcome("ontvangen", [reply])
+        with self.engine.begin() as conn:
+            self._record(message, outcome, conn)
+            records.write_audit(conn, self.clock.now(), kind, gemeente=meta.get("gemeente"),
+                                period=meta.get("period"), statistic=meta.get("statistic"),
+                                message_id=message.id, detail="\n".join(texts)[:8000] or None)
+        return outcome
 
     def _send(self, replies: list[Reply]) -> None:
         for reply in replies:
