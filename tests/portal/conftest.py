@@ -126,6 +126,11 @@ def new_page(browser: Any, width: int = 1366, height: int = 768) -> Any:
     context = browser.new_context(ignore_https_errors=True, locale="nl-NL",
                                   viewport={"width": width, "height": height})
     page = context.new_page()
+    # the browser's console and failed requests end up in the test output when a test fails
+    page.on("console", lambda message: print(f"[browser {message.type}] {message.text}"))
+    page.on("requestfailed", lambda request: print(f"[request failed] {request.url}"))
+    page.on("response", lambda response: response.status >= 400 and print(
+        f"[http {response.status}] {response.request.method} {response.url}"))
     page.set_default_timeout(30_000)
     return page
 

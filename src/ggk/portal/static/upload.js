@@ -1,4 +1,5 @@
 // Browser upload for the portal: drag and drop or file picker, a progress bar, pause/resume and
+// (form.dataset would be the form's <select name="dataset">, hence getAttribute)
 // automatic resumption after a broken line (tus-js-client against the portal's tus endpoint).
 // A page reload continues an unfinished upload of the same file (fingerprint in localStorage).
 (function () {
@@ -41,11 +42,11 @@
     if (!chosen) { say("Kies eerst een bestand."); input.focus(); return; }
     var dataset = document.getElementById("dataset").value;
     upload = new tus.Upload(chosen, {
-      endpoint: form.dataset.endpoint,
+      endpoint: form.getAttribute("data-endpoint"),
       chunkSize: 8 * 1024 * 1024,
       retryDelays: [0, 1000, 2000, 3000, 5000, 10000, 20000],
-      headers: { "X-CSRF-Token": form.dataset.csrf },
-      metadata: { filename: chosen.name, dataset: dataset, periode: form.dataset.periode },
+      headers: { "X-CSRF-Token": form.getAttribute("data-csrf") },
+      metadata: { filename: chosen.name, dataset: dataset, periode: form.getAttribute("data-periode") },
       removeFingerprintOnSuccess: true,
       onProgress: function (sent, total) {
         var pct = total ? Math.floor(sent * 100 / total) : 0;
@@ -60,7 +61,7 @@
         bar.value = 100;
         say("Upload compleet. Het bestand wordt gecontroleerd...");
         var id = upload.url.split("/").pop();
-        window.location.assign(form.dataset.result + encodeURIComponent(id));
+        window.location.assign(form.getAttribute("data-result") + encodeURIComponent(id));
       }
     });
     barBlock.hidden = false; pause.hidden = false; resume.hidden = true; start.disabled = true;
