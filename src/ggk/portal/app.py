@@ -37,6 +37,7 @@ class PortalSettings:
     oidc: OidcSettings | None = None
     mailer: Mailer = field(default_factory=NoMailer)
     poll_seconds: float = 5.0
+    upload_chunk_bytes: int = 8 * 1024 * 1024  # one PATCH of the browser's tus upload
     clock: Clock = field(default_factory=SystemClock)
 
     @property

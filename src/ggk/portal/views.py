@@ -128,7 +128,8 @@ def portal_router(portal: Portal) -> APIRouter:  # noqa: C901 - one place for al
         period = period_of(request)
         return render(request, "portal/aanleveren.html", desk, title="Aanleveren",
                       period=period, datasets=definition_for(period).datasets,
-                      uploads=portal.uploads.of(code, 10))
+                      uploads=portal.uploads.of(code, 10),
+                      chunk_bytes=portal.settings.upload_chunk_bytes)
 
     @router.post("/gemeente/{code}/tus")
     def tus_create(request: Request, code: str, user: CurrentUser) -> Response:

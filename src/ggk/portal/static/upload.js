@@ -43,7 +43,7 @@
     var dataset = document.getElementById("dataset").value;
     upload = new tus.Upload(chosen, {
       endpoint: form.getAttribute("data-endpoint"),
-      chunkSize: 8 * 1024 * 1024,
+      chunkSize: parseInt(form.getAttribute("data-chunk"), 10) || 8 * 1024 * 1024,
       retryDelays: [0, 1000, 2000, 3000, 5000, 10000, 20000],
       headers: { "X-CSRF-Token": form.getAttribute("data-csrf") },
       metadata: { filename: chosen.name, dataset: dataset, periode: form.getAttribute("data-periode") },
