@@ -11,8 +11,6 @@ missing chromium fails them, elsewhere they skip.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,13 +22,11 @@ import pytest
 from ggk.portal.app import Portal, PortalSettings
 from ggk.web.interfaces import Membership
 from ggk.web.server import BackgroundServer
-from tests.conftest import IN_CI
 from tests.gemeente.conftest import Chain, chain, chain_without_station, database_url  # noqa: F401
 from tests.hub.conftest import hub_pki, running_hub, start_hub  # noqa: F401
+from tests.web.browser import axe_violations, browser, new_page, screenshot  # noqa: F401
 
 PASSWORD = "wachtwoord-123!"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "portal"
-CHROMIUM = os.environ.get("GGK_CHROMIUM", "/usr/bin/chromium")
 
 
 class FixedClock:
@@ -99,42 +95,6 @@ def portal_only(chain_without_station: Chain, tmp_path: Path  # noqa: F811
         portal.close()
 
 
-def chromium_path() -> str:
-    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
-        message = f"chromium not found at {CHROMIUM} (make system-deps installs it)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return CHROMIUM
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    path = chromium_path()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path, headless=True,
-                                              args=["--no-sandbox", "--disable-gpu"])
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-def new_page(browser: Any, width: int = 1366, height: int = 768) -> Any:
-    context = browser.new_context(ignore_https_errors=True, locale="nl-NL",
-                                  viewport={"width": width, "height": height})
-    page = context.new_page()
-    # the browser's console and failed requests end up in the test output when a test fails
-    page.on("console", lambda message: print(f"[browser {message.type}] {message.text}"))
-    page.on("requestfailed", lambda request: print(f"[request failed] {request.url}"))
-    page.on("response", lambda response: response.status >= 400 and print(
-        f"[http {response.status}] {response.request.method} {response.url}"))
-    page.set_default_timeout(30_000)
-    return page
-
-
 def login(page: Any, url: str, email: str, password: str = PASSWORD) -> None:
     page.goto(f"{url}/inloggen")
     page.get_by_label("E-mailadres").fill(email)
@@ -143,18 +103,3 @@ def login(page: Any, url: str, email: str, password: str = PASSWORD) -> None:
     page.wait_for_load_state()
 
 
-def screenshot(page: Any, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def axe_violations(page: Any) -> list[dict[str, Any]]:
-    """axe-core (shipped by axe-playwright-python) on the current page, WCAG 2.1 A/AA rules."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": [
-        "wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
-    return [{"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in results.response["violations"]]
