@@ -4,6 +4,7 @@ apart from the portal, as the CBS dashboard and operator console will use it."""
 
 from __future__ import annotations
 
+import socket
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from ggk.pki import init_ca, issue_server_cert
 from ggk.web.app import CurrentUser, WebConfig, WebFoundation, client_address
 from ggk.web.interfaces import Membership
 from ggk.web.server import BackgroundServer
+from tests.web.browser import browser  # noqa: F401 - the fixture, for tests in this folder
 
 PASSWORD = "wachtwoord-123!"
 
@@ -73,6 +75,13 @@ def running_web(database_url: str, web_tls: tuple[Path, Path]) -> Iterator[Runni
     finally:
         server.stop()
         web.engine.dispose()
+
+
+def free_port() -> int:
+    """A free loopback port (for servers that must know their port before they start)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def csrf_of(html: str) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -22,18 +21,12 @@ from ggk.web.interfaces import Membership
 from ggk.web.oidc import OidcSettings
 from ggk.web.server import BackgroundServer
 from tests.conftest import IN_CI
-from tests.web.browser import axe_violations, browser, new_page, screenshot  # noqa: F401
-from tests.web.conftest import PASSWORD, demo_router
+from tests.web.browser import axe_violations, new_page, screenshot
+from tests.web.conftest import PASSWORD, demo_router, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDER = Path(__file__).with_name("oidc_provider.mjs")
 pytestmark = [pytest.mark.browser]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def need_node() -> str:
