@@ -130,7 +130,7 @@ class Desk:
         lines = []
         for spec in definition.datasets:
             lines.append(_dataset_line(spec.name, spec.title, spec.required, found.get(spec.name),
-                                       events, day))
+                                       events, day, decided="besluit" in found))
         lines.append(_besluit_line(found.get("besluit"), found.get("basis"), events, day))
         return lines
 
@@ -287,7 +287,7 @@ class Desk:
 
 
 def _dataset_line(name: str, title: str, required: bool, found: Overview | None,
-                  events: dict[str, dt.date], day: dt.date) -> DatasetLine:
+                  events: dict[str, dt.date], day: dt.date, decided: bool) -> DatasetLine:
     deadline = events["aanlevering_sluit"]
     if found is None:
         if day < events["aanlevering_open"]:
@@ -316,7 +316,7 @@ def _dataset_line(name: str, title: str, required: bool, found: Overview | None,
               f"{m.get('errors', '?')} fouten"
     if m.get("verdict") == "goedgekeurd":
         step = ("Bekijk het spiegelrapport en neem een besluit."
-                if name == "basis" else "Niets te doen.")
+                if name == "basis" and not decided else "Niets te doen.")
         return DatasetLine(name, title, required, "goedgekeurd", "ok", detail, step)
     last = events.get("correctie_sluit", deadline)
     return DatasetLine(name, title, required, "afgekeurd", "error", detail,
