@@ -40,7 +40,7 @@ test: install system-deps
 	$(VENV)/bin/pytest
 
 demo: install
-	$(GGK) pilot --data-dir ./pilot-data
+	$(GGK) pilot --data-dir ./pilot-data --portal
 
 bench: install
 	$(PYTHON) bench/validate.py
