@@ -67,7 +67,11 @@ def build_into(hook: MirrorHook, definition: Definition, period: str, gemeente: 
 
 def worker_init(nice: int) -> None:
     """In a mirror worker process: lower its priority, so technical reports (the station's own
-    process) go first on a busy machine, and load the heavy modules before the first report."""
+    process) go first on a busy machine, and load the heavy modules before the first report.
+    Ctrl-C in a terminal reaches the whole process group: the station stops its workers itself."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if nice:
         try:
             os.nice(nice)

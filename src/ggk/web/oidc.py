@@ -9,16 +9,19 @@ Roles and memberships stay with the portal's accounts; the provider only proves 
 from __future__ import annotations
 
 import secrets
+import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from authlib.integrations.httpx_client import OAuth2Client
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from ggk.web.interfaces import LoginRefused
+
+if TYPE_CHECKING:
+    from authlib.integrations.httpx_client import OAuth2Client
 
 
 @dataclass
@@ -51,6 +54,9 @@ class OidcIdentity:
 
 
 def _client(settings: OidcSettings) -> OAuth2Client:
+    with warnings.catch_warnings():  # authlib announces a move to "httpx2"; httpx is what we have
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from authlib.integrations.httpx_client import OAuth2Client
     return OAuth2Client(settings.client_id, settings.client_secret, scope=settings.scope,
                         redirect_uri=settings.redirect_uri, code_challenge_method="S256",
                         token_endpoint_auth_method="client_secret_basic",
