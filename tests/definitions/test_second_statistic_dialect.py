@@ -91,4 +91,4 @@ def test_second_statistic_validates_without_new_code(jeugd_registry: FolderRegis
     }
     assert report["statistic"] == "jeugd" and report["verdict"] == "afgekeurd"
     client_examples = next(f for f in report["findings"] if f["column"] == "client")["examples"]
-    assert client_examples == [{"line": 4, "value": "b1*"}]
+    assert client_examples == [{"line": 4, "value": "***"}]  # 4 or fewer characters: all hidden

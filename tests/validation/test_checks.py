@@ -196,7 +196,7 @@ def test_findings_csv_is_complete_and_uncapped(tmp_path: Path) -> None:
     assert len(result.report["findings"][0]["examples"]) == 5
     out = tmp_path / "f.csv"
     result.write_findings_csv(out)
-    lines = out.read_text().splitlines()
+    lines = out.read_text(encoding="utf-8-sig").splitlines()  # with a BOM, for Excel
     assert lines[0] == "regel;kolom;code;ernst;waarde;melding"
     assert len(lines) == 13 and lines[1].startswith("2;bsn;verplicht;error;")
 

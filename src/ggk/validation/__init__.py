@@ -15,6 +15,7 @@ _EXPORTS = {
     "Validator": "ggk.validation.interfaces",
     "CheckedFile": "ggk.validation.validator",
     "read_rows": "ggk.validation.validator",
+    "safe_texts": "ggk.validation.report",
     "validate_file": "ggk.validation.validator",
 }
 __all__ = sorted(_EXPORTS)

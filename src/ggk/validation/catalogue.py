@@ -70,7 +70,28 @@ FILE_CHECKS: tuple[CheckType, ...] = (
           "Dezelfde kolomnaam staat meer dan eens in de kopregel.",
           "De kolom {column} komt meer dan eens voor in de kopregel.",
           "Laat elke kolom precies één keer in de export voorkomen.", True),
+    _file("kolommen-onbekend", "Veel onbekende kolommen",
+          "De kopregel bevat meer dan 20 verschillende kolomnamen die niet in de specificatie "
+          "staan. Ze worden samen gemeld: de waarde noemt hun aantal en de eerste namen. "
+          "Waarschijnlijk is dit niet de juiste export, of ontbreekt de kopregel.",
+          "De kopregel bevat veel kolommen die niet in de specificatie staan.",
+          "Controleer of u het juiste bestand aanlevert: de eerste regel moet precies de kolommen "
+          "uit de specificatie bevatten."),
+    _file("kopregel-te-lang", "Kopregel is te lang",
+          "De eerste regel van het bestand is langer dan 64 KiB en is daarom niet als kopregel "
+          "gelezen; de rest van het bestand is niet gecontroleerd. Een echte kopregel is enkele "
+          "honderden tekens lang. Mogelijk is het geen CSV-bestand, gebruikt het alleen CR als "
+          "regeleinde (oude Mac-indeling) of opent de kopregel een aanhalingsteken dat niet wordt "
+          "gesloten.",
+          "De kopregel is te lang om te lezen.",
+          "Exporteer het bestand opnieuw als CSV (UTF-8, puntkomma als scheidingsteken, LF of "
+          "CRLF als regeleinde) met de kolomnamen op de eerste regel."),
 )
+
+# Codes whose finding value the validator writes itself (where the problem is, how many columns):
+# it is already masked where it quotes the file, and must not be masked as a whole again.
+DESCRIBED_VALUES = frozenset({"codering", "kolommen-onbekend", "kopregel-te-lang",
+                              "aanhalingsteken-open"})
 
 
 def _field(code: str, title: str, description: str, message: str, fix: str) -> CheckType:
@@ -90,6 +111,13 @@ FIELD_CHECKS: tuple[CheckType, ...] = (
            "De waarde in {column} is geen geldige datum of geen geldig getal.",
            "Schrijf datums als JJJJ-MM-DD (bijvoorbeeld 2026-03-01) en getallen als 12,5 (komma, "
            "geen punt)."),
+    _field("bereik", "Waarde buiten het bereik",
+           "Het getal of de datum is goed geschreven, maar valt buiten wat ggk kan vastleggen: "
+           "getallen moeten (zonder teken) kleiner zijn dan 1.000.000.000.000.000 (10^15), "
+           "datums liggen in het jaar 0001 of later (het jaar 0000 bestaat niet).",
+           "De waarde in {column} valt buiten het bereik dat ggk kan vastleggen.",
+           "Controleer {column} in uw bronsysteem: zo'n groot getal of zo'n vroege datum is "
+           "vrijwel altijd een fout in de export (bijvoorbeeld een veld dat is volgelopen)."),
     _field("patroon", "Waarde heeft niet het juiste patroon",
            "De waarde voldoet niet aan het voorgeschreven patroon, bijvoorbeeld een BSN van "
            "precies 9 cijfers of een gemeentecode GM gevolgd door 4 cijfers.",
@@ -120,6 +148,15 @@ ROW_CHECKS: tuple[CheckType, ...] = (
               "De regel heeft een ander aantal velden dan de kopregel.",
               "Controleer of er een puntkomma in een waarde staat (zet die waarde dan tussen "
               "aanhalingstekens) of dat er een veld ontbreekt.", False),
+    CheckType("aanhalingsteken-open", "error", "row", "Aanhalingsteken niet gesloten",
+              "Een waarde op deze regel begint met een aanhalingsteken dat tot het einde van het "
+              "bestand niet wordt gesloten. Alles vanaf deze regel is daardoor als één regel "
+              "gelezen: die regels zijn niet gecontroleerd. De waarde noemt hoeveel regels het "
+              "zijn.",
+              "Op deze regel opent een aanhalingsteken dat niet wordt gesloten; de rest van het "
+              "bestand is niet gecontroleerd.",
+              "Sluit het aanhalingsteken in de genoemde regel, of verwijder het (een waarde "
+              "zonder puntkomma of regeleinde hoeft niet tussen aanhalingstekens).", False),
     CheckType("gemeentecode-afzender", "error", "row", "Gemeentecode is niet de afzender",
               "De gemeentecode is geldig, maar hoort niet bij de gemeente die aanlevert.",
               "De gemeentecode in {column} is niet die van de aanleverende gemeente.",
@@ -139,9 +176,10 @@ ROW_CHECKS: tuple[CheckType, ...] = (
               False),
 )
 
-# Report order: file level, then the field count of a line, then field checks, then row rules.
+# Report order: file level, then an open quote and the field count of a line, then field checks,
+# then row rules.
 GENERIC_CHECKS: dict[str, CheckType] = {
-    c.code: c for c in (*FILE_CHECKS, ROW_CHECKS[0], *FIELD_CHECKS, *ROW_CHECKS[1:])
+    c.code: c for c in (*FILE_CHECKS, *ROW_CHECKS[:2], *FIELD_CHECKS, *ROW_CHECKS[2:])
 }
 FIELD_CHECK_ORDER: tuple[str, ...] = tuple(c.code for c in FIELD_CHECKS)
 

@@ -1,12 +1,14 @@
 """The row checks, as Polars expressions over the records of one file (no loop per data row).
 
-Order per field (spec 4.2): verplicht, type, patroon, codelijst, minimum, elfproef; a field gets at
-most the first that applies. Rules that read a field with a finding of its own are not checked on
-that line; lines with the wrong number of fields get `aantal-velden` and nothing else.
+Order per field (spec 4.2, plus `bereik`): verplicht, type, bereik, patroon, codelijst, minimum,
+elfproef; a field gets at most the first that applies. Rules that read a field with a finding of
+its own are not checked on that line; lines with the wrong number of fields get `aantal-velden`
+and nothing else.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 
@@ -91,6 +93,18 @@ def _elfproef_ok(col: pl.Expr) -> pl.Expr:
     return (col.str.len_chars() == 9) & (total % 11 == 0) & (number != 0)
 
 
+LARGEST_NUMBER = 10**15  # beyond this a Float64 no longer holds every integer exactly
+FIRST_DATE = dt.date(1, 1, 1)  # Polars reads 0000-01-01; that year does not exist (nor in Python)
+
+
+def out_of_range(f: FieldSpec, value: pl.Expr) -> pl.Expr:
+    """A well-formed number or date that cannot be kept as it is: 400 nines would read as
+    infinity, the year 0000 breaks every later step that uses Python dates (`bereik`)."""
+    if f.type == "date":
+        return value < pl.lit(FIRST_DATE)
+    return value.abs() >= LARGEST_NUMBER
+
+
 def field_code(f: FieldSpec) -> pl.Expr:
     """The one field-level finding code of field `f` on each row, or null."""
     col = pl.col(f.name)
@@ -100,6 +114,7 @@ def field_code(f: FieldSpec) -> pl.Expr:
         steps.append((col.is_null(), "verplicht"))
     if f.type in {"date", "number", "integer"}:
         steps.append((col.is_not_null() & value.is_null(), "type"))
+        steps.append((out_of_range(f, value), "bereik"))
     if f.pattern:
         steps.append((~col.str.contains(f"^(?:{f.pattern})$"), "patroon"))
     if f.enum is not None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import re
 import sys
+import unicodedata
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 
@@ -21,8 +22,18 @@ class OutputFormat(StrEnum):
     html = "html"
 
 
+def printable(text: str) -> str:
+    """`text` from a file (a column or file name, a value) safe for a terminal: control and
+    format characters (escape sequences, bidi overrides, line ends) shown as \\xNN / \\uNNNN."""
+    return "".join(
+        (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+        if unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp"} else c
+        for c in text
+    )
+
+
 def _fail(message: str) -> typer.Exit:
-    typer.echo(f"ggk validate: {message}", err=True)
+    typer.echo(f"ggk validate: {printable(message)}", err=True)
     return typer.Exit(EXIT_USAGE)
 
 
@@ -42,9 +53,11 @@ def check_gemeente(code: str) -> str:
 
 
 def print_summary(report: dict[str, Any], *, top: int = 10) -> None:
-    """A short Rich summary of a technisch controlerapport."""
+    """A short Rich summary of a technisch controlerapport. Nothing from the file is read as Rich
+    markup (every such text is a plain `Text`), and control characters are shown, not sent."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console()
     ok = report["verdict"] == "goedgekeurd"
@@ -52,26 +65,32 @@ def print_summary(report: dict[str, Any], *, top: int = 10) -> None:
     def n(value: int) -> str:
         return f"{value:,}".replace(",", ".")
 
-    console.print(
-        f"[bold {'green' if ok else 'red'}]{report['verdict'].upper()}[/]  "
-        f"{report['file']['name']}: {report['dataset']} {report['gemeente']} {report['period']}, "
-        f"{n(s['rows'])} regels, {n(s['errors'])} fouten, {n(s['warnings'])} waarschuwingen"
-    )
+    def plain(value: Any) -> Text:
+        return Text(printable(str(value)))
+
+    console.print(Text.assemble(
+        (report["verdict"].upper(), f"bold {'green' if ok else 'red'}"), "  ",
+        plain(f"{report['file']['name']}: {report['dataset']} {report['gemeente']} "
+              f"{report['period']}, {n(s['rows'])} regels, {n(s['errors'])} fouten, "
+              f"{n(s['warnings'])} waarschuwingen"),
+    ))
     if report["findings"]:
         table = Table(show_header=True, header_style="bold")
         for name in ("code", "kolom", "ernst", "aantal", "voorbeelden (regel)"):
             table.add_column(name)
         for f in report["findings"][:top]:
             lines = ", ".join(str(e["line"]) for e in f["examples"] if e["line"] is not None)
-            if not lines and f["examples"] and f["column"] is None:  # file level, e.g. codering
-                lines = f["examples"][0]["value"] or ""
-            table.add_row(f["code"], f["column"] or "", "fout" if f["severity"] == "error" else
-                          "waarschuwing", str(f["count"]), lines)
+            if f["column"] is None and f["examples"] and f["examples"][0]["value"]:
+                # file level (codering) or a described value (aanhalingsteken-open)
+                lines = ": ".join(filter(None, [lines, f["examples"][0]["value"]]))
+            table.add_row(plain(f["code"]), plain(f["column"] or ""),
+                          "fout" if f["severity"] == "error" else "waarschuwing",
+                          str(f["count"]), plain(lines))
         console.print(table)
         if len(report["findings"]) > top:
             console.print(f"… en nog {len(report['findings']) - top} soorten bevindingen.")
     for note in report.get("notes", []):
-        console.print(f"[italic]{note}[/]")
+        console.print(Text(printable(note), style="italic"))
 
 
 def validate(
@@ -93,7 +112,8 @@ def validate(
 ) -> None:
     """Controleer een bestand met precies de controles die CBS bij ontvangst uitvoert.
 
-    Exitcode 0 = goedgekeurd, 1 = afgekeurd, 2 = gebruiks- of leesfout.
+    Exitcode 0 = goedgekeurd, 1 = afgekeurd, 2 = gebruiks- of leesfout, geen gewoon bestand of
+    interne fout (het bestand is dan niet beoordeeld).
     """
     from ggk.validation import ValidationInputError, validate_file
 
@@ -105,29 +125,41 @@ def validate(
     try:
         result = validate_file(file, dataset=dataset, gemeente=code, period=period, basis=basis,
                                statistic=statistic)
+        _write_outputs(result, output_format, output, findings_csv)
     except ValidationInputError as e:
         raise _fail(str(e)) from None
-    try:
-        if findings_csv is not None:
-            result.write_findings_csv(findings_csv)
-        rendered: str | None = None
-        if output_format is OutputFormat.json:
-            rendered = json.dumps(result.report, ensure_ascii=False, indent=2) + "\n"
-        elif output_format is OutputFormat.html:
-            rendered = result.render_html()
-        if rendered is not None:
-            if output is not None:
-                output.write_text(rendered, encoding="utf-8")
-            else:
-                sys.stdout.write(rendered)
-        else:
-            if output is not None:
-                output.write_text(json.dumps(result.report, ensure_ascii=False, indent=2) + "\n",
-                                  encoding="utf-8")
-            print_summary(result.report)
     except OSError as e:
         raise _fail(f"kan niet schrijven: {e.filename}: {e.strerror}") from None
+    except Exception as e:  # exit 1 means afgekeurd, so a failure of ours must not exit 1
+        first = (str(e).splitlines() or [""])[0][:300]
+        raise _fail(f"interne fout ({type(e).__name__}: {first}); het bestand is niet "
+                    "beoordeeld, meld dit bij de beheerder van ggk") from None
     raise typer.Exit(EXIT_GOEDGEKEURD if result.accepted else EXIT_AFGEKEURD)
+
+
+def _write_outputs(result: Any, output_format: OutputFormat, output: Path | None,
+                   findings_csv: Path | None) -> None:
+    if findings_csv is not None:
+        result.write_findings_csv(findings_csv)
+    if output_format is OutputFormat.html:
+        rendered = result.render_html()
+        if output is not None:
+            output.write_text(rendered, encoding="utf-8")
+        else:
+            sys.stdout.write(rendered)
+        return
+    if output is not None:  # the JSON report, also next to the text summary
+        with output.open("w", encoding="utf-8") as out:
+            _write_json(result.report, out)
+    elif output_format is OutputFormat.json:
+        _write_json(result.report, sys.stdout)
+    if output_format is OutputFormat.text:
+        print_summary(result.report)
+
+
+def _write_json(report: dict[str, Any], out: TextIO) -> None:
+    json.dump(report, out, ensure_ascii=False, indent=2)  # written piece by piece, not one string
+    out.write("\n")
 
 
 def register(app: typer.Typer) -> None:

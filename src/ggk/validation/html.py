@@ -8,7 +8,9 @@ from typing import Any
 import jinja2
 
 from ggk.definitions import DatasetSpec, Definition
-from ggk.validation.catalogue import CheckType
+from ggk.validation.catalogue import DESCRIBED_VALUES, CheckType
+
+MAX_CARDS = 100  # entries are per (code, column), so a report rarely has more than a few dozen
 
 
 @cache
@@ -38,11 +40,14 @@ def render_report(report: dict[str, Any], checks: dict[str, CheckType], definiti
             "fix": check.fix_for(entry["column"]),
             "column_title": titles.get(entry["column"] or "", entry["column"]),
             "file_level": check.level == "file",
+            "show_values": (bool(entry["column"]) and check.level != "file")
+            or entry["code"] in DESCRIBED_VALUES,
         })
     template = _environment().get_template("report.html.j2")
     return template.render(
         report=report,
-        findings=findings,
+        findings=findings[:MAX_CARDS],
+        hidden_findings=findings[MAX_CARDS:],
         definition=definition,
         dataset=dataset,
         calendar=definition.calendar(report["period"]),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -24,12 +25,31 @@ ALTERNATIVE_DELIMITERS = (",", "\t")
 UNUSED_SEPARATOR = "\x1f"  # ASCII unit separator: not expected in a delivery
 
 
+MAX_HEADER_BYTES = 64 * 1024  # a real header is a few hundred bytes; see kopregel-te-lang
+MAX_NAMED_COLUMNS = 20  # more unknown names than this: one kolommen-onbekend finding
+GROUPED_EXAMPLES = 5
+
+
 @dataclass(frozen=True, slots=True)
 class FileFinding:
     code: str
     column: str | None = None
     line: int | None = None
     value: str | None = None  # what the data officer needs to find it, e.g. where a bad byte is
+    names: tuple[str, ...] = ()  # kolommen-onbekend: the first unknown names (masked later)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenQuote:
+    """A record whose quoted field is still open at the end of the file."""
+
+    line: int  # its first physical line
+    last_line: int  # the file's last physical line: everything from `line` on is this record
+
+    @property
+    def unchecked(self) -> str:
+        n = self.last_line - self.line + 1
+        return f"regels {self.line} t/m {self.last_line} ({n} regels) niet gecontroleerd"
 
 
 @dataclass(slots=True)
@@ -42,6 +62,7 @@ class ParsedFile:
     records: pl.DataFrame | None = None  # LINE, N_FIELDS and one string column per header column
     file_findings: list[FileFinding] = field(default_factory=list)
     data_lines: int = 0  # non-blank records after the header, also when the header is refused
+    open_quote: OpenQuote | None = None  # a data record that runs to the end of the file
 
 
 def _split_header(text: str, delimiter: str, quote: str) -> list[str]:
@@ -83,19 +104,22 @@ def _ends_inside_quotes(delimiter: str, quote: str) -> tuple[pl.Expr, pl.Expr]:
     """
     d, q, nd, nq = _re(delimiter), _re(quote), _cls(delimiter), _cls(quote)
     inside = f"(?:[^{nq}]|{q}{q})*"
-    field = f"(?:[ \\t]*{q}{inside}{q}[^{nd}]*|[ \\t]*(?:[^{nd}{nq} \\t][^{nd}]*)?)"
-    opens = f"(?:{field}{d})*[ \\t]*{q}{inside}$"
+    after = _after_closing_quote(delimiter, quote)
+    blank = _blank(delimiter)
+    field = f"(?:{blank}*{q}{inside}{q}{after}|{blank}*(?:[^{nd}{nq} \\t][^{nd}]*)?)"
+    opens = f"(?:{field}{d})*{blank}*{q}{inside}$"
     text = pl.col("text").fill_null("")
     has_quote = text.str.contains(quote, literal=True)
     from_outside = has_quote & text.str.contains(f"^{opens}")
     from_inside = ~has_quote | text.str.contains(f"^{inside}$") | text.str.contains(
-        f"^{inside}{q}[^{nd}]*{d}{opens}"
+        f"^{inside}{q}{after}{d}{opens}"
     )
     return from_outside, from_inside
 
 
-def _records(raw: bytes, quote: str, delimiter: str) -> pl.DataFrame:
-    """Non-blank logical records with the physical line number of their first line."""
+def _records(raw: bytes, quote: str, delimiter: str) -> tuple[pl.DataFrame, OpenQuote | None]:
+    """Non-blank logical records with the physical line number of their first line, and the
+    record that is still inside a quoted field at the end of the file, if any."""
     frame = pl.DataFrame({"text": _physical_lines(raw)}).with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE)
     )
@@ -106,7 +130,7 @@ def _records(raw: bytes, quote: str, delimiter: str) -> pl.DataFrame:
         # a vectorised scan, no Python loop per line.
         from_outside, from_inside = _ends_inside_quotes(delimiter, quote)
         if not frame.select(from_outside.any()).item():
-            return frame.filter(pl.col("text").str.strip_chars() != "")  # no multi-line record
+            return frame.filter(pl.col("text").str.strip_chars() != ""), None  # no multi-line
         constant = pl.col("__a") == pl.col("__b")
         negation = pl.col("__a") & ~pl.col("__b")
         frame = (
@@ -122,10 +146,16 @@ def _records(raw: bytes, quote: str, delimiter: str) -> pl.DataFrame:
                 (~pl.col("__open").shift(1, fill_value=False)).cum_sum().alias("__record")
             )
             .group_by("__record", maintain_order=True)
-            .agg(pl.col(LINE).first(), pl.col("text").fill_null("").str.join("\n"))
+            .agg(pl.col(LINE).first(), pl.col("text").fill_null("").str.join("\n"),
+                 pl.col("__open").last(), pl.col(LINE).last().alias("__last"))
             .drop("__record")
         )
-    return frame.filter(pl.col("text").str.strip_chars() != "")
+        open_quote = None
+        if frame.height and frame["__open"][-1]:
+            open_quote = OpenQuote(int(frame[LINE][-1]), int(frame["__last"][-1]))
+        frame = frame.drop("__open", "__last")
+        return frame.filter(pl.col("text").str.strip_chars() != ""), open_quote
+    return frame.filter(pl.col("text").str.strip_chars() != ""), None
 
 
 def _clean(expr: pl.Expr, quote: str) -> pl.Expr:
@@ -178,7 +208,8 @@ def _fields(data: pl.DataFrame, columns: list[str], delimiter: str, quote: str) 
         d, q = _re(delimiter), _re(quote)
         # A quoted field may be preceded by spaces (as in _ends_inside_quotes).
         nd, nq = _cls(delimiter), _cls(quote)
-        pattern = f"([ \\t]*{q}(?:[^{nq}]|{q}{q})*{q}[^{nd}]*|[^{nd}]*){d}"
+        after = _after_closing_quote(delimiter, quote)
+        pattern = f"({_blank(delimiter)}*{q}(?:[^{nq}]|{q}{q})*{q}{after}|[^{nd}]*){d}"
         # Materialise the cells once; the per-column expressions then read plain columns
         # (extract_all inside every column expression made quoted files ~10x slower).
         cells = quoted.select(
@@ -202,9 +233,22 @@ def _fields(data: pl.DataFrame, columns: list[str], delimiter: str, quote: str) 
 
 
 def _re(text: str) -> str:
-    import re
-
     return re.escape(text)
+
+
+def _after_closing_quote(delimiter: str, quote: str) -> str:
+    """What may follow the closing quote of a field before the delimiter: not a quote. Two
+    quotes are an escaped quote, so the closing quote is the first one not followed by another.
+    Allowing a quote here let a line ending in a field of four quotes, a delimiter and a quote
+    (the value: one quote and the delimiter) parse both as closed and as still open, so the rest
+    of the file was swallowed (found by the fuzz test against the csv module)."""
+    nd, nq = _cls(delimiter), _cls(quote)
+    return f"(?:[^{nd}{nq}][^{nd}]*)?"
+
+
+def _blank(delimiter: str) -> str:
+    """Spaces and tabs that may precede a quoted field, except the delimiter itself (tab)."""
+    return "[" + "".join(rx for c, rx in ((" ", " "), ("\t", "\\t")) if c != delimiter) + "]"
 
 
 def _cls(text: str) -> str:
@@ -304,6 +348,9 @@ def read_delivery(raw: bytes, spec: DatasetSpec, *, fast: bool = True) -> Parsed
     """
     if raw.startswith(BOM):
         raw = raw[len(BOM):]
+    physical = raw.count(b"\n") + (0 if raw.endswith(b"\n") or not raw else 1)
+    if (too_long := _header_too_long(raw, physical)) is not None:
+        return too_long
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -312,43 +359,93 @@ def read_delivery(raw: bytes, spec: DatasetSpec, *, fast: bool = True) -> Parsed
         line = raw.count(b"\n", 0, e.start) + 1
         column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
         where = f"regel {line}, positie {column}: byte 0x{raw[e.start]:02X}"
-        physical = raw.count(b"\n") + (0 if raw.endswith(b"\n") or not raw else 1)
         return ParsedFile(physical, file_findings=[FileFinding("codering", value=where)])
-    physical = raw.count(b"\n") + (0 if raw.endswith(b"\n") or not raw else 1)
     if fast and (plain := _read_plain(raw, spec, physical)) is not None:
         return plain
     delimiter, quote = spec.dialect.delimiter, spec.dialect.quote_char
-    records = _records(raw, quote, delimiter)
+    records, open_quote = _records(raw, quote, delimiter)
     if records.height == 0:
         return ParsedFile(physical, file_findings=[FileFinding("bestand-leeg")])
 
     header_line = int(records[LINE][0])
     header_text = records["text"][0]
+    if len(header_text) > MAX_HEADER_BYTES:  # quoted line ends in the header
+        findings = [_header_finding(len(header_text.encode()), header_line)]
+        if open_quote is not None and open_quote.line == header_line:
+            findings.append(FileFinding("aanhalingsteken-open", line=header_line,
+                                        value=open_quote.unchecked))
+        return ParsedFile(physical, header_line=header_line, data_lines=records.height - 1,
+                          file_findings=findings)
     columns = _split_header(header_text, delimiter, quote)
-    known = set(spec.field_names)
     parsed = ParsedFile(physical, header_line=header_line, columns=columns,
                         data_lines=records.height - 1)
-
-    if not known & set(columns):
-        for alternative in ALTERNATIVE_DELIMITERS:
-            if alternative != delimiter and known & set(
-                    _split_header(header_text, alternative, quote)):
-                parsed.file_findings.append(FileFinding("scheidingsteken", line=header_line))
-                return parsed
-    seen: set[str] = set()
-    for name in columns:
-        if name in seen and not any(
-            f.code == "kolom-dubbel" and f.column == name for f in parsed.file_findings
-        ):
-            parsed.file_findings.append(FileFinding("kolom-dubbel", name, header_line))
-        seen.add(name)
-    for name in spec.field_names:
-        if name not in seen:
-            parsed.file_findings.append(FileFinding("kolom-ontbreekt", name, header_line))
-    for name in dict.fromkeys(columns):
-        if name not in known:
-            parsed.file_findings.append(FileFinding("kolom-onbekend", name, header_line))
+    parsed.file_findings = _header_findings(header_text, columns, spec, header_line)
+    if open_quote is not None:
+        if open_quote.line == header_line:
+            parsed.file_findings.append(
+                FileFinding("aanhalingsteken-open", line=header_line, value=open_quote.unchecked))
+        else:
+            parsed.open_quote = open_quote
     if parsed.file_findings:
         return parsed
     parsed.records = _fields(records.slice(1), columns, delimiter, quote)
     return parsed
+
+
+def _header_findings(header_text: str, columns: list[str], spec: DatasetSpec, header_line: int
+                     ) -> list[FileFinding]:
+    """scheidingsteken, or kolom-dubbel, kolom-ontbreekt and kolom-onbekend (one per name), or
+    kolommen-onbekend (one for all) when more than MAX_NAMED_COLUMNS names are unknown: a
+    report's size must not grow with the header."""
+    delimiter, quote = spec.dialect.delimiter, spec.dialect.quote_char
+    known = set(spec.field_names)
+    if not known & set(columns):
+        for alternative in ALTERNATIVE_DELIMITERS:
+            if alternative != delimiter and known & set(
+                    _split_header(header_text, alternative, quote)):
+                return [FileFinding("scheidingsteken", line=header_line)]
+    unknown = [name for name in dict.fromkeys(columns) if name not in known]
+    grouped = len(unknown) > MAX_NAMED_COLUMNS
+    findings: list[FileFinding] = []
+    seen: set[str] = set()
+    doubled: set[str] = set()
+    for name in columns:
+        if name in seen and name not in doubled and not (grouped and name not in known):
+            findings.append(FileFinding("kolom-dubbel", name, header_line))
+            doubled.add(name)
+        seen.add(name)
+    for name in spec.field_names:
+        if name not in seen:
+            findings.append(FileFinding("kolom-ontbreekt", name, header_line))
+    if grouped:
+        cells = sum(1 for name in columns if name not in known)
+        findings.append(FileFinding("kolommen-onbekend", line=header_line, value=str(cells),
+                                    names=tuple(unknown[:GROUPED_EXAMPLES])))
+    else:
+        findings += [FileFinding("kolom-onbekend", name, header_line) for name in unknown]
+    return findings
+
+
+def _header_finding(size: int, header_line: int) -> FileFinding:
+    return FileFinding("kopregel-te-lang", line=header_line, value=f"kopregel van {size} bytes")
+
+
+def _header_too_long(raw: bytes, physical: int) -> ParsedFile | None:
+    """kopregel-te-lang when the first non-blank line is longer than MAX_HEADER_BYTES, found on
+    the bytes before anything else is done with them: splitting a header of millions of names
+    costs memory and time for each name, and no report should list them."""
+    first = re.search(rb"[^ \t\r\n]", raw)
+    if first is None:
+        return None
+    start = raw.rfind(b"\n", 0, first.start()) + 1
+    end = raw.find(b"\n", start)
+    end = len(raw) if end == -1 else end
+    if end - start <= MAX_HEADER_BYTES:
+        return None
+    # non-blank lines after the header: runs of other bytes once blanks are removed (no list)
+    rest = raw[end:].translate(None, b" \t\r")
+    data_lines = re.subn(rb"[^\n]+", b"", rest)[1]
+    del rest
+    header_line = raw.count(b"\n", 0, start) + 1
+    return ParsedFile(physical, header_line=header_line, data_lines=data_lines,
+                      file_findings=[_header_finding(end - start, header_line)])

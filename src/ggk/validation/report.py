@@ -2,61 +2,106 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from ggk.definitions import DatasetSpec
-from ggk.validation.catalogue import CheckType
+from ggk.validation.catalogue import DESCRIBED_VALUES, CheckType
 from ggk.validation.reading import LINE
 
 MAX_EXAMPLES = 5
-MASK_KEEP = 5
+MASK_KEEP = 5  # at most this many characters of a masked value are shown ...
+MASK_HIDDEN = 4  # ... and at least this many are always hidden
+MAX_VALUE_CHARS = 200  # longer values and column names are cut off in every report
 CSV_HEADER = {LINE: "regel", "column": "kolom", "code": "code", "severity": "ernst",
               "value": "waarde", "message": "melding"}
 
+_SEPARATOR = r"[ .\-]"
+_GROUPS = [(a, b, 9 - a - b) for a in (2, 3, 4) for b in (2, 3, 4) if 2 <= 9 - a - b <= 4]
+# Anything that could be a BSN, wherever it stands: 8 or more digits in a row (a spreadsheet
+# drops the leading zero of 012345672), or 9 digits written in groups with spaces, dots or
+# dashes (999 043 195, 999-04-3195, 1234.56.782). A date (2026-01-31, 8 digits in groups of
+# 4-2-2) is not; a date written without dashes (20260131) is masked too.
+BSN_LIKE = "|".join([
+    r"\d{8}",
+    *(rf"\d{{{a}}}{_SEPARATOR}\d{{{b}}}{_SEPARATOR}\d{{{c}}}" for a, b, c in _GROUPS),
+    *(rf"\d{{{a}}}{_SEPARATOR}\d{{{9 - a}}}" for a in (3, 4, 5, 6)),
+])
+# A cell that a spreadsheet would run as a formula (OWASP "CSV injection"); such a cell gets a
+# leading apostrophe, which Excel and LibreOffice show as "text".
+FORMULA_START = r"^(?:[\t\r\n]|\s*[=+\-@])"
+
 
 def mask(expr: pl.Expr) -> pl.Expr:
-    """Show at most the first 5 characters of a personal value (e.g. 12345****), never all."""
-    keep = pl.min_horizontal(pl.lit(MASK_KEEP), expr.str.len_chars() - 1).clip(lower_bound=0)
-    return expr.str.slice(0, keep).str.pad_end(expr.str.len_chars(), "*")
+    """Show at most the first 5 characters of a personal value, and never the last 4
+    (123456782 -> 12345****, 12345672 -> 1234****)."""
+    length = expr.str.len_chars()
+    keep = pl.min_horizontal(pl.lit(MASK_KEEP), length.cast(pl.Int64) - MASK_HIDDEN).clip(
+        lower_bound=0)  # len_chars is unsigned: 3 - 4 would wrap around and show everything
+    return expr.str.slice(0, keep).str.pad_end(length, "*")
+
+
+def truncate(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr.str.len_chars() > MAX_VALUE_CHARS).then(
+        expr.str.slice(0, MAX_VALUE_CHARS - 1) + "…").otherwise(expr)
 
 
 def _looks_personal(expr: pl.Expr, patterns: list[str]) -> pl.Expr:
-    return pl.any_horizontal([expr.str.contains(p) for p in patterns]).fill_null(False)
+    return pl.any_horizontal(
+        [expr.str.contains(p) for p in (BSN_LIKE, *patterns)]).fill_null(False)
+
+
+def _rewritten(frame: pl.DataFrame, name: str, needs: pl.Expr,
+               how: Callable[[pl.Expr], pl.Expr]) -> pl.DataFrame:
+    """`frame` with `how` applied to column `name` only on the rows where `needs` holds (a file
+    can have millions of findings; rewriting all of them would copy every value)."""
+    rows = frame.select(needs.fill_null(False).arg_true().alias("__i"))["__i"]
+    if not rows.len():
+        return frame
+    changed = frame[name].gather(rows).to_frame().select(how(pl.col(name)).alias(name))[name]
+    return frame.with_columns(frame[name].clone().scatter(rows, changed))
+
+
+def safe_texts(texts: list[str], spec: DatasetSpec | None = None) -> list[str]:
+    """Texts from a delivery (names, a file name, free text) as a report may show them: anything
+    that could be a BSN (BSN_LIKE) or, given `spec`, is shaped like one of its personal fields
+    masked, then cut off at MAX_VALUE_CHARS."""
+    patterns = [f.pattern for f in spec.fields if f.personal and f.pattern] if spec else []
+    frame = pl.DataFrame({"text": texts}, schema={"text": pl.String})
+    frame = _rewritten(frame, "text", _looks_personal(pl.col("text"), patterns), mask)
+    return frame.select(truncate(pl.col("text")))["text"].to_list()
 
 
 def mask_personal(findings: pl.DataFrame, spec: DatasetSpec) -> pl.DataFrame:
     """Mask values of personal fields, and any value or unknown column name that contains
-    something shaped like a personal field (its pattern, unanchored): a BSN that landed in
-    another column (columns swapped in the export) or in the header (a file without header line)
-    must not show in full either.
+    something that could be a BSN (BSN_LIKE) or is shaped like a personal field (its pattern,
+    unanchored): a BSN that landed in another column (columns swapped in the export) or in the
+    header (a file without header line) must not show in full either. Then cut off values and
+    names longer than MAX_VALUE_CHARS. Values the validator wrote itself (DESCRIBED_VALUES) are
+    left as they are.
 
     Only the rows that need it are rewritten (a file can have millions of findings)."""
-    personal = [f.name for f in spec.fields if f.personal]
-    if not personal or findings.height == 0:
+    if findings.height == 0:
         return findings
+    personal = [f.name for f in spec.fields if f.personal]
     patterns = [f.pattern for f in spec.fields if f.personal and f.pattern]
-    needs_mask = pl.col("column").is_in(personal).fill_null(False)
-    if patterns:
-        needs_mask = needs_mask | _looks_personal(pl.col("value"), patterns)
-    rows = findings.select(needs_mask.arg_true().alias("i"))["i"]
-    if rows.len():
-        masked = findings["value"].gather(rows).to_frame().select(mask(pl.col("value")))["value"]
-        findings = findings.with_columns(findings["value"].scatter(rows, masked))
-    if patterns:
-        names = findings["column"].unique().drop_nulls()
-        hidden = names.filter(
-            names.to_frame().select(
-                _looks_personal(pl.col("column"), patterns)
-                & ~pl.col("column").is_in(spec.field_names)
-            )["column"]
-        )
-        if hidden.len():
-            shown = hidden.to_frame().select(mask(pl.col("column")))["column"]
+    from_file = ~pl.col("code").is_in(list(DESCRIBED_VALUES))
+    needs_mask = (pl.col("column").is_in(personal).fill_null(False)
+                  | _looks_personal(pl.col("value"), patterns)) & from_file
+    findings = _rewritten(findings, "value", needs_mask, mask)
+    findings = _rewritten(findings, "value", pl.col("value").str.len_chars() > MAX_VALUE_CHARS,
+                          truncate)
+    names = findings["column"].unique().drop_nulls()
+    names = names.filter(~names.is_in(list(spec.field_names)))
+    if names.len():
+        shown = pl.Series(safe_texts(names.to_list(), spec), dtype=pl.String)
+        changed = names != shown
+        if changed.any():
             findings = findings.with_columns(
-                pl.col("column").replace(hidden.to_list(), shown.to_list())
+                pl.col("column").replace(names.filter(changed), shown.filter(changed))
             )
     return findings
 
@@ -133,10 +178,18 @@ def with_messages(findings: pl.DataFrame, checks: dict[str, CheckType]) -> pl.Da
 
 
 def write_findings_csv(findings: pl.DataFrame, path: Path) -> None:
-    """Every finding, uncapped, sorted by line: regel;kolom;code;ernst;waarde;melding (UTF-8)."""
-    (
-        findings.sort(LINE, "code", nulls_last=False)
-        .select(list(CSV_HEADER))
-        .rename(CSV_HEADER)
-        .write_csv(Path(path), separator=";")
-    )
+    """Every finding, uncapped, sorted by line: regel;kolom;code;ernst;waarde;melding, UTF-8 with
+    a byte-order mark (so that Excel reads it as UTF-8), cells that would start a formula
+    neutralised (FORMULA_START)."""
+    frame = findings.sort(LINE, "code", nulls_last=False).select(list(CSV_HEADER))
+    for name in ("column", "value"):
+        frame = _rewritten(frame, name, pl.col(name).str.contains(FORMULA_START), _neutralised)
+    messages = frame["message"]
+    texts = pl.Series(messages.dtype.categories) if messages.dtype == pl.Enum else messages
+    if texts.str.contains(FORMULA_START).any():  # catalogue texts never do; kept safe anyway
+        frame = frame.with_columns(_neutralised(pl.col("message").cast(pl.String)))
+    frame.rename(CSV_HEADER).write_csv(Path(path), separator=";", include_bom=True)
+
+
+def _neutralised(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr.str.contains(FORMULA_START)).then(pl.lit("'") + expr).otherwise(expr)

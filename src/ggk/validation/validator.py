@@ -4,7 +4,9 @@ controlerapport."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +25,14 @@ from ggk.validation.checks import (
     with_field_codes,
 )
 from ggk.validation.interfaces import KeyTransform, ValidationInputError, Verdict
-from ggk.validation.reading import LINE, N_FIELDS, ParsedFile, read_delivery
-from ggk.validation.report import finding_entries, mask_personal, with_messages, write_findings_csv
+from ggk.validation.reading import LINE, N_FIELDS, FileFinding, ParsedFile, read_delivery
+from ggk.validation.report import (
+    finding_entries,
+    mask_personal,
+    safe_texts,
+    with_messages,
+    write_findings_csv,
+)
 
 GEMEENTECODE = re.compile(r"^GM\d{4}$")
 
@@ -76,14 +84,27 @@ def resolve_definition(definition: Definition | None, statistic: str, period: st
 
 
 def _read(path: Path) -> bytes:
+    """The bytes of a regular file. Anything else is refused before a byte is read: /dev/zero
+    never ends, a FIFO waits for a writer (opening it does not, with O_NONBLOCK; the type is
+    checked on the opened descriptor, so a path swapped in between cannot slip through)."""
     try:
-        return Path(path).read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         raise ValidationInputError(f"bestand niet gevonden: {path}") from None
-    except IsADirectoryError:
-        raise ValidationInputError(f"{path} is een map, geen bestand") from None
     except OSError as e:
         raise ValidationInputError(f"bestand {path} is niet te lezen: {e.strerror}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise ValidationInputError(f"{path} is een map, geen bestand")
+        raise ValidationInputError(
+            f"{path} is geen gewoon bestand (maar bijvoorbeeld een apparaat of pipe)")
+    with os.fdopen(fd, "rb") as file:
+        try:
+            return file.read()
+        except OSError as e:
+            raise ValidationInputError(f"bestand {path} is niet te lezen: {e.strerror}") from None
 
 
 def _typed_rows(parsed: ParsedFile, spec: DatasetSpec) -> pl.DataFrame:
@@ -141,7 +162,7 @@ def validate_file(
                 "basisaanlevering opgegeven om mee te vergelijken."
             )
     file_info = {
-        "name": Path(path).name,
+        "name": safe_texts([Path(path).name], spec)[0],
         "sha256": hashlib.sha256(raw).hexdigest(),
         "bytes": len(raw),
     }
@@ -156,7 +177,7 @@ def validate_file(
                 LINE: [f.line for f in parsed.file_findings],
                 "column": [f.column for f in parsed.file_findings],
                 "code": [f.code for f in parsed.file_findings],
-                "value": [f.value for f in parsed.file_findings],
+                "value": [_described(f, spec) for f in parsed.file_findings],
             },
             schema=FINDING_SCHEMA,
         )
@@ -164,16 +185,26 @@ def validate_file(
         assert parsed.records is not None
         n = len(parsed.columns)
         records = parsed.records
+        open_quote = pl.DataFrame(schema=FINDING_SCHEMA)
+        if parsed.open_quote is not None:  # the last record: checking it would be guesswork
+            assert records[LINE][-1] == parsed.open_quote.line
+            records = records.slice(0, records.height - 1)
+            open_quote = pl.DataFrame(
+                {LINE: [parsed.open_quote.line], "column": [None],
+                 "code": ["aanhalingsteken-open"], "value": [parsed.open_quote.unchecked]},
+                schema=FINDING_SCHEMA)
+        counted = records
         if records.select((pl.col(N_FIELDS) != n).any()).item():
             records = records.filter(pl.col(N_FIELDS) == n)
         good = with_field_codes(records, spec)
         del records
         findings = pl.concat([
-            field_count_findings(parsed.records, n),
+            open_quote,
+            field_count_findings(counted, n),
             field_findings(good, spec),
             row_findings(good, spec, definition, gemeente, period, basis_keys, key_transform),
         ])
-        del good
+        del good, counted
     findings = with_messages(mask_personal(findings, spec), checks)
     order = _report_order(spec, checks)
     entries = finding_entries(findings, checks, order)
@@ -206,6 +237,15 @@ def validate_file(
     return CheckedFile(report,
                        findings.select(LINE, "column", "code", "severity", "value", "message"),
                        definition, spec, checks)
+
+
+def _described(finding: FileFinding, spec: DatasetSpec) -> str | None:
+    """The value of a file finding; kolommen-onbekend: how many and the first names (masked)."""
+    if finding.code != "kolommen-onbekend":
+        return finding.value
+    names = ", ".join(f"'{name[:40]}{'…' if len(name) > 40 else ''}'"
+                      for name in safe_texts(list(finding.names), spec))
+    return f"{finding.value} kolommen, waaronder {names}"
 
 
 def _report_order(spec: DatasetSpec, checks: dict[str, CheckType]
