@@ -18,6 +18,7 @@ from ggk.portal.notify import Notifier
 from ggk.portal.service import Desk, SystemClock, connection_from_cert
 from ggk.portal.uploads import UploadStore
 from ggk.web.app import WebConfig, WebFoundation
+from ggk.web.database import migrate
 from ggk.web.interfaces import Mailer
 from ggk.web.mail import NoMailer
 from ggk.web.oidc import OidcSettings
@@ -66,7 +67,7 @@ class Portal:
 
     def migrate(self) -> None:
         self.web.migrate()
-        t.metadata.create_all(self.engine)
+        migrate(self.engine, HERE / "migrations")
 
     # -- gemeenten -----------------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ggk.web import tables
 from ggk.web.accounts import AccountStore
 from ggk.web.audit import AuditTrail
-from ggk.web.database import create_engine
+from ggk.web.database import create_engine, migrate
 from ggk.web.interfaces import CsrfRefused, LoginRefused, Mailer, TooManyAttempts, User
 from ggk.web.mail import NoMailer
 from ggk.web.oidc import OidcSettings
@@ -101,8 +101,8 @@ class WebFoundation:
         self.templates.globals["oidc_label"] = self.config.oidc.label if self.config.oidc else None
 
     def migrate(self) -> None:
-        """Create the web_* tables that are missing."""
-        tables.metadata.create_all(self.engine)
+        """Bring the web_* tables to ggk.web's newest Alembic revision."""
+        migrate(self.engine, HERE / "migrations")
 
     # -- rendering ---------------------------------------------------------------------------
 

@@ -37,3 +37,30 @@ def utcnow() -> dt.datetime:
 def aware(value: dt.datetime) -> dt.datetime:
     """SQLite returns naive datetimes for timezone=True columns: they were stored as UTC."""
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _alembic_config(migrations: Path, connection: sa.Connection | None):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(migrations))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: sa.Engine, migrations: Path) -> None:
+    """Bring one package's tables to its newest Alembic revision (each package has its own
+    migrations folder and version table, so web applications can add theirs beside ggk.web's)."""
+    from alembic import command
+
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(migrations, conn), "head")
+
+
+def new_revision(engine: sa.Engine, migrations: Path, message: str, rev_id: str) -> None:
+    """Developers: write a migration for the difference between the tables and the database."""
+    from alembic import command
+
+    with engine.begin() as conn:
+        command.revision(_alembic_config(migrations, conn), message=message, autogenerate=True,
+                         rev_id=rev_id)
