@@ -13,6 +13,7 @@ import json
 import re
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -45,6 +46,7 @@ from ggk.portal.interfaces import (
 STATISTIC = "gmsd"
 TOELICHTING = "gmsd.toelichting"
 UITSTELVERZOEK = "gmsd.uitstelverzoek"
+OVERVIEW_SECONDS = 3.0
 SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -94,6 +96,9 @@ class Desk:
         self._client: HubClient | None = None
         self._lock = threading.RLock()  # one collect at a time; the client is shared
         self._inbox: Inbox | None = None
+        # the hub's view (outbox + inbox) per period, reused for a few seconds: a dashboard view
+        # costs hub round trips; anything this desk sends or receives clears it
+        self._overviews: dict[str, tuple[float, list[Overview]]] = {}
 
     @property
     def client(self) -> HubClient:
@@ -115,9 +120,14 @@ class Desk:
                 for name, date in sorted(calendar.events.items(), key=lambda item: item[1])]
 
     def _overview(self, period: str) -> list[Overview]:
+        cached = self._overviews.get(period)
+        if cached is not None and time.monotonic() - cached[0] < OVERVIEW_SECONDS:
+            return cached[1]
         try:
             with self._lock:
-                return overview(self.client, period, self.reports_dir)
+                found = overview(self.client, period, self.reports_dir)
+                self._overviews[period] = (time.monotonic(), found)
+                return found
         except ClientError as e:
             raise PortalError("De hub is op dit moment niet bereikbaar; de stand kan niet "
                               "worden opgehaald. Probeer het later opnieuw.") from e
@@ -141,6 +151,8 @@ class Desk:
             if self._inbox is None:
                 self._inbox = Inbox(self.client, self.reports_dir)
             received = self._inbox.collect()
+            if received:
+                self._overviews.clear()
         return [self._stored(r.directory) for r in received]
 
     def _stored(self, directory: Path) -> StoredReport:
@@ -201,6 +213,7 @@ class Desk:
             if named.exists() and named != path:
                 named.replace(path)
         del namens  # the person is in the portal's audit trail and on the upload record
+        self._overviews.clear()
         if message.state == "refused":
             raise PortalError(f"De hub weigerde het bestand ({message.refusal_reason}).")
         return message.id
@@ -270,6 +283,7 @@ class Desk:
 
     def _remember(self, kind: str, period: str, subject: str, text: str, message_id: str,
                   namens: str, report_key: str | None = None) -> None:
+        self._overviews.clear()
         with self.engine.begin() as conn:
             conn.execute(sa.insert(t.sent).values(
                 gemeente=self.code, period=period, kind=kind, subject=subject, text=text,
