@@ -198,20 +198,20 @@ class Desk:
 
     def send_upload(self, upload: Upload, namens: str, path: Path | None = None,
                     progress: Any = None) -> str:
+        """Send the received file under its own name, with a client of its own: a large upload
+        must not hold up this gemeente's pages and report fetching, which share `self.client`."""
         assert path is not None
         named = path.parent / upload.file_name  # the hub shows CBS the original file name
-        if named != path:
-            path.replace(named)
+        path.replace(named)
         try:
-            with self._lock:
-                message = submit_file(self.client, named, period=upload.period,
+            with HubClient(self.hub, cert=self.connection.cert, ca=self.ca) as client:
+                message = submit_file(client, named, period=upload.period,
                                       dataset=upload.dataset, gemeente=self.code,
                                       progress=progress, message_id=upload.id)
         except (GemeenteError, ClientError) as e:
             raise PortalError(f"Versturen naar CBS is mislukt: {e}") from e
         finally:
-            if named.exists() and named != path:
-                named.replace(path)
+            named.replace(path)
         del namens  # the person is in the portal's audit trail and on the upload record
         self._overviews.clear()
         if message.state == "refused":

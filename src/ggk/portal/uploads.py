@@ -3,7 +3,7 @@ tus-js-client resumes after a broken line, then the same local check as `ggk val
 send to CBS through the hub (itself tus, resumable) with the gemeente's certificate.
 
 The portal, not the browser, talks to the hub: the browser has no party certificate. Files live
-under `<data-dir>/gemeenten/<code>/uploads/<id>.part` until sent (then deleted).
+under `<data-dir>/gemeenten/<code>/uploads/<id>/` until sent (then deleted).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import logging
 import os
+import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -45,6 +46,14 @@ def parse_metadata(header: str | None) -> dict[str, str]:
     return result
 
 
+def safe_file_name(name: str) -> str:
+    """The browser's file name as a plain name: no folders, no leading dots, a short set of
+    characters; `aanlevering.csv` when nothing is left."""
+    base = re.sub(r"[^A-Za-z0-9._ -]", "_", name.replace("\\", "/").rsplit("/", 1)[-1])
+    base = base.lstrip(". ").strip()
+    return base[:200] if base and base != "upload.part" else "aanlevering.csv"
+
+
 def _row_to_upload(row: Any) -> Upload:
     return Upload(row.id, row.gemeente, row.period, row.dataset, row.file_name, row.size,
                   row.offset, row.state, row.created_by, aware(row.created_at), row.verdict,
@@ -59,7 +68,9 @@ class UploadStore:
         self._guard = threading.Lock()
 
     def path(self, upload: Upload) -> Path:
-        return self.data_dir / "gemeenten" / upload.gemeente / "uploads" / f"{upload.id}.part"
+        """Where the bytes are received: a folder per upload, so that two uploads of files with
+        the same name never meet (the send renames the file to its own name inside it)."""
+        return self.data_dir / "gemeenten" / upload.gemeente / "uploads" / upload.id / "upload.part"
 
     def lock(self, upload_id: str) -> threading.Lock:
         with self._guard:
@@ -71,7 +82,7 @@ class UploadStore:
             raise PortalError("Het bestand is leeg.")
         if size > MAX_UPLOAD:
             raise PortalError(f"Het bestand is groter dan {MAX_UPLOAD // 1024**3} GiB.")
-        name = Path(file_name.replace("\\", "/")).name or "aanlevering.csv"
+        name = safe_file_name(file_name)
         upload = Upload(str(uuid.uuid4()), gemeente, period, dataset, name[:200], size, 0,
                         "uploaden", created_by, dt.datetime.now(dt.UTC))
         path = self.path(upload)

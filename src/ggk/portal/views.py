@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import json
+import shutil
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -240,7 +241,7 @@ def portal_router(portal: Portal) -> APIRouter:  # noqa: C901 - one place for al
                 return
             portal.uploads.update(upload.id, state="verstuurd", message_id=message_id,
                                   sent_bytes=upload.size)
-            path.unlink(missing_ok=True)
+            shutil.rmtree(path.parent, ignore_errors=True)
 
         start_background(send, f"send-{upload.id}")
         return RedirectResponse(f"/gemeente/{code}/aanleveren/{upload_id}", 303)
