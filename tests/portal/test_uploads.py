@@ -58,3 +58,17 @@ def test_tus_offsets_sizes_and_types(portal_only: RunningPortal) -> None:
         assert portal_only.portal.uploads.path(upload).read_bytes() == b"0123456789"
         too_much = anna.patch(location, content=b"x", headers={**octets, "Upload-Offset": "10"})
         assert too_much.status_code == 400  # complete: nothing more is taken
+
+
+def test_unfinished_uploads_are_purged_after_a_week(portal_only: RunningPortal) -> None:
+    import datetime as dt
+
+    store = portal_only.portal.uploads
+    old = store.create(gemeente="GM0363", period="2026-H1", dataset="basis",
+                       file_name="oud.csv", size=10, created_by="anna@amsterdam.nl")
+    new = store.create(gemeente="GM0363", period="2026-H1", dataset="basis",
+                       file_name="nieuw.csv", size=10, created_by="anna@amsterdam.nl")
+    store.update(old.id, created_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=8))
+    assert store.purge() == 1
+    assert store.get("GM0363", old.id) is None and not store.path(old).parent.exists()
+    assert store.get("GM0363", new.id) is not None and store.path(new).exists()

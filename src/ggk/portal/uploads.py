@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import os
 import re
+import shutil
 import threading
 import uuid
 from collections.abc import Callable
@@ -110,6 +111,21 @@ class UploadStore:
     def update(self, upload_id: str, **values: Any) -> None:
         with self.engine.begin() as conn:
             conn.execute(sa.update(t.uploads).where(t.uploads.c.id == upload_id).values(**values))
+
+    def purge(self, older_than: dt.timedelta = dt.timedelta(days=7)) -> int:
+        """Forget uploads left unfinished or unsent for longer than `older_than` (their files
+        too); sent ones keep their record (the page and the audit trail refer to it)."""
+        limit = dt.datetime.now(dt.UTC) - older_than
+        with self.engine.begin() as conn:
+            rows = conn.execute(sa.select(t.uploads.c.id, t.uploads.c.gemeente).where(
+                t.uploads.c.created_at < limit,
+                t.uploads.c.state.in_(("uploaden", "gecontroleerd", "mislukt")))).all()
+            for row in rows:
+                conn.execute(sa.delete(t.uploads).where(t.uploads.c.id == row.id))
+        for row in rows:
+            shutil.rmtree(self.data_dir / "gemeenten" / row.gemeente / "uploads" / row.id,
+                          ignore_errors=True)
+        return len(rows)
 
     async def append(self, upload: Upload, offset: int, chunks: Any) -> int:
         """Append the request body at `offset` (must equal the stored offset); returns the new
