@@ -21,6 +21,8 @@ from joserfc.jwk import KeySet
 from ggk.web.interfaces import LoginRefused
 
 with warnings.catch_warnings():  # authlib announces a move to "httpx2"; httpx is what we have
+    import authlib.deprecate  # noqa: F401 - installs its own "always" filter; ours goes before
+
     warnings.simplefilter("ignore")
     from authlib.integrations.httpx_client import OAuth2Client
 
