@@ -28,18 +28,11 @@ COMMAND_MODULES = (
     "ggk.client.commands",
     "ggk.station.commands",
     "ggk.gemeente.commands",
-    "ggk.mirror.commands",
     "ggk.portal.commands",
 )
 
 for _name in COMMAND_MODULES:
-    try:
-        _module = importlib.import_module(_name)
-    except ModuleNotFoundError as e:  # a package without commands yet
-        if e.name != _name:
-            raise
-        continue
-    _module.register(app)
+    importlib.import_module(_name).register(app)
 
 
 @app.command()

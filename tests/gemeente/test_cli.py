@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ggk.cli import app
+from ggk.conversation import FROM_CBS, Kind, kind_of
 from tests.gemeente.conftest import PERIOD, Chain
 
 runner = CliRunner()
@@ -66,8 +67,8 @@ def test_submit_reports_status_besluit(chain: Chain, tmp_path: Path) -> None:
                                                       "findings.csv", "bericht.json"}
     # every fetched report is acknowledged: the inbox holds no report any more
     with chain.client() as client:
-        assert [m for m in client.mailbox().messages if m.type.startswith("gmsd.")
-                and m.type != "gmsd.spiegelrapport"] == []
+        assert [m for m in client.mailbox().messages
+                if kind_of(m.type) in FROM_CBS and kind_of(m.type) is not Kind.SPIEGELRAPPORT] == []
 
     # the station acknowledges the delivery after its replies; status shows it as processed
     deadline = time.monotonic() + 30

@@ -17,7 +17,7 @@ from ggk.mirror import build_spiegelrapport, load_indicators
 from ggk.mirror import disclosure as dc
 from ggk.mirror.indicators import compute
 from ggk.mirror.periods import period_bounds
-from ggk.mirror.report import gemeente_table
+from ggk.mirror.population import gemeente_table
 from ggk.refdata import register
 from tests.mirror.conftest import PERIOD, class_members, synthetic_source
 

@@ -12,7 +12,7 @@ import pytest
 from ggk.definitions import Definition, load_definition
 from ggk.mirror import IndicatorError, InMemorySource, build_spiegelrapport, load_indicators
 from ggk.mirror.indicators import compute
-from ggk.mirror.report import gemeente_table
+from ggk.mirror.population import gemeente_table
 
 D = dt.date
 GRONINGEN_INWONERS = 245250  # GM0014 in the shipped register

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from contextlib import closing
 
+from ggk.conversation import Kind
 from tests.portal.conftest import RunningPortal
 from tests.portal.test_access import client_for
 from tests.web.conftest import csrf_of
@@ -26,7 +27,7 @@ def test_extension_request_is_sent_and_confirmed(portal_chain: RunningPortal) ->
         deadline = time.monotonic() + 60
         while True:
             reports = portal_chain.portal.desk("GM0363").reports()
-            confirmations = [r for r in reports if r.type == "gmsd.bevestiging"]
+            confirmations = [r for r in reports if r.kind is Kind.BEVESTIGING]
             if confirmations:
                 break
             assert time.monotonic() < deadline, "no confirmation of the uitstelverzoek"

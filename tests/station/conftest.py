@@ -12,11 +12,13 @@ from typing import Any
 import pytest
 
 from ggk.client import HubClient, Message
+from ggk.conversation import AanleveringMetadata, BesluitMetadata, Kind, message_type
 from ggk.definitions import Definition, shipped
 from ggk.station import SimulatedClock, Station, StationSettings
 from tests.hub.conftest import RunningHub, hub_pki, running_hub, start_hub  # noqa: F401
 
 PERIOD = "2026-H1"
+STATISTIC = "gmsd"
 
 
 @dataclass
@@ -38,16 +40,16 @@ class StationWorld:
     def deliver(self, name: str, path: Path, dataset: str = "basis", period: str = PERIOD,
                 gemeente: str | None = None, **extra: Any) -> Message:
         code = gemeente or {"gemeente_a": "GM0363", "gemeente_b": "GM0599"}[name]
-        metadata = {"statistic": "gmsd", "period": period, "dataset": dataset, "gemeente": code,
-                    "file_name": path.name, **extra}
-        return self.gemeente[name].send(self.hub.oin["cbs"], "gmsd.aanlevering", metadata, [path])
+        metadata = {**AanleveringMetadata(STATISTIC, period, dataset, code,
+                                          path.name).as_metadata(), **extra}
+        return self.gemeente[name].send(self.hub.oin["cbs"],
+                                        message_type(STATISTIC, Kind.AANLEVERING), metadata, [path])
 
     def besluit(self, name: str, besluit: str, period: str = PERIOD,
                 toelichting: str | None = None) -> Message:
-        metadata = {"period": period, "besluit": besluit}
-        if toelichting:
-            metadata["toelichting"] = toelichting
-        return self.gemeente[name].send(self.hub.oin["cbs"], "gmsd.besluit", metadata)
+        metadata = BesluitMetadata(STATISTIC, period, besluit, toelichting).as_metadata()
+        return self.gemeente[name].send(self.hub.oin["cbs"], message_type(STATISTIC, Kind.BESLUIT),
+                                        metadata)
 
     def replies(self, name: str, to: Message) -> list[Message]:
         """Every message the gemeente received in reply to `to` (its inbox, acked as read)."""
@@ -58,27 +60,28 @@ class StationWorld:
             client.ack(message.id)
         return [m for m in seen if m.in_reply_to == to.id]
 
-    def reply(self, name: str, to: Message, type: str) -> Message:
-        found = [m for m in self.replies(name, to) if m.type == type]
-        assert len(found) == 1, (type, [(m.type, m.metadata) for m in self.replies(name, to)])
+    def reply(self, name: str, to: Message, kind: Kind) -> Message:
+        """The one reply of `kind` to `to` (a message of the statistic the test delivers)."""
+        found = [m for m in self.replies(name, to) if m.type == message_type(STATISTIC, kind)]
+        assert len(found) == 1, (kind, [(m.type, m.metadata) for m in self.replies(name, to)])
         return found[0]
 
     def report(self, name: str, to: Message) -> dict[str, Any]:
         import json
 
-        rapport = self.reply(name, to, "gmsd.technisch-controlerapport")
+        rapport = self.reply(name, to, Kind.TECHNISCH_CONTROLERAPPORT)
         dest = self.tmp / "received" / rapport.id
         dest.mkdir(parents=True, exist_ok=True)
         for a in rapport.attachments:
             self.gemeente[name].download(rapport.id, a.name, dest / a.name)
         return json.loads((dest / "report.json").read_text("utf-8"))
 
-    def make_station(self, **overrides: Any) -> Station:
+    def make_station(self, events: Any = None, **overrides: Any) -> Station:
         settings = StationSettings(data_dir=None, database_url=self.database_url,
                                    store_dir=self.tmp / "station-store",
                                    pseudonym_key=self.tmp / "keys" / "pseudonym.key",
                                    poll_wait=0.5, **overrides)
-        return Station(settings, self.cbs, self.clock)
+        return Station(settings, self.cbs, self.clock, events=events)
 
 
 def gen(definition: Definition, tmp: Path, gemeente: str, rows: int, *, dataset: str = "basis",
@@ -95,17 +98,13 @@ def gen(definition: Definition, tmp: Path, gemeente: str, rows: int, *, dataset:
 @pytest.fixture
 def world(request: pytest.FixtureRequest, database_url: str, tmp_path: Path
           ) -> Iterator[StationWorld]:
-    try:
-        from ggk.validation import read_rows, validate_file  # noqa: F401
-    except ImportError:
-        pytest.skip("ggk.validation (validate_file, read_rows) has not landed yet")
     hub: RunningHub = request.getfixturevalue("running_hub")
     clock = SimulatedClock(dt.datetime(2026, 9, 1, 10, tzinfo=dt.UTC))
     cbs = HubClient(hub.base_url, cert=hub.pem["cbs"], ca=hub.ca)
     gemeenten = {name: HubClient(hub.base_url, cert=hub.pem[name],
                                  ca=hub.ca) for name in ("gemeente_a", "gemeente_b")}
     w = StationWorld(hub, database_url, tmp_path, clock, cbs, gemeenten,
-                     None, shipped().for_period("gmsd", PERIOD))  # type: ignore[arg-type]
+                     None, shipped().for_period(STATISTIC, PERIOD))  # type: ignore[arg-type]
     w.station = w.make_station()
     try:
         yield w

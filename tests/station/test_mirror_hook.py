@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from ggk.conversation import Kind
 from ggk.station import accepted_data_source
-from ggk.station.mirror_hook import default_mirror_hook, write_mirror_files
+from ggk.station.mirror_hook import write_mirror_files
 from tests.station.conftest import PERIOD, StationWorld, gen
 
 
@@ -24,14 +25,12 @@ def test_write_mirror_files_accepts_the_shapes_of_a_report(tmp_path) -> None:  #
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_spiegelrapport_from_ggk_mirror_after_an_accepted_basis(world: StationWorld) -> None:
-    if default_mirror_hook() is None:
-        pytest.skip("ggk.mirror.build_spiegelrapport has not landed yet")
     d, tmp = world.definition, world.tmp
     sent_a = world.deliver("gemeente_a", gen(d, tmp, "GM0363", 400, seed=11))
     sent_b = world.deliver("gemeente_b", gen(d, tmp, "GM0599", 300, seed=12))
     world.station.run_once()
     for name, sent in (("gemeente_a", sent_a), ("gemeente_b", sent_b)):
-        spiegel = world.reply(name, sent, "gmsd.spiegelrapport")
+        spiegel = world.reply(name, sent, Kind.SPIEGELRAPPORT)
         assert spiegel.attachments, spiegel
         assert spiegel.in_reply_to == sent.id
     source = accepted_data_source(world.station)

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from ggk.conversation import PONG, Kind, message_type
 from ggk.station import accepted_data_source, grant_extension
 from ggk.station import tables as t
-from tests.station.conftest import PERIOD, StationWorld, gen
+from tests.station.conftest import PERIOD, STATISTIC, StationWorld, gen
 
 
 def mirror_counts(definition, period, gemeente, source, directory: Path) -> list[Path]:  # noqa: ANN001
@@ -44,7 +45,7 @@ def state(world: StationWorld, gemeente: str, dataset: str = "basis") -> tuple[s
 
 
 def refusal(world: StationWorld, name: str, sent) -> dict:  # noqa: ANN001
-    return world.reply(name, sent, "gmsd.weigering").metadata
+    return world.reply(name, sent, Kind.WEIGERING).metadata
 
 
 def test_delivery_workflow_end_to_end(world: StationWorld) -> None:
@@ -82,7 +83,7 @@ def test_delivery_workflow_end_to_end(world: StationWorld) -> None:
     report = world.report("gemeente_a", sent)
     assert report["verdict"] == "goedgekeurd" and report["versie"] == 2
     assert "wijzigingen" not in report  # no earlier accepted version to compare with
-    world.reply("gemeente_a", sent, "gmsd.spiegelrapport")
+    world.reply("gemeente_a", sent, Kind.SPIEGELRAPPORT)
     assert state(world, "GM0363") == ("spiegelrapport-verzonden", 2)
 
     # facultatief now allowed
@@ -105,6 +106,11 @@ def test_delivery_workflow_end_to_end(world: StationWorld) -> None:
     assert report["wijzigingen"] == {
         "vorige_versie": 2, "rijen_vorige": 200, "rijen_nieuw": 198, "toegevoegd": 0,
         "verwijderd": 2, "gewijzigd": 1, "ongewijzigd": 197}
+    # the page shows the changes inside its own layout (the report template renders them)
+    rapport = world.reply("gemeente_a", sent, Kind.TECHNISCH_CONTROLERAPPORT)
+    page = (tmp / "received" / rapport.id / "report.html").read_text("utf-8")
+    main = page[page.index("<main>"):page.index("</main>")]
+    assert 'id="wijzigingen"' in main and "ten opzichte van versie 2" in main
     source = accepted_data_source(world.station)
     assert source.accepted("gmsd", PERIOD, "basis")["GM0363"].height == 198
 
@@ -122,14 +128,14 @@ def test_delivery_workflow_end_to_end(world: StationWorld) -> None:
     # besluit: withdrawal leaves the data out of every aggregate; opt-in restores it
     withdraw = world.besluit("gemeente_a", "intrekken", toelichting="zie BSN 123456782")
     world.station.run_once()
-    confirmation = world.reply("gemeente_a", withdraw, "gmsd.bevestiging").metadata
+    confirmation = world.reply("gemeente_a", withdraw, Kind.BEVESTIGING).metadata
     assert confirmation["besluit"] == "intrekken"
     assert set(confirmation["datasets"]) == {"basis", "facultatief"}
     assert state(world, "GM0363") == ("ingetrokken", 3)
     assert set(source.accepted("gmsd", PERIOD, "basis")) == {"GM0599"}
     opt_in = world.besluit("gemeente_a", "opt-in")
     world.station.run_once()
-    world.reply("gemeente_a", opt_in, "gmsd.bevestiging")
+    world.reply("gemeente_a", opt_in, Kind.BEVESTIGING)
     assert set(source.accepted("gmsd", PERIOD, "basis")) == {"GM0363", "GM0599"}
     assert state(world, "GM0363") == ("opt-in", 3)
 
@@ -161,14 +167,15 @@ def test_malformed_messages_are_refused_and_pings_answered(world: StationWorld) 
     clean = gen(world.definition, world.tmp, "GM0363", 20, seed=4)
     cbs = world.hub.oin["cbs"]
     client = world.gemeente["gemeente_a"]
-    no_period = client.send(cbs, "gmsd.aanlevering", {"statistic": "gmsd", "dataset": "basis",
-                                                      "gemeente": "GM0363"}, [clean])
+    aanlevering = message_type(STATISTIC, Kind.AANLEVERING)
+    no_period = client.send(cbs, aanlevering, {"statistic": STATISTIC, "dataset": "basis",
+                                               "gemeente": "GM0363"}, [clean])
     wrong_dataset = world.deliver("gemeente_a", clean, dataset="kosten")
     wrong_period = world.deliver("gemeente_a", clean, period="2031-H1")
-    two_files = client.send(cbs, "gmsd.aanlevering", {
-        "statistic": "gmsd", "period": PERIOD, "dataset": "basis", "gemeente": "GM0363"},
+    two_files = client.send(cbs, aanlevering, {
+        "statistic": STATISTIC, "period": PERIOD, "dataset": "basis", "gemeente": "GM0363"},
         [clean, clean.with_name(clean.stem + "-antwoorden.json")])
-    unknown = client.send(cbs, "gmsd.iets-anders", {})
+    unknown = client.send(cbs, f"{STATISTIC}.iets-anders", {})
     wrong_besluit = world.besluit("gemeente_a", "misschien")
     ping = client.ping(cbs)
     assert world.station.run_once() == 7
@@ -179,6 +186,6 @@ def test_malformed_messages_are_refused_and_pings_answered(world: StationWorld) 
         metadata = refusal(world, "gemeente_a", sent)
         assert metadata["reden"] == code and metadata["bericht"], metadata
         assert world.cbs.message(sent.id).state == "acknowledged"
-    assert [m.type for m in world.replies("gemeente_a", ping)] == ["ggk.pong"]
+    assert [m.type for m in world.replies("gemeente_a", ping)] == [PONG]
     with world.station.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(t.deliveries)).scalar() == 0

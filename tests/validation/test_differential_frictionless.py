@@ -114,10 +114,8 @@ def test_frictionless_finds_exactly_the_keyed_field_findings(tmp_path: Path, dat
 
 @pytest.mark.parametrize(("dataset", "seed", "errors"), CASES)
 def test_validator_agrees_with_frictionless(tmp_path: Path, dataset, seed, errors):
-    try:
-        from ggk.validation import validate_file
-    except ImportError:
-        pytest.skip("ggk.validation.validate_file is not there yet")
+    from ggk.validation import validate_file
+
     basis = None
     if dataset == "facultatief":
         basis = generate(

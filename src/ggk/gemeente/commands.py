@@ -77,19 +77,15 @@ def submit(
         gemeente = _guard(lambda: own_gemeentecode(client))
         result = _guard(lambda: check_locally(file, period=period, dataset=dataset,
                                               gemeente=gemeente, basis=basis))
-        if result is None:
-            console.print("[yellow]Lokale controle overgeslagen: ggk.validation is niet "
-                          "geïnstalleerd. CBS controleert het bestand na ontvangst.[/]")
-        else:
-            from ggk.validation.commands import print_summary
+        from ggk.validation.commands import print_summary
 
-            print_summary(result.report)
-            if not result.accepted and not force:
-                raise _fail("het bestand is afgekeurd en is NIET verstuurd. Verbeter de fouten "
-                            "hierboven, of verstuur toch met --force.", 1)
-            if not result.accepted:
-                console.print("[yellow]--force: het bestand wordt toch verstuurd; CBS zal het "
-                              "afkeuren.[/]")
+        print_summary(result.report)
+        if not result.accepted and not force:
+            raise _fail("het bestand is afgekeurd en is NIET verstuurd. Verbeter de fouten "
+                        "hierboven, of verstuur toch met --force.", 1)
+        if not result.accepted:
+            console.print("[yellow]--force: het bestand wordt toch verstuurd; CBS zal het "
+                          "afkeuren.[/]")
         with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                       TransferSpeedColumn(), console=console, transient=True) as bar:
             task = bar.add_task(f"uploaden {file.name}", total=file.stat().st_size)
@@ -114,6 +110,7 @@ def status(
     """Toon per dataset de laatste aanlevering, het oordeel van CBS, de rapporten en het besluit."""
     from rich.console import Console
 
+    from ggk.conversation import kind_of
     from ggk.gemeente.status import overview, sent_messages, unread_reports
     from ggk.gemeente.submit import own_gemeentecode
 
@@ -148,7 +145,7 @@ def status(
                       "(`ggk gemeente reports --out DIR`):")
         for message in unread:
             m = message.metadata or {}
-            console.print(f"  - {message.type.removeprefix('gmsd.')}: "
+            console.print(f"  - {kind_of(message.type) or message.type}: "
                           f"{m.get('verdict') or m.get('besluit') or m.get('reden') or ''} "
                           f"{m.get('toestand', '')}")
     else:
@@ -171,15 +168,17 @@ def reports(
     """Haal alle rapporten van CBS op, bewaar ze en bevestig de ontvangst; beantwoord pings."""
     from rich.console import Console
 
-    from ggk.gemeente.inbox import REPORT_TYPES, Inbox
+    from ggk.conversation import FROM_CBS, MessageType
+    from ggk.gemeente.inbox import Inbox
 
     console = Console()
     wanted = None
     if until is not None:
-        wanted = f"gmsd.{until.removeprefix('gmsd.')}"
-        if wanted not in REPORT_TYPES:
+        parsed = MessageType.parse(until)  # a kind, or a whole message type
+        wanted = parsed.kind if parsed else {k.value: k for k in FROM_CBS}.get(until)
+        if wanted not in FROM_CBS:
             raise _fail(f"onbekend soort bericht {until!r}: kies uit "
-                        + ", ".join(t.removeprefix("gmsd.") for t in REPORT_TYPES))
+                        + ", ".join(k.value for k in FROM_CBS))
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -193,7 +192,7 @@ def reports(
             received = _guard(lambda: inbox.collect_until((wanted,), wait or 120))
     console.print(f"{len(received)} bericht(en) opgehaald en bevestigd." if received
                   else "Geen nieuwe rapporten.")
-    if wanted is not None and not any(r.type == wanted for r in received):
+    if wanted is not None and not any(r.kind is wanted for r in received):
         console.print(f"[yellow]Nog geen {until} na {wait or 120:.0f} seconden.[/] CBS maakt het "
                       "nog; haal het later op met `ggk gemeente reports`.")
         raise typer.Exit(1)

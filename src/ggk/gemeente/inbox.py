@@ -17,13 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ggk.client.interfaces import HubApi, Message
+from ggk.conversation import PING_TYPES, ConversationId, Kind, kind_of
 
-PING_TYPES = ("ggk.ping", "ggk.pong")
-RAPPORT = "gmsd.technisch-controlerapport"
-SPIEGELRAPPORT = "gmsd.spiegelrapport"
-BEVESTIGING = "gmsd.bevestiging"
-WEIGERING = "gmsd.weigering"
-REPORT_TYPES = (RAPPORT, SPIEGELRAPPORT, BEVESTIGING, WEIGERING)  # what CBS sends back
 MIRRORED_DATASET = "basis"  # the spiegelrapport follows each accepted basis delivery (issue 5)
 
 
@@ -39,6 +34,11 @@ class ReceivedReport:
     def type(self) -> str:
         return self.message.type
 
+    @property
+    def kind(self) -> Kind | None:
+        """What CBS sent (None for a message outside the conversation)."""
+        return kind_of(self.message.type)
+
     def report_json(self) -> dict[str, Any] | None:
         """The technisch controlerapport (`report.json`) when this message carries one."""
         path = self.directory / "report.json"
@@ -47,15 +47,15 @@ class ReceivedReport:
     def describe(self) -> str:
         """One Dutch line for the user."""
         m = self.message.metadata or {}
-        if self.type == RAPPORT:
+        if self.kind is Kind.TECHNISCH_CONTROLERAPPORT:
             return (f"technisch controlerapport: {m.get('verdict', '?')} "
                     f"(versie {m.get('versie', '-')}, {m.get('rows', '?')} regels, "
                     f"{m.get('errors', '?')} fouten, toestand {m.get('toestand', '?')})")
-        if self.type == SPIEGELRAPPORT:
+        if self.kind is Kind.SPIEGELRAPPORT:
             return f"spiegelrapport ({', '.join(p.name for p in self.files)})"
-        if self.type == BEVESTIGING:
+        if self.kind is Kind.BEVESTIGING:
             return f"bevestiging: {m.get('bericht') or m.get('besluit', '')}"
-        if self.type == WEIGERING:
+        if self.kind is Kind.WEIGERING:
             return f"weigering ({m.get('reden', '?')}): {m.get('bericht', '')}"
         return self.type
 
@@ -76,14 +76,14 @@ def report_folder(message: Message) -> Path:
     id keep two reports of the same second apart. The name depends on the message only, so
     fetching again after a crash finds the same folder and skips the complete attachments."""
     metadata = message.metadata or {}
-    parts = (message.conversation_id or "").split("/")
-    period = metadata.get("period") or (parts[1] if len(parts) == 4 else None)
-    topic = metadata.get("dataset") or (parts[3] if len(parts) == 4 else None)
-    if topic == "spiegelrapport":  # the station's own conversation: it mirrors the basis set
+    conversation = ConversationId.parse(message.conversation_id)
+    period = metadata.get("period") or (conversation.period if conversation else None)
+    topic = metadata.get("dataset") or (conversation.topic if conversation else None)
+    if topic == ConversationId.SPIEGELRAPPORT:  # the station's own: it mirrors the basis set
         topic = MIRRORED_DATASET
     created = message.created_at
     stamp = created.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ") if created else "zonder-tijd"
-    kind = message.type.removeprefix("gmsd.")
+    kind = kind_of(message.type) or message.type
     return Path(_safe(period), _safe(topic), _safe(f"{kind}-{stamp}-{message.id[:8]}"))
 
 
@@ -137,33 +137,33 @@ class Inbox:
             self.on_report(report)
         return report
 
-    def collect_until(self, types: Iterable[str], timeout: float) -> list[ReceivedReport]:
-        """Collect (fetch, save, acknowledge) until a message of one of `types` has arrived or
+    def collect_until(self, kinds: Iterable[Kind], timeout: float) -> list[ReceivedReport]:
+        """Collect (fetch, save, acknowledge) until a message of one of `kinds` has arrived or
         `timeout` seconds have passed; returns everything new. Reports come in their own time
         (a spiegelrapport follows the technical report), so a plain long poll may stop early."""
-        wanted = set(types)
+        wanted = set(kinds)
         deadline = time.monotonic() + timeout
         new: list[ReceivedReport] = []
         while True:
             remaining = deadline - time.monotonic()
             new += self.collect(wait=max(0.0, min(remaining, 2.0)))
-            if any(r.type in wanted for r in new) or remaining <= 0:
+            if any(r.kind in wanted for r in new) or remaining <= 0:
                 return new
 
-    def replies_to(self, message_id: str, types: Iterable[str] | None = None
+    def replies_to(self, message_id: str, kinds: Iterable[Kind] | None = None
                    ) -> list[ReceivedReport]:
-        wanted = set(types) if types is not None else None
+        wanted = set(kinds) if kinds is not None else None
         return [r for r in self.received if r.message.in_reply_to == message_id
-                and (wanted is None or r.type in wanted)]
+                and (wanted is None or r.kind in wanted)]
 
-    def wait_for(self, message_id: str, types: Iterable[str], timeout: float
+    def wait_for(self, message_id: str, kinds: Iterable[Kind], timeout: float
                  ) -> ReceivedReport | None:
-        """The first received reply of one of `types` to `message_id`, collecting (and saving)
+        """The first received reply of one of `kinds` to `message_id`, collecting (and saving)
         everything that arrives meanwhile; None after `timeout` seconds."""
-        types = tuple(types)
+        kinds = tuple(kinds)
         deadline = time.monotonic() + timeout
         while True:
-            found = self.replies_to(message_id, types)
+            found = self.replies_to(message_id, kinds)
             if found:
                 return found[0]
             remaining = deadline - time.monotonic()

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ggk.client.interfaces import ClientError, HubApi
-from ggk.gemeente.inbox import BEVESTIGING, RAPPORT, SPIEGELRAPPORT, WEIGERING, Inbox
+from ggk.conversation import ANSWERS, Kind
+from ggk.gemeente.inbox import Inbox
 from ggk.gemeente.submit import own_gemeentecode, send_besluit, submit_file
 
 Outcome = Literal["geslaagd", "mislukt", "overgeslagen"]
@@ -155,11 +156,11 @@ class Ketentest:
                            gemeente=self.gemeente, cbs_oin=self.cbs_oin)
         if sent.state == "refused":
             raise StepFailed(f"de hub weigerde de aanlevering: {sent.refusal_reason}")
-        reply = self.inbox.wait_for(sent.id, (RAPPORT, WEIGERING), self.timeout)
+        reply = self.inbox.wait_for(sent.id, ANSWERS[Kind.AANLEVERING], self.timeout)
         if reply is None:
             raise StepFailed(f"geen technisch controlerapport binnen {self.timeout:.0f} s "
                              "(draait het station van CBS?)")
-        if reply.type == WEIGERING:
+        if reply.kind is Kind.WEIGERING:
             raise StepFailed(f"CBS weigerde de aanlevering: {reply.describe()}")
         report = reply.report_json()
         if report is None:
@@ -210,7 +211,7 @@ class Ketentest:
         deadline = time.monotonic() + self.timeout
         while True:
             for message_id in reversed(self._accepted_ids):
-                found = self.inbox.replies_to(message_id, (SPIEGELRAPPORT,))
+                found = self.inbox.replies_to(message_id, (Kind.SPIEGELRAPPORT,))
                 if found:
                     names = sorted(p.name for p in found[0].files)
                     if not names:
@@ -225,9 +226,9 @@ class Ketentest:
     def step_besluit(self) -> str:
         sent = send_besluit(self.client, period=self.period, besluit="opt-in",
                             gemeente=self.gemeente, toelichting="ketentest", cbs_oin=self.cbs_oin)
-        reply = self.inbox.wait_for(sent.id, (BEVESTIGING, WEIGERING), self.timeout)
+        reply = self.inbox.wait_for(sent.id, ANSWERS[Kind.BESLUIT], self.timeout)
         if reply is None:
             raise StepFailed(f"geen bevestiging binnen {self.timeout:.0f} s")
-        if reply.type == WEIGERING:
+        if reply.kind is Kind.WEIGERING:
             raise StepFailed(f"besluit geweigerd: {reply.describe()}")
         return reply.describe()

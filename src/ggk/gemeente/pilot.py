@@ -26,14 +26,8 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColu
 from rich.table import Table
 
 from ggk.client import HubClient
-from ggk.gemeente.inbox import (
-    BEVESTIGING,
-    RAPPORT,
-    SPIEGELRAPPORT,
-    WEIGERING,
-    Inbox,
-    ReceivedReport,
-)
+from ggk.conversation import ANSWERS, Kind
+from ggk.gemeente.inbox import Inbox, ReceivedReport
 from ggk.gemeente.ketentest import findings_by_code, make_correction
 from ggk.gemeente.submit import send_besluit, submit_file
 
@@ -366,7 +360,7 @@ class Pilot:
                                cbs_oin=self.cbs_oin, progress=lambda _n, done, total:
                                bar.update(task, completed=done, total=total))
         size = f"{path.stat().st_size / 1e6:.1f} MB"
-        reply = g.inbox.wait_for(sent.id, (RAPPORT, WEIGERING), REPLY_TIMEOUT)
+        reply = g.inbox.wait_for(sent.id, ANSWERS[Kind.AANLEVERING], REPLY_TIMEOUT)
         if reply is None:
             self.problem(f"{g.naam}: geen controlerapport binnen {REPLY_TIMEOUT:.0f} s")
             return None
@@ -377,7 +371,7 @@ class Pilot:
         self.say(f"  {g.naam} levert {file_key} aan ({size}) -> [bold {colour}]{verdict}[/] "
                  f"(versie {m.get('versie', '-')}, {m.get('rows', '?')} regels, "
                  f"{m.get('errors', '?')} fouten, {m.get('warnings', '?')} waarschuwingen)")
-        if reply.type == WEIGERING:
+        if reply.kind is Kind.WEIGERING:
             self.say(f"    {reply.describe()}")
         if report.get("findings"):
             found = findings_by_code(report)
@@ -400,7 +394,7 @@ class Pilot:
         if not self.mirror_available:
             self.say("    [yellow]spiegelrapport overgeslagen: ggk.mirror is niet beschikbaar[/]")
             return
-        reply = g.inbox.wait_for(message_id, (SPIEGELRAPPORT,), MIRROR_TIMEOUT)
+        reply = g.inbox.wait_for(message_id, (Kind.SPIEGELRAPPORT,), MIRROR_TIMEOUT)
         if reply is None:
             self.say(f"    [yellow]geen spiegelrapport binnen {MIRROR_TIMEOUT:.0f} s "
                      "(zie logs/pilot.log)[/]")
@@ -433,7 +427,8 @@ class Pilot:
         from ggk.testdata import AnswerKey
 
         assert g.inbox is not None
-        reports = [r.report_json() for r in g.inbox.received if r.type == RAPPORT]
+        reports = [r.report_json() for r in g.inbox.received
+                   if r.kind is Kind.TECHNISCH_CONTROLERAPPORT]
         expected = AnswerKey.read(g.files["antwoordsleutel"]).counts()
         got = findings_by_code(reports[-1] or {}) if reports else {}
         if got == dict(expected):
@@ -450,8 +445,8 @@ class Pilot:
         assert g.client is not None and g.inbox is not None
         sent = send_besluit(g.client, period=PERIOD, besluit=besluit, gemeente=g.code,
                             toelichting=toelichting, cbs_oin=self.cbs_oin)
-        reply = g.inbox.wait_for(sent.id, (BEVESTIGING, WEIGERING), REPLY_TIMEOUT)
-        if reply is None or reply.type != BEVESTIGING:
+        reply = g.inbox.wait_for(sent.id, ANSWERS[Kind.BESLUIT], REPLY_TIMEOUT)
+        if reply is None or reply.kind is not Kind.BEVESTIGING:
             self.problem(f"{g.naam}: besluit {besluit} niet bevestigd "
                          f"({reply.describe() if reply else 'geen antwoord'})")
             return

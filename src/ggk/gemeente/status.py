@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ggk.client.interfaces import HubApi, Message
-from ggk.gemeente.submit import AANLEVERING, BESLUIT
+from ggk.conversation import TO_CBS, Kind, kind_of
 
 HUB_STATE_NL = {
     "accepted": "wordt geüpload",
@@ -45,11 +45,12 @@ class SentLine:
 
 def _line(message: Message) -> SentLine:
     m = message.metadata or {}
-    onderwerp = m.get("dataset") if message.type == AANLEVERING else m.get("besluit")
+    kind = kind_of(message.type)
+    onderwerp = m.get("dataset") if kind is Kind.AANLEVERING else m.get("besluit")
     state = message.state
     if message.refusal_reason:
         state = f"{state} ({message.refusal_reason})"
-    return SentLine(message.id, message.type.removeprefix("gmsd."), str(onderwerp or "-"),
+    return SentLine(message.id, kind or message.type, str(onderwerp or "-"),
                     str(m.get("file_name") or "-"), state, message.created_at)
 
 
@@ -60,7 +61,7 @@ def sent_messages(client: HubApi, period: str | None = None) -> list[SentLine]:
     while True:
         page = client.mailbox(after=cursor, box="outbox")
         for message in page.messages:
-            if message.type not in (AANLEVERING, BESLUIT):
+            if kind_of(message.type) not in TO_CBS:
                 continue
             if period and (message.metadata or {}).get("period") != period:
                 continue
@@ -114,12 +115,13 @@ class Overview:
         """Dutch: the verdict of the latest delivery, or the answer to the latest besluit."""
         for reply in self.replies:
             m = reply.metadata
-            if reply.type == "gmsd.technisch-controlerapport":
+            kind = kind_of(reply.type)
+            if kind is Kind.TECHNISCH_CONTROLERAPPORT:
                 return f"{m.get('verdict', '?')} (versie {m.get('versie', '-')}, " \
                        f"toestand {m.get('toestand', '?')})"
-            if reply.type == "gmsd.bevestiging":
+            if kind is Kind.BEVESTIGING:
                 return f"bevestigd: {m.get('besluit') or self.latest.onderwerp}"
-            if reply.type == "gmsd.weigering":
+            if kind is Kind.WEIGERING:
                 return f"geweigerd ({m.get('reden', '?')}): {m.get('bericht', '')}"
         return "nog geen antwoord van CBS"
 
@@ -127,7 +129,7 @@ class Overview:
     def rapporten(self) -> str:
         if not self.replies:
             return "-"
-        return ", ".join(f"{r.type.removeprefix('gmsd.')}"
+        return ", ".join(f"{kind_of(r.type) or r.type}"
                          f"{'' if r.fetched else ' (nog ophalen)'}" for r in self.replies)
 
 
@@ -158,7 +160,7 @@ def overview(client: HubApi, period: str | None = None, reports_dir: Path | None
     cursor: int | None = None
     while True:
         page = client.mailbox(after=cursor, box="outbox")
-        sent += [m for m in page.messages if m.type in (AANLEVERING, BESLUIT)
+        sent += [m for m in page.messages if kind_of(m.type) in TO_CBS
                  and (not period or _period_of(m) == period)]
         if not page.messages or page.cursor == cursor:
             break
@@ -168,7 +170,7 @@ def overview(client: HubApi, period: str | None = None, reports_dir: Path | None
     replies = saved_replies(reports_dir) + waiting
     groups: dict[tuple[str, str], list[Message]] = {}
     for message in sent:
-        topic = "besluit" if message.type == BESLUIT else str(
+        topic = "besluit" if kind_of(message.type) is Kind.BESLUIT else str(
             (message.metadata or {}).get("dataset") or "-")
         groups.setdefault((_period_of(message), topic), []).append(message)
     result = []

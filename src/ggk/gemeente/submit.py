@@ -8,13 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ggk.client.interfaces import HubApi, Message
+from ggk.conversation import (
+    BESLUITEN,
+    AanleveringMetadata,
+    BesluitMetadata,
+    ConversationId,
+    Kind,
+    conversation_id,
+    message_type,
+)
 
-AANLEVERING = "gmsd.aanlevering"
-BESLUIT = "gmsd.besluit"
-BESLUITEN = ("opt-in", "intrekken")
+if TYPE_CHECKING:  # the validator (Polars) is imported when a file is checked, not before
+    from ggk.validation.interfaces import ValidationResult
 
 Progress = Callable[[str, int, int], None]
 
@@ -33,14 +41,12 @@ def own_gemeentecode(client: HubApi) -> str:
 
 
 def check_locally(path: Path, *, period: str, dataset: str, gemeente: str,
-                  statistic: str = "gmsd", basis: Path | None = None) -> Any | None:
-    """Validate `path` as CBS will (`ggk.validation`); None when that package is not installed.
+                  statistic: str = "gmsd", basis: Path | None = None) -> ValidationResult:
+    """Validate `path` as CBS will (`ggk.validation`).
 
     Raises GemeenteError when validation cannot start (missing file, unknown period/dataset)."""
-    try:
-        from ggk.validation import ValidationInputError, validate_file
-    except ImportError:
-        return None
+    from ggk.validation import ValidationInputError, validate_file  # Polars: only when checking
+
     try:
         return validate_file(path, dataset=dataset, gemeente=gemeente, period=period,
                              statistic=statistic, basis=basis)
@@ -48,34 +54,27 @@ def check_locally(path: Path, *, period: str, dataset: str, gemeente: str,
         raise GemeenteError(str(e)) from e
 
 
-def conversation_id(statistic: str, period: str, gemeente: str, topic: str) -> str:
-    """The conversation of one dataset (or the besluit) of a period, as the station uses it."""
-    return f"{statistic}/{period}/{gemeente}/{topic}"
-
-
 def submit_file(client: HubApi, path: Path, *, period: str, dataset: str, gemeente: str,
                 cbs_oin: str | None = None, statistic: str = "gmsd",
                 progress: Progress | None = None, message_id: str | None = None) -> Message:
-    """Send one delivery file as `gmsd.aanlevering` to CBS; returns the hub's message."""
+    """Send one delivery file as an aanlevering to CBS; returns the hub's message."""
     if not path.is_file():
         raise GemeenteError(f"bestand niet gevonden: {path}")
     receiver = cbs_oin or client.find_party(role="cbs").oin
-    metadata = {"statistic": statistic, "period": period, "dataset": dataset,
-                "gemeente": gemeente, "file_name": path.name}
-    return client.send(receiver, AANLEVERING, metadata, [path], id=message_id,
-                       conversation_id=conversation_id(statistic, period, gemeente, dataset),
-                       progress=progress)
+    metadata = AanleveringMetadata(statistic, period, dataset, gemeente, path.name)
+    return client.send(receiver, message_type(statistic, Kind.AANLEVERING),
+                       metadata.as_metadata(), [path], id=message_id,
+                       conversation_id=metadata.conversation, progress=progress)
 
 
 def send_besluit(client: HubApi, *, period: str, besluit: str, gemeente: str,
                  toelichting: str | None = None, cbs_oin: str | None = None,
                  statistic: str = "gmsd") -> Message:
-    """Send a besluit (`opt-in` or `intrekken`) for a period as `gmsd.besluit` to CBS."""
+    """Send a besluit (`opt-in` or `intrekken`) for a period to CBS."""
     if besluit not in BESLUITEN:
         raise GemeenteError(f"onbekend besluit {besluit!r}: kies opt-in of intrekken")
     receiver = cbs_oin or client.find_party(role="cbs").oin
-    metadata: dict[str, Any] = {"statistic": statistic, "period": period, "besluit": besluit}
-    if toelichting:
-        metadata["toelichting"] = toelichting
-    return client.send(receiver, BESLUIT, metadata, [],
-                       conversation_id=conversation_id(statistic, period, gemeente, "besluit"))
+    metadata = BesluitMetadata(statistic, period, besluit, toelichting or None)
+    return client.send(receiver, message_type(statistic, Kind.BESLUIT), metadata.as_metadata(),
+                       [], conversation_id=conversation_id(statistic, period, gemeente,
+                                                           ConversationId.BESLUIT))

@@ -69,14 +69,10 @@ def server_ssl_context(settings: HubSettings) -> ssl.SSLContext:
 
 
 def _base_protocol() -> type[asyncio.Protocol]:
-    """uvicorn's httptools protocol when httptools is installed (much faster; with the body
-    pass-through of ggk.hub.protocol), else h11."""
-    try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-    except ImportError:
-        from uvicorn.protocols.http.h11_impl import H11Protocol
+    """uvicorn's httptools protocol (a dependency of ggk; much faster than h11) with the body
+    pass-through of ggk.hub.protocol."""
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-        return H11Protocol
     return type("LargeBodyHttpToolsProtocol", (LargeBodyMixin, HttpToolsProtocol), {})
 
 

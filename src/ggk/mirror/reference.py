@@ -16,7 +16,6 @@ import polars as pl
 REFERENCE_SEED = 2025
 REFERENCE_STATISTIC = "gmsd"
 REFERENCE_PERIOD = "2025-H2"
-NATIONAL = "NL"
 
 
 def reference_file_name(statistic: str, period: str) -> str:
@@ -60,7 +59,7 @@ def generate_reference(seed: int = REFERENCE_SEED, period: str = REFERENCE_PERIO
     from ggk.definitions import shipped
     from ggk.mirror.indicators import compute, load_indicators
     from ggk.mirror.periods import period_bounds
-    from ggk.mirror.report import gemeente_table, pooled
+    from ggk.mirror.population import gemeente_table, pooled
     from ggk.mirror.synthetic import basis_frame, facultatief_frame
     from ggk.refdata import register
 

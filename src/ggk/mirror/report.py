@@ -25,7 +25,8 @@ from ggk.mirror.interfaces import AcceptedDataSource, IndicatorSet, MirrorError
 from ggk.mirror.peers import peer_group
 from ggk.mirror.periods import period_bounds, previous_period
 from ggk.mirror.plausibility import flags_for, ordered
-from ggk.mirror.reference import NATIONAL, Reference, load_reference
+from ggk.mirror.population import NATIONAL, gemeente_table, pooled
+from ggk.mirror.reference import Reference, load_reference
 from ggk.refdata import GemeenteRegister, UnknownGemeente, register
 
 JSON_FORMAT = "ggk-spiegelrapport/1"
@@ -81,44 +82,6 @@ def _indicators_cached(definition_root: str, definition: Definition) -> Indicato
     if definition_root not in _INDICATORS:
         _INDICATORS[definition_root] = load_indicators(definition)
     return _INDICATORS[definition_root]
-
-
-def gemeente_table(codes: list[str], reg: GemeenteRegister | None = None) -> pl.DataFrame:
-    reg = reg or register()
-    rows = []
-    for code in codes:
-        try:
-            g = reg.get(code)
-        except UnknownGemeente:
-            continue
-        rows.append((g.code, g.naam, g.inwoners, g.grootteklasse))
-    return pl.DataFrame(
-        rows,
-        schema={
-            "gemeentecode": pl.String,
-            "naam": pl.String,
-            "inwoners": pl.Int64,
-            "grootteklasse": pl.Int64,
-        },
-        orient="row",
-    )
-
-
-def pooled(
-    data: dict[str, pl.DataFrame], table: pl.DataFrame
-) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
-    """All municipalities as one (code NL): the national figure with the same queries."""
-    nl = {k: v.with_columns(pl.lit(NATIONAL).alias("gemeentecode")) for k, v in data.items()}
-    nl_table = pl.DataFrame(
-        {
-            "gemeentecode": [NATIONAL],
-            "naam": ["Nederland"],
-            "inwoners": [int(table["inwoners"].sum())],
-            "grootteklasse": [0],
-        },
-        schema=table.schema,
-    )
-    return nl, nl_table
 
 
 PERIOD_CACHE_SIZE = 4  # periods whose typed data and indicator values are kept (per process)

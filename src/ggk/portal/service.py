@@ -22,15 +22,11 @@ import sqlalchemy as sa
 
 from ggk.client import HubClient
 from ggk.client.interfaces import ClientError
+from ggk.conversation import ConversationId, Kind, conversation_id, kind_of, message_type
 from ggk.definitions import Definition, UnknownPeriod, shipped
 from ggk.gemeente.inbox import Inbox
 from ggk.gemeente.status import Overview, overview
-from ggk.gemeente.submit import (
-    GemeenteError,
-    conversation_id,
-    send_besluit,
-    submit_file,
-)
+from ggk.gemeente.submit import GemeenteError, send_besluit, submit_file
 from ggk.portal import tables as t
 from ggk.portal.interfaces import (
     CalendarLine,
@@ -44,8 +40,6 @@ from ggk.portal.interfaces import (
 )
 
 STATISTIC = "gmsd"
-TOELICHTING = "gmsd.toelichting"
-UITSTELVERZOEK = "gmsd.uitstelverzoek"
 OVERVIEW_SECONDS = 3.0
 SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -254,7 +248,8 @@ class Desk:
         if len(text) > 4000:
             raise PortalError("Een toelichting mag hoogstens 4000 tekens lang zijn.")
         message_id = self._send_document(
-            TOELICHTING, report.period, "spiegelrapport",
+            message_type(STATISTIC, Kind.TOELICHTING), report.period,
+            ConversationId.SPIEGELRAPPORT,
             {"soort": "toelichting-signaal", "gemeente": self.code, "periode": report.period,
              "indicator": indicator, "signaal": soort, "toelichting": text, "namens": namens,
              "spiegelrapport": report.message_id}, "toelichting.json",
@@ -273,7 +268,7 @@ class Desk:
             raise PortalError("De gevraagde datum ligt niet na de deadline "
                               f"({events['aanlevering_sluit']:%d-%m-%Y}).")
         message_id = self._send_document(
-            UITSTELVERZOEK, period, dataset,
+            message_type(STATISTIC, Kind.UITSTELVERZOEK), period, dataset,
             {"soort": "uitstelverzoek", "gemeente": self.code, "periode": period,
              "dataset": dataset, "tot": until.isoformat(), "reden": reason, "namens": namens},
             "uitstelverzoek.json")
@@ -312,9 +307,9 @@ def _dataset_line(name: str, title: str, required: bool, found: Overview | None,
             step = "Facultatief: lever aan als uw gemeente deze gegevens heeft."
         return DatasetLine(name, title, required, "nog niet aangeleverd",
                            "warn" if required else "neutral", "", step)
-    rapport = next((r for r in found.replies if r.type == "gmsd.technisch-controlerapport"),
+    rapport = next((r for r in found.replies if kind_of(r.type) is Kind.TECHNISCH_CONTROLERAPPORT),
                    None)
-    weigering = next((r for r in found.replies if r.type == "gmsd.weigering"), None)
+    weigering = next((r for r in found.replies if kind_of(r.type) is Kind.WEIGERING), None)
     sent_at = found.latest.sent_at
     detail = f"{found.sent_count} keer aangeleverd, laatst " + (
         f"{sent_at.astimezone(AMSTERDAM):%d-%m-%Y %H:%M}" if sent_at else "onbekend")
@@ -342,16 +337,16 @@ def _besluit_line(found: Overview | None, basis: Overview | None, events: dict[s
                   day: dt.date) -> DatasetLine:
     deadline = events["besluit_deadline"]
     basis_ok = basis is not None and any(
-        r.type == "gmsd.technisch-controlerapport" and r.metadata.get("verdict") == "goedgekeurd"
-        for r in basis.replies)
+        kind_of(r.type) is Kind.TECHNISCH_CONTROLERAPPORT
+        and r.metadata.get("verdict") == "goedgekeurd" for r in basis.replies)
     if found is None:
         step = (f"Neem vóór {deadline:%d-%m-%Y} een besluit: opt-in of intrekken."
                 if basis_ok else "Eerst moet de basisaanlevering zijn goedgekeurd.")
         return DatasetLine("besluit", "Besluit over publicatie", True, "nog geen besluit",
                            "warn" if basis_ok else "neutral", "", step)
     chosen = found.latest.onderwerp
-    bevestigd = any(r.type == "gmsd.bevestiging" for r in found.replies)
-    geweigerd = next((r for r in found.replies if r.type == "gmsd.weigering"), None)
+    bevestigd = any(kind_of(r.type) is Kind.BEVESTIGING for r in found.replies)
+    geweigerd = next((r for r in found.replies if kind_of(r.type) is Kind.WEIGERING), None)
     if geweigerd is not None:
         return DatasetLine("besluit", "Besluit over publicatie", True, f"{chosen}: geweigerd",
                            "error", str(geweigerd.metadata.get("bericht", "")),
@@ -368,7 +363,7 @@ def technical_reports(desk: Desk, period: str, dataset: str) -> list[tuple[Store
     """The technical reports of one dataset, oldest first, with their report.json."""
     found = []
     for report in desk.reports(period):
-        if report.type == "gmsd.technisch-controlerapport" and report.onderwerp == dataset:
+        if report.kind is Kind.TECHNISCH_CONTROLERAPPORT and report.onderwerp == dataset:
             path = report.directory / "report.json"
             if path.is_file():
                 found.append((report, json.loads(path.read_text("utf-8"))))

@@ -22,9 +22,9 @@ _EXPORTS = {
     "StationAcceptedData": "ggk.station.accepted",
     "StationSettings": "ggk.station.settings",
     "SystemClock": "ggk.station.clock",
-    "accepted_data_source": "ggk.station.service",
+    "accepted_data_source": "ggk.station.accepted",
     "grant_extension": "ggk.station.service",
-    "reply_id": "ggk.station.service",
+    "ReplyIds": "ggk.station.outcomes",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__ = lazy_exports("ggk.station", _EXPORTS)

@@ -4,6 +4,7 @@ AcceptedDataSource protocol): the latest accepted version per gemeente, withdraw
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
@@ -82,3 +83,13 @@ class AcceptedSnapshot:
 
     def versions(self, statistic: str, period: str, dataset: str) -> dict[str, str]:
         return dict(self.paths.get((statistic, period, dataset), {}))
+
+
+def accepted_data_source(station_or_engine: Any, store: FileStore | None = None
+                         ) -> StationAcceptedData:
+    """The accepted data of a station (a `Station`, or its engine and file store) as ggk.mirror
+    and publication read it: latest accepted version per gemeente, withdrawn ones left out."""
+    if isinstance(station_or_engine, sa.Engine):
+        assert store is not None
+        return StationAcceptedData(station_or_engine, store)
+    return StationAcceptedData(station_or_engine.engine, station_or_engine.store)

@@ -92,6 +92,9 @@ def _migrated_engine(settings: Any) -> Any:
 
 
 def register(app: typer.Typer) -> None:
+    from ggk.station import spiegelrapport_command
+
+    spiegelrapport_command.register(app)
     station = typer.Typer(help="The CBS station: process deliveries, operator view.",
                           no_args_is_help=True)
     app.add_typer(station, name="station")
@@ -191,6 +194,7 @@ def register(app: typer.Typer) -> None:
         """Every municipality x dataset of a period: state, last delivery, deadline, totals."""
         from ggk.definitions import UnknownPeriod, shipped
         from ggk.refdata import register as gemeente_register
+        from ggk.station.failures import FailureBook
         from ggk.station.status_view import print_status
 
         settings = _settings(data_dir, database_url, store_dir)
@@ -212,9 +216,29 @@ def register(app: typer.Typer) -> None:
                     health = [(parties.get(m.oin), m) for m in client.monitoring()]
             except ClientError as e:
                 typer.echo(f"warning: no channel health from {hub}: {e}", err=True)
+        dead = FailureBook(engine, 0, 0).dead_letters()
         print_status(engine, definition, period, _clock(now), gemeenten,
-                     show_all=all_gemeenten, health=health)
+                     show_all=all_gemeenten, health=health, dead=dead)
         engine.dispose()
+
+    @station.command("retry")
+    def retry(
+        message: Annotated[str | None, typer.Option(
+            "--message", help="Id of the dead letter (see `ggk station status`).")] = None,
+        all_dead: Annotated[bool, typer.Option("--all-dead", help="Every dead letter.")] = False,
+        data_dir: DataDir = None, database_url: DatabaseUrl = None, store_dir: StoreDir = None,
+    ) -> None:
+        """Release dead letters: the running station tries them again on its next poll."""
+        from ggk.station.failures import FailureBook
+
+        if (message is None) == (not all_dead):
+            raise _fail("give --message ID or --all-dead")
+        engine = _migrated_engine(_settings(data_dir, database_url, store_dir))
+        released = FailureBook(engine, 0, 0).release(message)
+        engine.dispose()
+        if message is not None and not released:
+            raise _fail(f"no failed message {message}")
+        typer.echo(f"released {released} message(s); the station tries them on its next poll")
 
     @station.command("extend")
     def extend(

@@ -1,9 +1,8 @@
 """The hook through which the station asks for a spiegelrapport (mirror report).
 
 A MirrorHook writes the report files (json/html/pdf) into a directory and returns their paths;
-the station sends every file as an attachment of one `gmsd.spiegelrapport`. The default hook uses
-`ggk.mirror.build_spiegelrapport` when that package provides it, and is None otherwise (then no
-mirror report is sent and the workflow stays in `goedgekeurd`).
+the station sends every file as an attachment of one `gmsd.spiegelrapport`. The default hook is
+`ggk.mirror.build_spiegelrapport` (a part of ggk: when it cannot be imported, that is an error).
 """
 
 from __future__ import annotations
@@ -39,11 +38,8 @@ class GgkMirror:
         return hash(GgkMirror)
 
 
-def default_mirror_hook() -> MirrorHook | None:
-    try:
-        from ggk.mirror import build_spiegelrapport  # type: ignore[attr-defined]  # noqa: F401
-    except ImportError:
-        return None
+def default_mirror_hook() -> MirrorHook:
+    """The hook the station uses unless it is given another one: ggk.mirror."""
     return GgkMirror()
 
 
@@ -63,27 +59,6 @@ def build_into(hook: MirrorHook, definition: Definition, period: str, gemeente: 
     shutil.rmtree(directory, ignore_errors=True)  # empty, or left by a crash before the rename
     os.replace(partial, directory)
     return sorted(Path(f).name for f in files)
-
-
-def worker_init(nice: int) -> None:
-    """In a mirror worker process: lower its priority, so technical reports (the station's own
-    process) go first on a busy machine, and load the heavy modules before the first report.
-    Ctrl-C in a terminal reaches the whole process group: the station stops its workers itself."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if nice:
-        try:
-            os.nice(nice)
-        except OSError:  # not allowed here: run at normal priority
-            pass
-    import importlib
-
-    for module in ("ggk.mirror.report", "ggk.mirror.render", "vl_convert", "weasyprint"):
-        try:
-            importlib.import_module(module)
-        except ImportError:  # the hook itself reports what is missing
-            pass
 
 
 def write_mirror_files(report: Any, directory: Path) -> list[Path]:

@@ -9,9 +9,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ggk.conversation import conversation_id
+from ggk.definitions import Definition
 from ggk.station import tables as t
-from ggk.station.database import as_utc
-from ggk.station.workflow import Record, State
+from ggk.station.workflow import Context, Record, State
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +28,7 @@ class WorkflowKey:
 
     @property
     def conversation_id(self) -> str:
-        return f"{self.statistic}/{self.period}/{self.gemeente}/{self.dataset}"
+        return conversation_id(self.statistic, self.period, self.gemeente, self.dataset)
 
 
 def lock_record(conn: sa.Connection, key: WorkflowKey, now: dt.datetime) -> Record:
@@ -114,30 +115,18 @@ def processed(conn: sa.Connection, message_id: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def claim(conn: sa.Connection, message_id: str, worker: str, now: dt.datetime,
-          lease: dt.timedelta) -> bool:
-    """True when this worker may work on the message now (new claim, own claim, or expired one)."""
-    row = conn.execute(sa.select(t.claims).where(t.claims.c.message_id == message_id)
-                       ).mappings().first()
-    if row is None:
-        try:
-            with conn.begin_nested():
-                conn.execute(sa.insert(t.claims).values(
-                    message_id=message_id, worker=worker, claimed_at=now, lease_until=now + lease,
-                    done=False))
-        except sa.exc.IntegrityError:
-            return False
-        return True
-    if row["worker"] == worker:
-        return True
-    if row["done"] or as_utc(row["lease_until"]) > now:  # type: ignore[operator]
-        return False
-    taken = conn.execute(sa.update(t.claims).where(
-        t.claims.c.message_id == message_id, t.claims.c.worker == row["worker"],
-        t.claims.c.claimed_at == row["claimed_at"]).values(
-            worker=worker, claimed_at=now, lease_until=now + lease))
-    return taken.rowcount == 1
+def required_dataset(definition: Definition) -> str:
+    """The dataset every other one builds on (basis): the first one marked required."""
+    return next((d.name for d in definition.datasets if d.required), "basis")
 
 
-def finish_claim(conn: sa.Connection, message_id: str) -> None:
-    conn.execute(sa.update(t.claims).where(t.claims.c.message_id == message_id).values(done=True))
+def workflow_context(conn: sa.Connection, definition: Definition, key: WorkflowKey,
+                     now: dt.datetime) -> Context:
+    """What the workflow's guards need to know about one record at `now`."""
+    required = required_dataset(definition)
+    basis = load_record(conn, WorkflowKey(key.statistic, key.period, key.gemeente, required))
+    return Context(
+        now=now, calendar=definition.calendar(key.period), timezone=definition.timezone,
+        extension_until=extension_until(conn, key.statistic, key.period, key.gemeente),
+        dataset=key.dataset, basis_accepted=basis.accepted_version is not None
+        and basis.state is not State.INGETROKKEN, required_dataset=required)

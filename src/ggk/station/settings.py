@@ -34,6 +34,10 @@ class StationSettings:
     # workers are started on demand (a quiet period runs one).
     mirror_workers: int = 2
     mirror_nice: int = 10
+    # A message whose handling fails is tried again after retry_seconds, doubling per attempt
+    # (at most an hour); after max_attempts (~1 h in all with the defaults) it is a dead letter.
+    max_attempts: int = 8
+    retry_seconds: float = 30.0
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -6,10 +6,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ggk.definitions import Definition
 from ggk.station.clock import Clock
+from ggk.station.failures import Failure
 from ggk.station.status import PeriodStatus, period_status
 from ggk.station.workflow import State
 
@@ -77,9 +79,23 @@ def health_table(health: list[tuple[Any, Any]]) -> Table:
     return table
 
 
+def dead_letter_table(dead: list[Failure]) -> Table:
+    """Messages the station gave up on (after its retries): release with `ggk station retry`."""
+    table = Table(title=f"dead letters ({len(dead)}): not handled, not acknowledged at the hub")
+    for column in ("message", "type", "sender", "attempts", "first failed", "dead since",
+                   "last error"):
+        table.add_column(column, no_wrap=column != "last error", overflow="fold")
+    for f in dead:
+        table.add_row(f.message_id, escape(f.type), f.sender, str(f.attempts),
+                      f"{f.first_failed_at:%Y-%m-%d %H:%M}",
+                      f"{f.dead_at:%Y-%m-%d %H:%M}" if f.dead_at else "-", escape(f.last_error))
+    return table
+
+
 def print_status(engine: sa.Engine, definition: Definition, period: str, clock: Clock,
                  gemeenten: list[tuple[str, str]], *, show_all: bool = False,
                  health: list[tuple[Any, Any]] | None = None,
+                 dead: list[Failure] | None = None,
                  console: Console | None = None) -> PeriodStatus:
     console = console or Console(width=None if Console().is_terminal else 140)
     status = period_status(engine, definition, period, clock, gemeenten)
@@ -91,6 +107,10 @@ def print_status(engine: sa.Engine, definition: Definition, period: str, clock: 
         console.print(f"[bold red]overdue without any delivery:[/] {len(overdue)} "
                       f"municipalities ({listed}); --all lists every municipality")
     console.print(totals_table(status))
+    if dead:
+        console.print(dead_letter_table(dead))
+        console.print("release them with `ggk station retry --message ID` (or --all-dead) once "
+                      "the cause is gone")
     if health is not None:
         console.print(health_table(health))
     return status

@@ -101,3 +101,19 @@ audit = sa.Table(
     sa.Column("message_id", sa.String(64), nullable=True),
     sa.Column("detail", sa.Text, nullable=True),
 )
+
+# Messages whose handling failed: tried again after a back-off that doubles per attempt; after
+# `max_attempts` the message is a dead letter (`dead_at`): no longer tried, shown to the operator
+# (`ggk station status`), released again with `ggk station retry`. A success deletes the row.
+failures = sa.Table(
+    "station_failures", metadata,
+    sa.Column("message_id", sa.String(64), primary_key=True),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("sender", sa.String(20), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("first_failed_at", Timestamp, nullable=False),
+    sa.Column("last_failed_at", Timestamp, nullable=False),
+    sa.Column("next_attempt_at", Timestamp, nullable=False),
+    sa.Column("last_error", sa.String(600), nullable=False),  # 9-digit runs masked
+    sa.Column("dead_at", Timestamp, nullable=True),
+)

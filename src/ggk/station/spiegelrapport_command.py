@@ -1,4 +1,6 @@
-"""`ggk spiegelrapport`: make a mirror report on demand (operators)."""
+"""`ggk spiegelrapport`: make a mirror report on demand (operators), from a station's accepted
+data or a folder of CSV files. It lives in the station package because the station depends on
+ggk.mirror and never the other way round."""
 
 from __future__ import annotations
 
@@ -18,18 +20,13 @@ def _fail(message: str) -> typer.Exit:
 def _station_source(data_dir: Path | None, database_url: str | None, store_dir: Path | None) -> Any:
     """The accepted deliveries of a station: embedded (--data-dir) or production (--database-url
     with --store-dir), read through the station's own interface, never its tables."""
-    try:
-        import sqlalchemy as sa
+    import sqlalchemy as sa
 
-        from ggk.station import accepted_data_source
-        from ggk.station.database import SchemaNotCurrent, require_current_schema
-        from ggk.station.settings import StationSettings
-        from ggk.station.storage import FileStore
-    except ImportError as e:
-        raise _fail(
-            f"station data needs the station package (ggk.station), unavailable: {e}. "
-            "Use --csv-dir instead."
-        ) from None
+    from ggk.station import accepted_data_source
+    from ggk.station.database import SchemaNotCurrent, require_current_schema
+    from ggk.station.settings import StationSettings
+    from ggk.station.storage import FileStore
+
     if database_url is None:
         assert data_dir is not None
         if not (data_dir / "station.sqlite3").is_file():
