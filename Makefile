@@ -23,12 +23,14 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	@touch $@
 
 # Debian packages the browser and proxy tests need (chromium for page rendering, nginx for the
-# TLS-terminating proxy example and the hub benchmark's floor). Installed only when missing.
+# TLS-terminating proxy example and the hub benchmark's floor, promtool from prometheus for the
+# alert rule tests). Installed only when missing.
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v nginx >/dev/null 2>&1 || missing="$$missing nginx-light"; \
 	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \

@@ -76,6 +76,9 @@ def test_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:
     assert sorted(r["verdict"] for r in rejected) == ["afgekeurd", "goedgekeurd"]
     assert (tmp_path / "ontvangen" / "notitie.txt").read_text() == "hallo\n"
     assert (tmp_path / "spiegel" / "spiegelrapport.pdf").stat().st_size > 0
+    evaluatie = json.loads((tmp_path / "evaluatie" / "evaluatie-gmsd-2026-H1.json").read_text())
+    assert evaluatie["aanleveringen"]["afgekeurd"] >= 1
+    assert (tmp_path / "evaluatie" / "evaluatie-gmsd-2026-H1.pdf").stat().st_size > 0
     assert (tmp_path / "rapport.html").stat().st_size > 0
     # the background hub and station were stopped
     time.sleep(0.5)

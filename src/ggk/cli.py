@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "ggk.client.commands",
     "ggk.station.commands",
     "ggk.gemeente.commands",
+    "ggk.evaluation.commands",
     "ggk.portal.commands",
 )
 

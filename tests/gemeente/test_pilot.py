@@ -39,6 +39,14 @@ def test_pilot_plays_the_period(tmp_path: Path) -> None:
     assert summary["eindtoestanden"] == result.states and summary["problemen"] == []
     assert "Pilot geslaagd" in output and "Burentest" in output
     assert "precies de fouten uit de antwoordsleutel gevonden" in output
+    # the evaluation for VWS closes the demo: its figures are those of the play above
+    evaluatie = data_dir / "evaluatie" / "evaluatie-gmsd-2026-H1"
+    figures = json.loads(evaluatie.with_suffix(".json").read_text("utf-8"))
+    assert figures["aanleveringen"]["totaal"] == 6 and figures["aanleveringen"]["afgekeurd"] == 1
+    assert figures["eerste_keer_goed"] == {"gemeenten": 4, "eerste_keer_goed": 3,
+                                           "procent": 75.0}
+    assert figures["besluiten"]["opt_in"] == 3 and figures["besluiten"]["ingetrokken"] == 1
+    assert evaluatie.with_suffix(".pdf").is_file() and "Evaluatie (VWS)" in output
 
 
 class PilotWithBrokenBurentest(Pilot):

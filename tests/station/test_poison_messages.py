@@ -40,6 +40,12 @@ class Seen:
     def mirror_sent(self, statistic: str, seconds: float) -> None:
         pass
 
+    def mailbox_read(self, messages: object) -> None:
+        pass
+
+    def mailbox_failed(self, error: BaseException) -> None:
+        pass
+
 
 def _station_with_fast_retries(world: StationWorld) -> Seen:
     world.station.close()

@@ -201,11 +201,13 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps([_message_dict(m) for m in messages], indent=1))
             return
+        from ggk.localtime import shown
+
         table = Table(title=f"{box} of {oin}: {len(messages)} message(s)")
         party_column = "from" if box == "inbox" else "to"
         table.add_column("cursor")
         table.add_column("id", no_wrap=True, min_width=36)  # copied into `ggk fetch`/`ggk ack`
-        for column in ("type", party_column, "state", "attachments", "created"):
+        for column in ("type", party_column, "state", "attachments", "created (Amsterdam)"):
             table.add_column(column, overflow="fold")
         for m in messages:
             table.add_row(
@@ -215,7 +217,7 @@ def register(app: typer.Typer) -> None:
                 m.sender if box == "inbox" else m.receiver,
                 m.state,
                 ", ".join(f"{a.name} ({a.size:,} B)" for a in m.attachments),
-                m.created_at.strftime("%Y-%m-%d %H:%M:%S") if m.created_at else "",
+                shown(m.created_at, seconds=True, empty=""),
             )
         Console().print(table)
 
@@ -282,11 +284,13 @@ def register(app: typer.Typer) -> None:
             f"{verified.message_id}, {verified.type}, {verified.sender} -> {verified.receiver}",
             highlight=False,
         )
-        table = Table(title=f"issued {verified.issued_at.isoformat()}")
+        from ggk.localtime import shown_iso
+
+        table = Table(title=f"issued {shown_iso(verified.issued_at)}")
         for column in ("state", "at", "by"):
             table.add_column(column)
         for event in verified.events:
-            table.add_row(event.state, event.at.isoformat(), event.by or "")
+            table.add_row(event.state, shown_iso(event.at), event.by or "")
         console.print(table)
         for a in verified.attachments:
             console.print(

@@ -21,6 +21,7 @@ from ggk.conversation.interfaces import (
     MissingMetadata,
     RapportMetadata,
     SpiegelrapportMetadata,
+    UitstelMetadata,
     WeigeringMetadata,
     conversation_id,
     kind_of,
@@ -31,6 +32,7 @@ __all__ = [
     "ANSWERS", "BESLUITEN", "FROM_CBS", "NOTICES", "PING", "PING_TYPES", "PONG", "TO_CBS",
     "AanleveringMetadata",
     "BesluitMetadata", "BevestigingMetadata", "ConversationId", "Kind", "MessageType",
-    "MissingMetadata", "RapportMetadata", "SpiegelrapportMetadata", "WeigeringMetadata",
+    "MissingMetadata", "RapportMetadata", "SpiegelrapportMetadata", "UitstelMetadata",
+    "WeigeringMetadata",
     "conversation_id", "kind_of", "message_type",
 ]

@@ -27,13 +27,14 @@ class Kind(StrEnum):
     SPIEGELRAPPORT = "spiegelrapport"  # CBS: mirror report after an accepted basis
     BEVESTIGING = "bevestiging"  # CBS: a besluit was recorded
     WEIGERING = "weigering"  # CBS: a message could not be taken, with the reason
+    UITSTEL = "uitstel"  # CBS: an extension granted; the period's deadlines move later
     TOELICHTING = "toelichting"  # gemeente -> CBS: an explanation of a spiegelrapport flag
     UITSTELVERZOEK = "uitstelverzoek"  # gemeente -> CBS: a request for more time
 
 
 TO_CBS = (Kind.AANLEVERING, Kind.BESLUIT)
 FROM_CBS = (Kind.TECHNISCH_CONTROLERAPPORT, Kind.SPIEGELRAPPORT, Kind.BEVESTIGING,
-            Kind.WEIGERING)
+            Kind.WEIGERING, Kind.UITSTEL)
 BESLUITEN = ("opt-in", "intrekken")
 # The first answer CBS gives to a message of each kind (a spiegelrapport follows later).
 ANSWERS = {Kind.AANLEVERING: (Kind.TECHNISCH_CONTROLERAPPORT, Kind.WEIGERING),
@@ -103,6 +104,7 @@ class ConversationId:
 
     BESLUIT = "besluit"
     SPIEGELRAPPORT = "spiegelrapport"
+    UITSTEL = "uitstel"
 
     def __str__(self) -> str:
         return f"{self.statistic}/{self.period}/{self.gemeente}/{self.topic}"
@@ -221,3 +223,19 @@ class WeigeringMetadata(_Metadata):
     besluit: str | None = None
 
     KIND = Kind.WEIGERING
+
+
+@dataclass(frozen=True, slots=True)
+class UitstelMetadata(_Metadata):
+    """An extension CBS granted (`ggk station extend`): `tot` is its last day (ISO date), `bericht`
+    Dutch text naming which deadlines move to which day, `reden` the operator's explanation."""
+
+    statistic: str
+    period: str
+    gemeente: str
+    tot: str
+    bericht: str
+    reden: str | None = None
+
+    KIND = Kind.UITSTEL
+    REQUIRED = ("statistic", "period", "gemeente", "tot")

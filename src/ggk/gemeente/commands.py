@@ -111,8 +111,9 @@ def status(
     from rich.console import Console
 
     from ggk.conversation import kind_of
-    from ggk.gemeente.status import overview, sent_messages, unread_reports
+    from ggk.gemeente.status import extensions, overview, sent_messages, unread_reports
     from ggk.gemeente.submit import own_gemeentecode
+    from ggk.localtime import shown
 
     console = Console()
     with _client(hub, cert, ca) as client:
@@ -120,24 +121,29 @@ def status(
         groups = _guard(lambda: overview(client, period, reports_dir))
         lines = _guard(lambda: sent_messages(client, period))
         unread = _guard(lambda: unread_reports(client, period))
+        uitstel = _guard(lambda: extensions(client, period, reports_dir))
     title = f"Status van {gemeente}" + (f" voor {period}" if period else "")
     console.print(f"[bold]{title}[/]" if groups else f"{title}: nog niets verstuurd.")
     for group in groups:
         latest = group.latest
-        sent = latest.sent_at.strftime("%Y-%m-%d %H:%M") if latest.sent_at else "-"
+        sent = shown(latest.sent_at)
         what = (f"besluit {latest.onderwerp}" if group.onderwerp == "besluit"
                 else f"aanlevering {latest.bestand}")
         console.print(f"  [bold]{group.period} {group.onderwerp}[/]: laatste {what} op {sent}, "
                       f"{latest.toelichting} ({group.sent_count} keer verstuurd)", soft_wrap=True)
         console.print(f"    oordeel: [bold]{group.oordeel}[/]", soft_wrap=True)
         console.print(f"    rapporten: {group.rapporten}", soft_wrap=True)
+    for grant in uitstel:
+        console.print(f"  [bold]uitstel {grant.metadata.get('period', '')}[/] tot "
+                      f"{grant.metadata.get('tot', '?')}: {grant.metadata.get('bericht', '')}"
+                      + ("" if grant.fetched else " (nog ophalen)"), soft_wrap=True)
     if not reports_dir.is_dir():
         console.print(f"[dim](map {reports_dir} bestaat niet: alleen rapporten die nog klaarliggen "
                       "tellen mee; geef --reports DIR)[/]")
     if lines:
         console.print("[bold]Verzonden berichten[/]")
     for line in lines:
-        sent = line.sent_at.strftime("%Y-%m-%d %H:%M") if line.sent_at else "-"
+        sent = shown(line.sent_at)
         console.print(f"  {sent}  {line.type} {line.onderwerp}  {line.bestand}  "
                       f"[bold]{line.toelichting}[/]  ({line.message_id})", soft_wrap=True)
     if unread:

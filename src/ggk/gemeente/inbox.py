@@ -57,6 +57,8 @@ class ReceivedReport:
             return f"bevestiging: {m.get('bericht') or m.get('besluit', '')}"
         if self.kind is Kind.WEIGERING:
             return f"weigering ({m.get('reden', '?')}): {m.get('bericht', '')}"
+        if self.kind is Kind.UITSTEL:
+            return f"uitstel tot {m.get('tot', '?')}: {m.get('bericht', '')}"
         return self.type
 
 

@@ -138,6 +138,8 @@ class Pilot:
                 self._besluiten()
             with self.step("7. Beheerdersoverzicht (station status)"):
                 states = self._operator_view()
+            with self.step("8. Evaluatie voor VWS (ggk evaluatie)"):
+                self._evaluation()
         except PilotError:
             raise
         except Exception as e:  # noqa: BLE001 - a broken piece ends the play with a clear panel
@@ -483,6 +485,17 @@ class Pilot:
         return {row.gemeente: str(row.state) for row in status.rows
                 if row.gemeente in self.gemeenten and row.dataset == "basis"}
 
+    def _evaluation(self) -> None:
+        from ggk.definitions import shipped
+        from ggk.evaluation import build_evaluation
+        from ggk.station.evaluation_records import StationEvaluationRecords
+
+        records = StationEvaluationRecords(self.station.engine, self.station.store)
+        report = build_evaluation(records, shipped().for_period(STATISTIC, PERIOD), PERIOD,
+                                  now=self.clock.now())
+        self.evaluation = report.write(self.data_dir / "evaluatie")
+        self.say("Evaluatierapport: " + ", ".join(str(p) for p in self.evaluation))
+
     def _summary(self, states: dict[str, str], seconds: float) -> None:
         expected = {code: "opt-in" for code in self.gemeenten} | {WITHDRAWS: "ingetrokken"}
         for code, state in expected.items():
@@ -509,6 +522,8 @@ class Pilot:
             f"Station:                {d / 'station'}",
             f"Log:                    {d / 'logs' / 'pilot.log'}",
             f"Samenvatting:           {d / 'pilot-samenvatting.json'}",
+            f"Evaluatie (VWS):        {d / 'evaluatie' / f'evaluatie-{STATISTIC}-{PERIOD}.html'}"
+            " (en .pdf, .json)",
             f"Duur: {seconds:.0f} s",
         ]
         ok = not self.problems

@@ -180,3 +180,13 @@ def overview(client: HubApi, period: str | None = None, reports_dir: Path | None
         result.append(Overview(group_period, topic, _line(latest), len(messages),
                                [r for r in replies if r.in_reply_to == latest.id]))
     return result
+
+
+def extensions(client: HubApi, period: str | None = None, reports_dir: Path | None = None
+               ) -> list[Reply]:
+    """The extensions (uitstel) CBS granted, saved or still waiting, of `period` when given;
+    the latest grant of a period last."""
+    found = [r for r in saved_replies(reports_dir) if kind_of(r.type) is Kind.UITSTEL] + [
+        Reply(m.type, m.in_reply_to, dict(m.metadata or {}), fetched=False)
+        for m in unread_reports(client, period) if kind_of(m.type) is Kind.UITSTEL]
+    return [r for r in found if not period or r.metadata.get("period") == period]

@@ -118,8 +118,10 @@ def register(app: typer.Typer) -> None:
             entries = audit.entries(conn, message, limit=limit)
         if message and not entries:
             raise _fail(f"no audit entries for message {message}")
+        from ggk.localtime import shown_iso
+
         for e in entries:
-            typer.echo(f"{e.at.isoformat()}  {e.actor:<20}  {e.action:<24}  "
+            typer.echo(f"{shown_iso(e.at)}  {e.actor:<20}  {e.action:<24}  "
                        f"{e.message_id or '-':<36}  {json.dumps(e.detail, sort_keys=True)}")
 
     @party.command("add")

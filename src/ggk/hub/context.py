@@ -97,7 +97,8 @@ class HubContext:
             settings=settings, engine=engine, store=store,
             key=load_or_create_hub_key(settings.hub_key_path), registry=registry,
             authenticator=Authenticator(settings, registry), service=service,
-            metrics=HubMetrics(service), notifier=notifier,
+            metrics=HubMetrics(service, registry, settings.resolved_store_dir()),
+            notifier=notifier,
             inline_database=engine.dialect.name == "sqlite",
         )
 

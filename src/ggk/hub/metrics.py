@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from ggk.disk_metrics import store_space
+
 if TYPE_CHECKING:
     from ggk.hub.messages import MessageService
+    from ggk.hub.parties import PartyRegistry
 
 
 class _DatabaseCollector(Collector):
@@ -40,8 +44,27 @@ class _DatabaseCollector(Collector):
         yield oldest
 
 
+class _PartyAndDiskCollector(Collector):
+    """Certificate expiry per active party (alert: within 60 days) and the store's free space."""
+
+    def __init__(self, parties: PartyRegistry, store_dir: Path) -> None:
+        self.parties = parties
+        self.store_dir = Path(store_dir)
+
+    def collect(self) -> Iterable[Metric]:
+        expiry = GaugeMetricFamily("ggk_hub_party_certificate_expiry_timestamp_seconds",
+                                   "Unix time at which the registered certificate of an active "
+                                   "party expires", labels=["oin", "role"])
+        for party in self.parties.list():
+            if party.active and party.cert_not_after is not None:
+                expiry.add_metric([party.oin, party.role], party.cert_not_after.timestamp())
+        yield expiry
+        yield from store_space("ggk_hub_storage", "the hub's attachment store", self.store_dir)
+
+
 class HubMetrics:
-    def __init__(self, service: MessageService) -> None:
+    def __init__(self, service: MessageService, parties: PartyRegistry | None = None,
+                 store_dir: Path | None = None) -> None:
         self.registry = CollectorRegistry()
         self.bytes_in = Counter("ggk_hub_bytes_in", "Attachment bytes received by this process",
                                 registry=self.registry)
@@ -58,6 +81,8 @@ class HubMetrics:
                                  buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
                                           10, 30, 60))
         self.registry.register(_DatabaseCollector(service))
+        if parties is not None and store_dir is not None:
+            self.registry.register(_PartyAndDiskCollector(parties, store_dir))
 
 
 class LatencyMiddleware:

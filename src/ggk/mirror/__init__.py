@@ -18,6 +18,9 @@ _EXPORTS = {
     "build_spiegelrapport": "ggk.mirror.report",
     "load_indicators": "ggk.mirror.indicators",
     "load_reference": "ggk.mirror.reference",
+    "RenderedReport": "ggk.mirror.render",
+    "render_pdf": "ggk.mirror.render",
+    "vegalite_svg": "ggk.mirror.render",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__ = lazy_exports("ggk.mirror", _EXPORTS)

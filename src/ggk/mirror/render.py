@@ -4,10 +4,13 @@ and PDF (WeasyPrint)."""
 from __future__ import annotations
 
 import functools
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from ggk.localtime import shown
 from ggk.mirror.disclosure import format_nl, shown_number
 
 LEGEND = ["Eigen gemeente", "Vorige periode", "Mediaan vergelijkbare gemeenten", "Nederland"]
@@ -29,6 +32,7 @@ def _environment() -> Environment:
         autoescape=select_autoescape(["html", "j2"]),
     )
     env.filters["nl"] = format_nl
+    env.filters["tijd"] = shown  # a moment as people read it: Europe/Amsterdam
     return env
 
 
@@ -104,11 +108,17 @@ def chart_spec(data: dict[str, Any]) -> dict[str, Any] | None:
 def chart_svg(data: dict[str, Any]) -> str:
     """One SVG with a small panel per indicator: P10-P90 band, peer median, own value, national.
     Only disclosure-controlled (shown) values are drawn; suppressed values are left out."""
-    import vl_convert as vlc
-
     spec = chart_spec(data)
     if spec is None:
         return ""
+    return vegalite_svg(spec)
+
+
+def vegalite_svg(spec: dict[str, Any]) -> str:
+    """A Vega-Lite spec drawn offline (vl-convert, Dutch number format) as inline SVG; shared by
+    every ggk report with charts (spiegelrapport, evaluatie)."""
+    import vl_convert as vlc
+
     svg = vlc.vegalite_to_svg(spec, format_locale="nl-NL")
     return svg[svg.index("<svg") :]
 
@@ -128,3 +138,27 @@ def render_pdf(html: str) -> bytes:
 
     logging.getLogger("fontTools").setLevel(logging.WARNING)
     return HTML(string=html).write_pdf()
+
+
+@dataclass
+class RenderedReport:
+    """A report whose JSON document `data` is the only source of its HTML and PDF, so no format
+    shows more than the (disclosure-controlled) JSON. Subclasses say how the HTML is rendered;
+    shared by the spiegelrapport and the evaluatie."""
+
+    data: dict[str, Any]
+    _html: str | None = field(default=None, repr=False)
+
+    def render_html(self) -> str:
+        raise NotImplementedError
+
+    def json(self) -> str:
+        return json.dumps(self.data, indent=2, ensure_ascii=False) + "\n"
+
+    def html(self) -> str:
+        if self._html is None:
+            self._html = self.render_html()
+        return self._html
+
+    def pdf(self) -> bytes:
+        return render_pdf(self.html())

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -27,32 +26,19 @@ from ggk.mirror.periods import period_bounds, previous_period
 from ggk.mirror.plausibility import flags_for, ordered
 from ggk.mirror.population import NATIONAL, gemeente_table, pooled
 from ggk.mirror.reference import Reference, load_reference
+from ggk.mirror.render import RenderedReport
 from ggk.refdata import GemeenteRegister, UnknownGemeente, register
 
 JSON_FORMAT = "ggk-spiegelrapport/1"
 
 
-@dataclass
-class MirrorReport:
+class MirrorReport(RenderedReport):
     """A spiegelrapport: `data` is the JSON document; html/pdf are rendered from it."""
 
-    data: dict[str, Any]
-    _html: str | None = field(default=None, repr=False)
+    def render_html(self) -> str:
+        from ggk.mirror.render import render_html
 
-    def json(self) -> str:
-        return json.dumps(self.data, indent=2, ensure_ascii=False) + "\n"
-
-    def html(self) -> str:
-        if self._html is None:
-            from ggk.mirror.render import render_html
-
-            self._html = render_html(self.data)
-        return self._html
-
-    def pdf(self) -> bytes:
-        from ggk.mirror.render import render_pdf
-
-        return render_pdf(self.html())
+        return render_html(self.data)
 
     def write(
         self, directory: Path, formats: tuple[str, ...] = ("json", "html", "pdf")

@@ -97,6 +97,7 @@ REPORT_TITLES = {
     Kind.SPIEGELRAPPORT: "Spiegelrapport",
     Kind.BEVESTIGING: "Bevestiging van CBS",
     Kind.WEIGERING: "Weigering door CBS",
+    Kind.UITSTEL: "Uitstel toegekend",
 }
 
 

@@ -12,6 +12,16 @@ class Clock(Protocol):
         """The current moment, timezone-aware."""
 
 
+def sent_moment(created_at: dt.datetime | None, clock: Clock) -> dt.datetime | None:
+    """When a message was sent (the hub's `created_at`, real time), on `clock`: the clock's now
+    minus how long ago it really was. With the system clock that is `created_at` itself; under a
+    simulated clock it keeps the real time between sending and handling, so durations measured on
+    the station's clock (delivery -> technical report) stay true."""
+    if created_at is None:
+        return None
+    return clock.now() - (dt.datetime.now(dt.UTC) - created_at)
+
+
 class SystemClock:
     """The real time (UTC)."""
 

@@ -59,6 +59,23 @@ def _clock(now: str | None) -> Any:
     return SimulatedClock(moment)
 
 
+# Public for other packages' commands that read the station's records (ggk evaluatie).
+def station_settings(data_dir: Path | None, database_url: str | None,
+                     store_dir: Path | None) -> Any:
+    """StationSettings from the --data-dir/--database-url/--store-dir options (exit 2 if wrong)."""
+    return _settings(data_dir, database_url, store_dir)
+
+
+def station_engine(settings: Any) -> Any:
+    """The station's engine; exit 2 when its schema is not current."""
+    return _migrated_engine(settings)
+
+
+def station_clock(now: str | None) -> Any:
+    """The clock of a --now option (simulated), or the system clock."""
+    return _clock(now)
+
+
 def _wait_for_hub(client: Any, hub: str, *, retry: bool, stop: Any) -> Any:
     """The CBS party behind the certificate, asked of the hub; a station started before its hub
     (or during a hub restart) waits with backoff instead of exiting. `--once` does not wait."""
@@ -132,6 +149,12 @@ def register(app: typer.Typer) -> None:
         mirror_workers: Annotated[int, typer.Option(
             "--mirror-workers", min=0, help="Worker processes that build mirror reports (at a "
             "lower priority); 0 builds them in the station process.")] = 2,
+        metrics_port: Annotated[int | None, typer.Option(
+            "--metrics-port", min=0, help="Serve Prometheus metrics at "
+            "http://ADDRESS:PORT/metrics (docs/monitoring.md); off when not given.")] = None,
+        metrics_address: Annotated[str, typer.Option(
+            "--metrics-address", help="Address of the metrics endpoint (loopback by default; "
+            "it has no authentication).")] = "127.0.0.1",
     ) -> None:
         """Process deliveries and besluiten from the CBS mailbox and send the reports."""
         import logging
@@ -168,6 +191,18 @@ def register(app: typer.Typer) -> None:
             station = Station(settings, client, _clock(now))
             if not spiegelrapport:
                 station.mirror = None
+            metrics_server = None
+            if metrics_port is not None:
+                from ggk.station.metrics import serve_metrics
+
+                try:
+                    metrics_server = serve_metrics(station.metrics, metrics_port, metrics_address)
+                except OSError as e:
+                    station.close()
+                    raise _fail(f"cannot serve metrics on {metrics_address}:{metrics_port}: "
+                                f"{e}") from None
+                typer.echo(f"metrics at http://{metrics_address}:{metrics_server.server_port}"
+                           "/metrics")
             try:
                 if once:
                     handled = station.run_once(wait=0)
@@ -177,6 +212,9 @@ def register(app: typer.Typer) -> None:
                            "Ctrl-C stops")
                 station.run_forever(stop)
             finally:
+                if metrics_server is not None:
+                    metrics_server.shutdown()
+                    metrics_server.server_close()
                 station.close()
 
     @station.command("status")
@@ -268,7 +306,8 @@ def register(app: typer.Typer) -> None:
         engine = _migrated_engine(_settings(data_dir, database_url, store_dir))
         grant_extension(engine, SystemClock(), statistic, period, gemeente, day, reason)
         engine.dispose()
-        typer.echo(f"extension for {gemeente} {statistic} {period} until {day.isoformat()}")
+        typer.echo(f"extension for {gemeente} {statistic} {period} until {day.isoformat()}; "
+                   "the running station tells the municipality at its next poll (gmsd.uitstel)")
 
     @station.command("purge")
     def purge(

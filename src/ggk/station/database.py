@@ -92,8 +92,34 @@ def require_current_schema(engine: sa.Engine) -> None:
             f"{head}; run `ggk station migrate` with the same --data-dir/--database-url first")
 
 
+class UtcDateTime(sa.TypeDecorator[dt.datetime]):
+    """A moment stored as UTC and read back as an aware UTC datetime, on SQLite and PostgreSQL.
+
+    SQLite has no time zone type: SQLAlchemy's DateTime writes an aware value's wall-clock digits
+    and drops the offset, so a clock time in Europe/Amsterdam (the simulated clock, `--now`) came
+    back two hours off on SQLite while PostgreSQL (timestamptz) converted it. Converting to UTC
+    before binding makes both databases hold, and return, the same moment."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None,
+                           dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"the station stores timezone-aware moments only, got {value!r}")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None,
+                             dialect: sa.Dialect) -> dt.datetime | None:
+        return as_utc(value)
+
+
 def as_utc(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands back naive datetimes; the station stores UTC only."""
+    """An aware UTC datetime (SQLite hands back naive ones, which UtcDateTime wrote as UTC)."""
     if value is None:
         return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)

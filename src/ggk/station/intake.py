@@ -21,7 +21,7 @@ from ggk.definitions import Definition, DefinitionRegistry, UnknownPeriod
 from ggk.station import records
 from ggk.station import tables as t
 from ggk.station.checkpoints import checkpoint
-from ggk.station.clock import Clock
+from ggk.station.clock import Clock, sent_moment
 from ggk.station.diff import compare
 from ggk.station.outcomes import Outcome, Recorder, Reply, answer_type
 from ggk.station.parties import PartyBook
@@ -219,7 +219,8 @@ class Intake:
                 bytes=size, verdict="goedgekeurd" if result.accepted else "afgekeurd",
                 rows=int(summary.get("rows") or 0), errors=int(summary.get("errors") or 0),
                 warnings=int(summary.get("warnings") or 0), parquet_path=parquet_rel,
-                changes=changes.as_dict() if changes else None, received_at=now))
+                changes=changes.as_dict() if changes else None, received_at=now,
+                sent_at=sent_moment(message.created_at, self.clock)))
             records.save_record(conn, key, after, now, delivered=True)
             records.write_audit(conn, now, "aanlevering", key=key, from_state=current.state,
                                 to_state=received.state, message_id=message.id,

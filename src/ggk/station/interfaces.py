@@ -3,6 +3,7 @@ events a metrics or monitoring layer can follow (`Station(..., events=...)`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from ggk.client.interfaces import Message
@@ -27,6 +28,12 @@ class StationEvents(Protocol):
     def mirror_sent(self, statistic: str, seconds: float) -> None:
         """A spiegelrapport was sent (`seconds` from claim to sent)."""
 
+    def mailbox_read(self, messages: Sequence[Message]) -> None:
+        """A page of the CBS mailbox was read (empty when nothing waits)."""
+
+    def mailbox_failed(self, error: BaseException) -> None:
+        """Reading the mailbox (or answering on it) failed: the hub is away or refuses."""
+
 
 class NoEvents:
     """The default: nobody listens."""
@@ -38,4 +45,10 @@ class NoEvents:
         pass
 
     def mirror_sent(self, statistic: str, seconds: float) -> None:
+        pass
+
+    def mailbox_read(self, messages: Sequence[Message]) -> None:
+        pass
+
+    def mailbox_failed(self, error: BaseException) -> None:
         pass

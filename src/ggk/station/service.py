@@ -28,7 +28,8 @@ from ggk.station.clock import Clock, SystemClock
 from ggk.station.database import create_engine, migrate, require_current_schema
 from ggk.station.failures import FailureBook
 from ggk.station.intake import Intake
-from ggk.station.interfaces import NoEvents, StationEvents
+from ggk.station.interfaces import StationEvents
+from ggk.station.metrics import StationMetrics
 from ggk.station.mirror_hook import MirrorHook, default_mirror_hook
 from ggk.station.mirror_jobs import MirrorJobs
 from ggk.station.notices import NoticeDesk
@@ -52,7 +53,10 @@ class Station:
         self.settings = settings
         self.client = client
         self.clock = clock or SystemClock()
-        self.events = events or NoEvents()  # metrics follow the station here
+        # metrics follow the station here: Prometheus (`ggk station run --metrics-port`) unless
+        # the embedder listens itself
+        self.metrics = StationMetrics(self)
+        self.events: StationEvents = events if events is not None else self.metrics
         self.registry = registry or shipped()
         self.engine = create_engine(settings.resolved_database_url())
         if auto_migrate:
@@ -77,12 +81,13 @@ class Station:
                                   sender, ids, self.claims,
                                   mirror if mirror is not None else default_mirror_hook(),
                                   self.events)
+        self.reply_ids = ids
         self.worker = Worker(settings, client, self.engine, self.store, self.clock,
                              {Kind.AANLEVERING: self.intake.decide,
                               Kind.BESLUIT: self.besluiten.decide,
                               **dict.fromkeys(NOTICES, self.notices.decide)},
                              recorder, sender, self.mirrors, self.failures, self.claims,
-                             self.events)
+                             self.events, chores=(self.send_extension_notices,))
 
     @property
     def mirror(self) -> MirrorHook | None:
@@ -126,6 +131,12 @@ class Station:
                reason: str | None = None) -> None:
         """Operator extension: the gemeente's deadlines of this period move to `until`."""
         grant_extension(self.engine, self.clock, statistic, period, gemeente, until, reason)
+
+    def send_extension_notices(self) -> int:
+        """Tell municipalities about extensions granted since (`gmsd.uitstel`); number sent."""
+        from ggk.station.extension_notice import send_extension_notices
+
+        return send_extension_notices(self)
 
     def status(self, period: str, statistic: str = "gmsd") -> PeriodStatus:
         """The operator view as data (`ggk.station.status.PeriodStatus`) for all 342 gemeenten."""

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ggk.definitions import Definition
+from ggk.localtime import shown
 from ggk.station.clock import Clock
 from ggk.station.failures import Failure
 from ggk.station.status import PeriodStatus, period_status
@@ -35,10 +36,10 @@ def _age(seconds: float | None) -> str:
 
 def status_table(status: PeriodStatus, show_all: bool) -> Table:
     rows = status.rows if show_all else status.active()
-    shown = "all" if show_all else "with activity"
-    table = Table(title=f"{status.statistic} {status.period}: municipalities {shown} "
+    which = "all" if show_all else "with activity"
+    table = Table(title=f"{status.statistic} {status.period}: municipalities {which} "
                   f"({len({r.gemeente for r in rows})} of {status.totals['gemeenten']}), "
-                  f"as of {status.now:%Y-%m-%d %H:%M %Z}")
+                  f"as of {shown(status.now, zone=True)}")
     for column in ("gemeente", "naam", "dataset", "state", "versions", "last delivery",
                    "deadline"):
         table.add_column(column, no_wrap=column != "naam")
@@ -48,7 +49,7 @@ def status_table(status: PeriodStatus, show_all: bool) -> Table:
                                                            if r.overdue else "")
         table.add_row(r.gemeente, r.naam, r.dataset, state,
                       str(r.versions) if r.versions else "-",
-                      f"{r.last_delivery_at:%Y-%m-%d %H:%M}" if r.last_delivery_at else "-",
+                      shown(r.last_delivery_at),
                       deadline)
     return table
 
@@ -87,8 +88,7 @@ def dead_letter_table(dead: list[Failure]) -> Table:
         table.add_column(column, no_wrap=column != "last error", overflow="fold")
     for f in dead:
         table.add_row(f.message_id, escape(f.type), f.sender, str(f.attempts),
-                      f"{f.first_failed_at:%Y-%m-%d %H:%M}",
-                      f"{f.dead_at:%Y-%m-%d %H:%M}" if f.dead_at else "-", escape(f.last_error))
+                      shown(f.first_failed_at), shown(f.dead_at), escape(f.last_error))
     return table
 
 

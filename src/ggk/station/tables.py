@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from ggk.station.database import UtcDateTime
+
 metadata = sa.MetaData()
 
-Timestamp = sa.DateTime(timezone=True)
+Timestamp = UtcDateTime()  # UTC in the database, aware UTC when read (SQLite and PostgreSQL)
 
 # One row per inbound message the station has finished deciding about (any type): the outcome and
 # the reply, so that reprocessing after a crash resends the same reply with the same id.
@@ -59,6 +61,9 @@ deliveries = sa.Table(
     sa.Column("changes", sa.JSON, nullable=True),  # diff against the previous accepted version
     sa.Column("received_at", Timestamp, nullable=False),
     sa.Column("raw_purged_at", Timestamp, nullable=True),
+    # when the municipality sent it (the hub accepted the message), on the station's clock
+    # (clock.sent_moment); NULL for deliveries recorded before revision 0003
+    sa.Column("sent_at", Timestamp, nullable=True),
     sa.UniqueConstraint("statistic", "period", "gemeente", "dataset", "version",
                         name="uq_station_delivery_version"),
 )

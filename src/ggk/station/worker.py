@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import sqlalchemy as sa
 
@@ -39,7 +39,8 @@ class Worker:
     def __init__(self, settings: StationSettings, client: HubApi, engine: sa.Engine,
                  store: FileStore, clock: Clock, handlers: Mapping[Kind, Decide],
                  recorder: Recorder, sender: ReplySender, mirrors: MirrorJobs,
-                 failures: FailureBook, claims: ClaimBook, events: StationEvents) -> None:
+                 failures: FailureBook, claims: ClaimBook, events: StationEvents,
+                 chores: Sequence[Callable[[], object]] = ()) -> None:
         self.settings = settings
         self.client = client
         self.engine = engine
@@ -52,6 +53,7 @@ class Worker:
         self.failures = failures
         self.claims = claims
         self.events = events
+        self.chores = tuple(chores)  # after every poll (e.g. extension notices)
         self._cursor: int | None = None
         self._last_rescan = 0.0
 
@@ -65,10 +67,12 @@ class Worker:
         first = True
         while True:
             page = self.client.mailbox(after=cursor, wait=wait if first else 0)
+            self.events.mailbox_read(page.messages)
             first = False
             handled += self.handle_page(list(page.messages))
             if not page.messages or page.cursor == cursor:
                 self.mirrors.send_pending()
+                self._chores()
                 return handled
             cursor = page.cursor
 
@@ -101,11 +105,14 @@ class Worker:
                     self._cursor = None  # re-read the whole inbox: claims of dead stations
                     self._last_rescan = time.monotonic()
                 page = self.client.mailbox(after=self._cursor, wait=self.settings.poll_wait)
+                self.events.mailbox_read(page.messages)
                 self.handle_page(list(page.messages))
+                self._chores()
                 if page.cursor is not None:
                     self._cursor = page.cursor
                 backoff = 1.0
             except Exception as e:  # the hub or the database is away; the page is read again
+                self.events.mailbox_failed(e)
                 log.warning("station loop error (retry in %.0fs): %s", backoff, masked(str(e)))
                 stop_event.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
@@ -135,6 +142,10 @@ class Worker:
                 if failure is not None:
                     self.failures.succeeded(message.id)
         return len(messages)
+
+    def _chores(self) -> None:
+        for chore in self.chores:
+            chore()
 
     # -- one message ---------------------------------------------------------------------------
 

@@ -136,6 +136,9 @@ def _nl(day: dt.date) -> str:
     return f"{day.day} {months[day.month - 1]} {day.year}"
 
 
+dutch_date = _nl  # a calendar day in Dutch (30 september 2026), also for the extension notice
+
+
 def _guard_aanleverperiode(record: Record, ctx: Context) -> None:
     opens, closes = ctx.calendar.events["aanlevering_open"], ctx.closes("aanlevering_sluit")
     if ctx.today < opens:
