@@ -7,8 +7,11 @@ import datetime as dt
 import time
 from contextlib import closing
 
+import sqlalchemy as sa
+
 from ggk.conversation import Kind
 from ggk.station import StationSettings
+from ggk.station import tables as station_tables
 from ggk.station.database import create_engine
 from ggk.station.service import grant_extension
 from tests.portal.conftest import RunningPortal
@@ -43,6 +46,13 @@ def test_extension_request_is_sent_and_confirmed(portal_chain: RunningPortal) ->
         # CBS grants it (`ggk station extend`); the station tells the gemeente, the portal shows it
         settings = StationSettings(data_dir=portal_chain.chain.tmp / "station")
         engine = create_engine(settings.resolved_database_url())
+        with engine.connect() as conn:  # CBS kept the request for the collection manager
+            audit = station_tables.audit
+            kept = conn.execute(sa.select(audit.c.detail, audit.c.gemeente)
+                                .where(audit.c.event == "uitstelverzoek")).all()
+        assert len(kept) == 1 and kept[0].gemeente == "GM0363"
+        assert "Migratie van ons zaaksysteem" in kept[0].detail
+        assert "anna@amsterdam.nl" in kept[0].detail  # namens whom
         grant_extension(engine, portal_chain.chain.clock, "gmsd", "2026-H1", "GM0363",
                         dt.date(2026, 10, 10), "migratie zaaksysteem")
         engine.dispose()
