@@ -25,6 +25,7 @@ def expected_matrix(message_id: str, upload_url: str, download_url: str
         ("GET", "/metrics"): monitoring,
         ("GET", "/api/v1/me"): everyone,
         ("GET", "/api/v1/hub-key"): everyone,
+        ("GET", "/api/v1/hub-keys"): everyone,
         ("GET", "/api/v1/parties"): everyone,
         ("GET", "/api/v1/messages"): everyone,
         ("GET", "/api/v1/monitoring/parties"): monitoring,

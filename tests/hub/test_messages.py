@@ -57,11 +57,12 @@ def test_message_life_cycle(running_hub: RunningHub) -> None:
     assert receipt["attachments"] == [{"name": "basis.csv", "size": len(data),
                                        "sha256": hashlib.sha256(data).hexdigest()}]
     assert receipt["hub_key_id"] == key["key_id"]
-    assert verify_receipt(signed, key["public_key_pem"])
+    jwks = gemeente.get("/api/v1/hub-keys").json()
+    assert [k["kid"] for k in jwks["keys"]] == [key["key_id"]]
+    assert verify_receipt(signed, jwks)
     tampered = {**signed, "receipt": {**receipt, "receiver": running_hub.oin["gemeente_b"]}}
-    assert not verify_receipt(tampered, key["public_key_pem"])
-    assert verify_receipt(cbs.get(f"/api/v1/messages/{body['id']}/receipt").json(),
-                          key["public_key_pem"])
+    assert not verify_receipt(tampered, jwks)
+    assert verify_receipt(cbs.get(f"/api/v1/messages/{body['id']}/receipt").json(), jwks)
 
 
 def test_message_without_attachments_is_available_at_once(running_hub: RunningHub) -> None:

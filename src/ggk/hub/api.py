@@ -4,7 +4,7 @@ monitoring, health and metrics. Transfers (tus up, Range down) live in `transfer
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request, Response
@@ -93,6 +93,14 @@ def hub_key(request: Request) -> HubKeyOut:
     return HubKeyOut(**hub(request).key.describe())
 
 
+@router.get(f"{API}/hub-keys", tags=["receipts"])
+def hub_keys(request: Request) -> dict[str, Any]:
+    """The JWKS of the keys that verify receipts: the signing key and, during a rotation, the
+    earlier ones (a receipt's JWS header names its key by `kid`)."""
+    current_party(request)
+    return hub(request).receipt_keys.jwks()
+
+
 @router.post(f"{API}/messages", response_model=MessageOut, status_code=201, tags=["messages"],
              responses={200: {"model": MessageOut, "description": "Same id, same content"},
                         **{s: PROBLEMS[s] for s in (409, 413, 422, 507)}})
@@ -136,19 +144,26 @@ async def mailbox(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     who = caller(request)  # authenticated in the first query's connection, then remembered
+    # wake-ups are per party: the OIN of the certificate (checked against the party table by
+    # the first query) names the long poll before it looks, so no wake-up falls in between
+    oin = context.authenticator.certificate(request).oin or ""
 
     def look() -> tuple[list[Message], int | None]:
         return context.service.mailbox(who, box, after, limit, type)
 
     while True:
-        generation = context.notifier.generation
+        token = context.notifier.token(oin)
         found, cursor = await context.database(look)
         remaining = deadline - loop.time()
         if found or remaining <= 0 or await request.is_disconnected():
             return json_response(Mailbox(messages=[MessageOut.of(m) for m in found],
                                          cursor=cursor))
-        await context.notifier.wait(generation,
-                                    min(context.settings.long_poll_interval, remaining))
+        interval = context.poll_interval
+        if not await context.notifier.wait(token, min(interval, remaining)) \
+                and interval >= remaining and context.notified_across_processes:
+            # the wait ran out unwoken while every process's changes wake us (NOTIFY): nothing
+            # arrived, no second look (idle parties then cost one query per poll)
+            return json_response(Mailbox(messages=[], cursor=cursor))
 
 
 @router.get(f"{API}/messages/{{message_id}}", response_model=MessageOut, tags=["messages"],

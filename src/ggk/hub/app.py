@@ -36,10 +36,14 @@ def create_app(settings: HubSettings, context: HubContext | None = None) -> Fast
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         context.notifier.bind(asyncio.get_running_loop())
+        if context.listener is not None:
+            context.listener.start()
         sweeper = asyncio.create_task(_sweep_expired(context))
         try:
             yield
         finally:
+            if context.listener is not None:
+                await run_in_threadpool(context.listener.stop)
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper

@@ -78,6 +78,24 @@ def register(app: typer.Typer) -> None:
         message_ttl: Annotated[int | None, typer.Option(
             help="Seconds until unacknowledged messages expire.")] = None,
         log_level: Annotated[str, typer.Option()] = "info",
+        s3_endpoint: Annotated[str | None, typer.Option(
+            envvar="GGK_HUB_S3_ENDPOINT",
+            help="S3-compatible object storage for attachments (e.g. http://s3.internal:8333); "
+                 "credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.")] = None,
+        s3_bucket: Annotated[str | None, typer.Option(
+            envvar="GGK_HUB_S3_BUCKET", help="Bucket for attachments (implies several nodes).")
+        ] = None,
+        s3_region: Annotated[str | None, typer.Option(envvar="GGK_HUB_S3_REGION")] = None,
+        multi_node: Annotated[bool, typer.Option(
+            "--multi-node", help="Several hub nodes: refuse to start without --receipt-key.")
+        ] = False,
+        receipt_key: Annotated[Path | None, typer.Option(
+            envvar="GGK_HUB_RECEIPT_KEY",
+            help="Ed25519 private key (PEM) that signs receipts; the same on every node.")
+        ] = None,
+        receipt_previous_key: Annotated[list[Path] | None, typer.Option(
+            help="An earlier receipt key (PEM, public or private), still published in the "
+                 "JWKS during a rotation (repeatable).")] = None,
     ) -> None:
         """Serve the hub over HTTPS with required client certificates (TLS 1.2+)."""
         import uvicorn
@@ -93,10 +111,15 @@ def register(app: typer.Typer) -> None:
                                     "message_ttl_seconds": message_ttl}.items() if v is not None}
         settings = _settings(data_dir, database_url, store_dir, ca_file=ca, server_cert=cert,
                              host=host, port=port, trust_proxy_header=trust_proxy_header,
-                             trusted_proxies=tuple(trusted_proxy or ()), **limits)
+                             trusted_proxies=tuple(trusted_proxy or ()),
+                             s3_endpoint_url=s3_endpoint, s3_bucket=s3_bucket,
+                             s3_region=s3_region, multi_node=multi_node,
+                             receipt_key_file=receipt_key,
+                             receipt_previous_key_files=tuple(receipt_previous_key or ()),
+                             **limits)
         try:
             app_ = create_app(settings)
-        except SchemaNotCurrent as e:
+        except (SchemaNotCurrent, ValueError, OSError) as e:
             raise _fail(str(e)) from e
         typer.echo(f"ggk hub on https://{host}:{port} (client certificates required)", err=True)
         keep_freed_memory()

@@ -31,15 +31,16 @@ from ggk.hub.direct import Direct
 from ggk.hub.interfaces import (
     INBOX_STATES,
     Attachment,
+    AttachmentStore,
     HubError,
     Message,
     MessageState,
     Party,
 )
+from ggk.hub.notify import announce
 from ggk.hub.receipts import HubKey, canonical_json
 from ggk.hub.routing import route_allowed
 from ggk.hub.settings import HubSettings
-from ggk.hub.storage import FileStore
 from ggk.hub.tables import attachments, audit_log, counters, messages, parties
 
 Caller = Party | Callable[[sa.Connection], Party]
@@ -166,9 +167,11 @@ def next_cursor(conn: sa.Connection, n: int = 1) -> int:
 class MessageService:
     """All message state lives in the database; this class holds no state between calls."""
 
-    def __init__(self, engine: sa.Engine, settings: HubSettings, store: FileStore,
+    def __init__(self, engine: sa.Engine, settings: HubSettings, store: AttachmentStore,
                  on_available: Callable[[], None] = lambda: None) -> None:
         self.engine = engine
+        # PostgreSQL: NOTIFY wakes the long polls of the parties concerned on every hub node
+        self._notifying = engine.dialect.name == "postgresql"
         self.settings = settings
         self.store = store
         self.on_available = on_available
@@ -261,6 +264,8 @@ class MessageService:
                     return self._duplicate(conn, party, declaration, existing, content_hash), False
                 self._check_route_and_limits(conn, party, declaration)
                 cursor = self._insert(conn, party, declaration, content_hash, now, available)
+                if self._notifying:
+                    announce(conn, party.oin, *((declaration.receiver,) if available else ()))
         except (sa.exc.IntegrityError, sqlite3.IntegrityError):
             if party is None:
                 raise
@@ -368,7 +373,7 @@ class MessageService:
                     for position, a in enumerate(declaration.attachments)]
             conn.execute(attachments.insert(), rows)
             for row in rows:
-                self.store.create(row["id"])
+                self.store.create(row["id"], row["size"])
         return cursor
 
     def _make_available(self, conn: sa.Connection, message_id: str, now: dt.datetime) -> None:
@@ -376,6 +381,14 @@ class MessageService:
         cursor = next_cursor(conn)
         conn.execute(messages.update().where(messages.c.id == message_id).values(
             state="available", available_at=now, cursor=cursor, change_cursor=cursor))
+        self._announce_message(conn, message_id)
+
+    def _announce_message(self, conn: sa.Connection, message_id: str) -> None:
+        """PostgreSQL: wake the long polls of the message's sender and receiver at commit."""
+        if self._notifying:
+            row = conn.execute(sa.select(messages.c.sender, messages.c.receiver)
+                               .where(messages.c.id == message_id)).one()
+            announce(conn, row.sender, row.receiver)
 
     def _change_state(self, conn: sa.Connection, message_id: str, state: MessageState,
                       actor: str, detail: dict[str, Any] | None = None, *,
@@ -389,6 +402,7 @@ class MessageService:
         if done.rowcount == 0:
             return False
         audit.record(conn, actor=actor, action=state, message_id=message_id, detail=detail)
+        self._announce_message(conn, message_id)
         return True
 
     # ---- uploads -------------------------------------------------------------------------
@@ -427,6 +441,7 @@ class MessageService:
         """Verify a fully uploaded attachment; complete it (and maybe the message) or refuse."""
         with self.engine.connect() as conn:
             a = conn.execute(sa.select(attachments).where(attachments.c.id == attachment_id)).one()
+        self.store.complete(attachment_id, a.size)
         actual_size = self.store.size(attachment_id)
         actual_sha = computed_sha256 or self.store.sha256(attachment_id)
         reason = None
@@ -548,25 +563,37 @@ class MessageService:
                     found[message.id] = current
                 audit.record_many(conn, [audit.entry(actor=who.oin, action="acknowledged",
                                                      message_id=i, at=now) for i in changed])
+                if self._notifying and changed:
+                    announce(conn, *(found[i].sender for i in changed))
         return [found[i] for i in ids]
 
+    EXPIRY_BATCH = 100
+
     def expire_due(self, now: dt.datetime | None = None) -> int:
-        """Expire messages that were not acknowledged within their TTL; returns how many."""
+        """Expire messages that were not acknowledged within their TTL; returns how many.
+
+        In batches, each in one transaction; on PostgreSQL the batch's rows are taken with
+        `FOR UPDATE SKIP LOCKED`, so the sweeps of several hub nodes share the work instead of
+        queueing behind each other (SQLite: one writer at a time anyway)."""
         now = now or utcnow()
-        with self.engine.connect() as conn:
-            due = conn.execute(sa.select(messages.c.id).where(
-                messages.c.state.in_(("accepted", "available", "fetched")),
-                messages.c.expires_at < now).limit(1000)).scalars().all()
-        for message_id in due:
+        expired = 0
+        while True:
             with writing(self.engine) as conn:
-                self._change_state(conn, message_id, "expired", "hub",
-                                   {"ttl_seconds": self.settings.message_ttl_seconds},
-                                   allowed_from=("accepted", "available", "fetched"))
+                due = conn.execute(sa.select(messages.c.id).where(
+                    messages.c.state.in_(("accepted", "available", "fetched")),
+                    messages.c.expires_at < now).order_by(messages.c.expires_at)
+                    .limit(self.EXPIRY_BATCH).with_for_update(skip_locked=True)).scalars().all()
+                for message_id in due:
+                    self._change_state(conn, message_id, "expired", "hub",
+                                       {"ttl_seconds": self.settings.message_ttl_seconds},
+                                       allowed_from=("accepted", "available", "fetched"))
                 attachment_ids = conn.execute(sa.select(attachments.c.id).where(
-                    attachments.c.message_id == message_id)).scalars().all()
-            for attachment_id in attachment_ids:  # expired payloads free their disk space
+                    attachments.c.message_id.in_(due))).scalars().all() if due else []
+            for attachment_id in attachment_ids:  # expired payloads free their space
                 self.store.delete(attachment_id)
-        return len(due)
+            expired += len(due)
+            if len(due) < self.EXPIRY_BATCH:
+                return expired
 
     # ---- receipts and monitoring ---------------------------------------------------------
     def receipt(self, party: Party, message_id: str, key: HubKey) -> dict[str, Any]:
@@ -583,7 +610,7 @@ class MessageService:
             "state": message.state, "refusal_reason": message.refusal_reason,
             "issued_at": utcnow().isoformat(), "hub_key_id": key.key_id,
         }
-        return {"receipt": receipt, "signature": key.sign(receipt)}
+        return {"receipt": receipt, "jws": key.sign(receipt)}
 
     def monitoring(self, now: dt.datetime | None = None) -> list[dict[str, Any]]:
         """Per party: unacknowledged messages waiting for it, the oldest one's age, bytes in/out."""

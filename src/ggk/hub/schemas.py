@@ -169,7 +169,7 @@ class ReceiptBody(BaseModel):
 
 class SignedReceipt(BaseModel):
     receipt: ReceiptBody
-    signature: str
+    jws: str  # compact JWS (alg Ed25519, kid), its payload the canonical JSON of `receipt`
 
 
 class Health(BaseModel):

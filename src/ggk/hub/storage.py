@@ -34,12 +34,12 @@ class FileStore:
             raise ValueError(f"bad attachment id {attachment_id!r}")
         return self.root / "attachments" / attachment_id[:2] / attachment_id
 
-    def create(self, attachment_id: str) -> None:
+    def create(self, attachment_id: str, size: int = 0) -> None:
         path = self.path(attachment_id)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(exist_ok=True)
 
-    def open_at(self, attachment_id: str, offset: int) -> BinaryIO:
+    def open_at(self, attachment_id: str, offset: int, size: int = 0) -> BinaryIO:
         """Open for writing at `offset`, dropping anything beyond it.
 
         Holds an exclusive flock (released on close), so two writers of one upload, in any hub
@@ -79,6 +79,14 @@ class FileStore:
             f.truncate(offset)
             f.flush()
             os.fsync(f.fileno())
+
+    def sync(self, handle: BinaryIO, upto: int = 0) -> None:
+        """fsync the file (everything written, which covers `upto`)."""
+        handle.flush()
+        os.fsync(handle.fileno())
+
+    def complete(self, attachment_id: str, size: int) -> None:
+        """Nothing to do: the file is the attachment."""
 
     def sha256(self, attachment_id: str) -> str:
         digest = hashlib.sha256()

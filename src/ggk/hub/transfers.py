@@ -12,7 +12,6 @@ import base64
 import binascii
 import concurrent.futures
 import hashlib
-import os
 import re
 from collections.abc import AsyncIterator, Generator
 from typing import Any
@@ -23,9 +22,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from starlette.requests import ClientDisconnect
 
-from ggk.direct_io import DirectWriter
 from ggk.hub.context import HubContext, current_party, hub
-from ggk.hub.interfaces import Attachment, HubError, Message, Party
+from ggk.hub.interfaces import Attachment, BlockSink, HubError, Message, Party, UploadHandle
 from ggk.hub.schemas import API, Problem
 from ggk.hub.storage import UploadBusy
 
@@ -215,10 +213,15 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
         raise HubError(507, "insufficient-storage",
                        "the hub has not enough free disk space now; resume later")
     try:
-        f = await run_in_threadpool(context.store.open_at, upload_id, offset)
+        release = await run_in_threadpool(context.upload_locks.acquire, upload_id)
     except UploadBusy as e:
         raise HubError(423, "upload-busy", "another request is writing this upload; retry",
                        headers=_attachment_headers(attachment)) from e
+    try:
+        f = await run_in_threadpool(_open_upload, context, party, upload_id, offset)
+    except BaseException:
+        release()
+        raise
     context.metrics.upload_chunks.labels("none" if expected_checksum is None else "sha256").inc()
     hashes = running_hashes(context)
     file_digest = hashes.take(upload_id, offset)
@@ -267,7 +270,7 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
                     await settle()
                     await writer.finish()
                     checkpoint_to = offset + written
-                    sync_job = _TRANSFER_WORKERS.submit(_sync, f)
+                    sync_job = _TRANSFER_WORKERS.submit(context.store.sync, f, checkpoint_to)
                     checkpoint = asyncio.ensure_future(confirm(offset, checkpoint_to))
                     unsynced = 0
         except ClientDisconnect:
@@ -280,8 +283,8 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
             f.truncate(offset)
             written = 0
             file_digest = None
-        await run_in_threadpool(_sync, f)
         new_offset = offset + written
+        await run_in_threadpool(context.store.sync, f, new_offset)
         if written and not await run_in_threadpool(context.service.record_offset, upload_id,
                                                    offset, new_offset, party.oin):
             raise HubError(409, "offset-mismatch", "the upload moved meanwhile; HEAD and resume")
@@ -293,6 +296,7 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
             if sync_job is not None:  # never close the file under a running fsync
                 concurrent.futures.wait([sync_job])
             f.close()
+            release()
     context.metrics.bytes_in.inc(written)
     if too_long:
         raise HubError(413, "upload-exceeds-length",
@@ -328,7 +332,7 @@ class _BlockWriter:
 
     BLOCK = 4 * 1024 * 1024
 
-    def __init__(self, sink: DirectWriter, digests: tuple[Any, ...]) -> None:
+    def __init__(self, sink: BlockSink, digests: tuple[Any, ...]) -> None:
         self.sink = sink
         self.digests = [d for d in digests if d is not None]
         self.parts: list[bytes] = []
@@ -393,9 +397,16 @@ class _BlockWriter:
         self.sink.close(flush=False)
 
 
-def _sync(f: object) -> None:
-    f.flush()  # type: ignore[attr-defined]
-    os.fsync(f.fileno())  # type: ignore[attr-defined]
+def _open_upload(context: HubContext, party: Party, upload_id: str, offset: int) -> UploadHandle:
+    """Open the upload at `offset`, once this request holds it: the offset is read again under
+    the lock, since a PATCH on another node may have recorded progress meanwhile."""
+    attachment = context.service.upload_target(party, upload_id)[1]
+    if attachment.state != "pending" or attachment.upload_offset != offset:
+        raise HubError(409, "offset-mismatch",
+                       f"Upload-Offset {offset} differs from the hub's offset "
+                       f"{attachment.upload_offset}; HEAD the upload and resume from there",
+                       headers=_attachment_headers(attachment))
+    return context.store.open_at(upload_id, offset, attachment.size)
 
 
 @router.delete(f"{API}/uploads/{{upload_id}}", status_code=204)

@@ -71,12 +71,12 @@ class Station:
         secret = load_or_create_key(settings.resolved_key_path())
         self.pseudonymiser = Pseudonymiser(secret)
         ids = ReplyIds(secret)
-        recorder = Recorder(self.engine, self.clock, ids)
-        self.failures = FailureBook(self.engine, settings.max_attempts, settings.retry_seconds)
-        sender = ReplySender(client, self.store)
         self.claims = ClaimBook(self.engine, settings.worker_id, settings.claim_lease_seconds,
                                 self.store.root / "instances")
         self.claims.start()
+        recorder = Recorder(self.engine, self.clock, ids, self.claims)
+        self.failures = FailureBook(self.engine, settings.max_attempts, settings.retry_seconds)
+        sender = ReplySender(client, self.store)
         parties = PartyBook(client)
         self.intake = Intake(self.engine, self.store, client, self.clock, self.registry, parties,
                              self.pseudonymiser, recorder)

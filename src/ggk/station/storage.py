@@ -5,14 +5,18 @@ Layout under the store directory:
   raw/<sha[:2]>/<sha256>                                  the file as delivered (temporary)
   accepted/<statistic>/<period>/<gemeente>/<dataset>/v<N>.parquet
   replies/<reply message id>/<attachment files>            what the station sent (resent on crash)
+  replies/<reply message id>.<nonce>/                      the same, one folder per decision attempt
   incoming/<message id>/                                   partial downloads
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -82,6 +86,19 @@ class FileStore:
         path = self.root / "replies" / reply_id
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    @contextlib.contextmanager
+    def reply_attempt(self, reply_id: str) -> Iterator[Path]:
+        """A new folder for one attempt at a reply's files (`replies/<id>.<nonce>`): two stations
+        that decide the same message never write into each other's files; the attempt whose
+        decision commits is the one its recorded path names. Removed when the block fails."""
+        path = self.root / "replies" / f"{reply_id}.{uuid.uuid4().hex[:12]}"
+        path.mkdir(parents=True)
+        try:
+            yield path
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
 
     def relative(self, path: Path) -> str:
         return str(Path(path).relative_to(self.root))
