@@ -24,7 +24,9 @@ def message_body(receiver: str, type: str = "gmsd.aanlevering",
                  attachments: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
     return {"id": str(uuid.uuid4()), "receiver": receiver, "type": type,
             "conversation_id": None, "in_reply_to": None,
-            "metadata": {"statistic": "gmsd", "period": "2026-H1"},
+            # a ping carries only its own few metadata fields (ggk.hub.routing.PING_METADATA)
+            "metadata": ({} if type in ("ggk.ping", "ggk.pong")
+                         else {"statistic": "gmsd", "period": "2026-H1"}),
             "attachments": attachments or [], **extra}
 
 

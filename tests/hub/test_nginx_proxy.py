@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.hub.conftest import StartHub
+from tests.hub.conftest import HubPki, StartHub
 from tests.hub.helpers import message_body, start_nginx
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "ggk-hub.conf"
@@ -26,9 +26,14 @@ def _free_port() -> int:
 
 
 @pytest.mark.skipif(NGINX is None, reason="nginx not installed (make system-deps)")
-def test_nginx_example_passes_the_client_certificate(start_hub: StartHub, tmp_path: Path
+def test_nginx_example_passes_the_client_certificate(start_hub: StartHub, hub_pki: HubPki,
+                                                     tmp_path: Path
                                                      ) -> None:
-    hub = start_hub(trust_proxy_header="X-SSL-Client-Cert", trusted_proxies=("127.0.0.1",))
+    from ggk.pki import fingerprint
+
+    # the proxy's own certificate is pinned at the hub (a CA-issued certificate of no party)
+    hub = start_hub(trust_proxy_header="X-SSL-Client-Cert", trusted_proxies=("127.0.0.1",),
+                    trusted_proxy_fingerprints=(fingerprint(hub_pki.pem["stranger"]),))
     hub_port = urlsplit(hub.base_url).port
     port = _free_port()
     server = str(hub.settings.server_cert)

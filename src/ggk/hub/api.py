@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
-from ggk.hub.context import caller, current_party, hub
-from ggk.hub.interfaces import HubError, Message, Party
+from ggk.hub.bodies import json_body, openapi_body
+from ggk.hub.context import authenticate_first, caller, current_party, hub
+from ggk.hub.interfaces import HubError, Message, Party, StoreUnwritable
 from ggk.hub.messages import AttachmentDeclaration, MessageDeclaration
 from ggk.hub.routing import MONITORING_ROLES
 from ggk.hub.schemas import (
@@ -30,9 +31,10 @@ from ggk.hub.schemas import (
     Problem,
     SignedReceipt,
 )
+from ggk.privacy import mask_bsn_like, mask_bsn_like_in
 
 PROBLEMS = {status: {"model": Problem, "content": {"application/problem+json": {}}}
-            for status in (403, 404, 409, 413, 422, 507)}
+            for status in (400, 403, 404, 409, 413, 422, 507)}
 router = APIRouter(responses={403: PROBLEMS[403]})
 
 
@@ -50,7 +52,7 @@ def require_monitoring(party: Party) -> None:
 
 @router.get("/healthz", response_model=Health, tags=["operations"])
 def healthz(request: Request) -> Health:
-    """Liveness and database reachability (any valid client certificate)."""
+    """Liveness, database reachability and a writable store (any valid client certificate)."""
     context = hub(request)
     context.authenticator.valid_certificate(request)
     try:
@@ -58,7 +60,13 @@ def healthz(request: Request) -> Health:
             conn.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError as e:
         raise HubError(503, "database-unavailable", f"database unreachable: {e}") from e
-    return Health(status="ok", database="ok")
+    if context.authenticator.crl_problem is not None:
+        raise HubError(503, "crl-stale", context.authenticator.crl_problem)
+    try:
+        context.store.check_writable()
+    except StoreUnwritable as e:
+        raise HubError(503, "store-unwritable", str(e)) from e
+    return Health(status="ok", database="ok", store="ok")
 
 
 @router.get("/metrics", tags=["operations"], response_class=Response,
@@ -103,11 +111,18 @@ def hub_keys(request: Request) -> dict[str, Any]:
 
 @router.post(f"{API}/messages", response_model=MessageOut, status_code=201, tags=["messages"],
              responses={200: {"model": MessageOut, "description": "Same id, same content"},
-                        **{s: PROBLEMS[s] for s in (409, 413, 422, 507)}})
-async def send_message(body: MessageIn, request: Request) -> Response:
-    """Create a message; attachments are uploaded afterwards by tus to their `upload_url`."""
+                        **{s: PROBLEMS[s] for s in (400, 409, 413, 422, 507)}},
+             openapi_extra=openapi_body(MessageIn))
+async def send_message(request: Request) -> Response:
+    """Create a message; attachments are uploaded afterwards by tus to their `upload_url`.
+
+    Numbers that could be a BSN in the metadata's text, the conversation id and attachment names
+    are masked before anything is stored (`ggk.privacy`); the answer shows what was stored.
+    If another party already used the id, the message gets an id of its own (in the answer)."""
     context = hub(request)
     who = caller(request)
+    body = await json_body(request, MessageIn, context.settings.max_json_body_bytes,
+                           lambda: authenticate_first(request, who))
     if body.sender is not None:
         def sender(conn: sa.Connection) -> Party:
             party = who(conn)
@@ -117,9 +132,12 @@ async def send_message(body: MessageIn, request: Request) -> Response:
             return party
     declaration = MessageDeclaration(
         id=str(body.id), receiver=body.receiver, type=body.type,
-        conversation_id=body.conversation_id,
-        in_reply_to=str(body.in_reply_to) if body.in_reply_to else None, metadata=body.metadata,
-        attachments=tuple(AttachmentDeclaration(a.name, a.content_type, a.size, a.sha256.lower())
+        conversation_id=(mask_bsn_like(body.conversation_id)
+                         if body.conversation_id is not None else None),
+        in_reply_to=str(body.in_reply_to) if body.in_reply_to else None,
+        metadata=mask_bsn_like_in(body.metadata),  # type: ignore[arg-type]
+        attachments=tuple(AttachmentDeclaration(mask_bsn_like(a.name), a.content_type, a.size,
+                                                a.sha256.lower())
                           for a in body.attachments),
     )
     message, created = await context.database(lambda: context.service.create(
@@ -185,12 +203,16 @@ async def acknowledge(message_id: str, request: Request) -> Response:
 
 
 @router.post(f"{API}/messages/ack", response_model=MessageList, tags=["messages"],
-             responses={404: PROBLEMS[404], 409: PROBLEMS[409]})
-async def acknowledge_many(body: AcknowledgeIn, request: Request) -> Response:
+             responses={s: PROBLEMS[s] for s in (400, 404, 409, 413, 422)},
+             openapi_extra=openapi_body(AcknowledgeIn))
+async def acknowledge_many(request: Request) -> Response:
     """Acknowledge several received messages at once (receiver only; idempotent), all or none:
     if one of them cannot be acknowledged, none is, and the answer is that message's problem.
     Each message gets its own state change, audit entry and receipt event, as with one ack."""
-    context, who, ids = hub(request), caller(request), [str(i) for i in body.ids]
+    context, who = hub(request), caller(request)
+    body = await json_body(request, AcknowledgeIn, context.settings.max_json_body_bytes,
+                           lambda: authenticate_first(request, who))
+    ids = [str(i) for i in body.ids]
     messages = await context.database(lambda: context.service.acknowledge_many(who, ids))
     return json_response(MessageList(messages=[MessageOut.of(m) for m in messages]))
 

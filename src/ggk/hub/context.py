@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -95,10 +96,14 @@ class HubContext:
         registry = PartyRegistry(engine)
         notifier = MailboxNotifier()
         postgres = engine.dialect.name == "postgresql"
-        service = MessageService(engine, settings, store,
-                                 on_available=(lambda: None) if postgres else notifier.notify)
         key = (load_hub_key(settings.receipt_key_file) if settings.receipt_key_file
                else load_or_create_hub_key(settings.hub_key_path))
+        # the hub's private key file is the secret every hub process shares
+        id_scope_secret = hashlib.sha256(b"ggk-message-id-scope\0"
+                                         + settings.hub_key_path.read_bytes()).digest()
+        service = MessageService(engine, settings, store,
+                                 on_available=(lambda: None) if postgres else notifier.notify,
+                                 id_scope_secret=id_scope_secret)
         listener = PostgresListener(engine.url, notifier) if postgres else None
         metrics = HubMetrics(service, registry,
                              None if settings.s3_bucket else settings.resolved_store_dir())
@@ -143,3 +148,15 @@ class RequestCaller:
 
 def caller(request: Request) -> RequestCaller:
     return RequestCaller(request)
+
+
+async def authenticate_first(request: Request, who: RequestCaller) -> None:
+    """Authenticate the caller in a connection of its own (before a request body is read);
+    `who` remembers the party, so the endpoint's own transaction does not ask again."""
+    context = hub(request)
+
+    def check() -> None:
+        with context.engine.connect() as conn:
+            who(conn)
+
+    await context.database(check)

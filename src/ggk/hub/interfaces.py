@@ -41,6 +41,11 @@ class SchemaNotCurrent(RuntimeError):
     """The hub database is not migrated to this version's schema (`ggk hub migrate`)."""
 
 
+class StoreUnwritable(OSError):
+    """The hub's file store cannot be written (permissions, read-only or broken disk): answered
+    as 507 `store-unwritable`, and `/healthz` says so."""
+
+
 class PartyError(ValueError):
     """Bad input to party administration (`ggk party add|revoke`)."""
 
@@ -55,6 +60,17 @@ class Party:
     active: bool
     cert_not_after: dt.datetime | None = None
     max_message_bytes: int | None = None
+    previous_cert_fingerprint: str | None = None
+    previous_cert_valid_until: dt.datetime | None = None
+
+    def accepts(self, fingerprint: str, now: dt.datetime) -> bool:
+        """True if `fingerprint` is this party's certificate, or its previous one during the
+        renewal window (overlapping rotation)."""
+        if fingerprint == self.cert_fingerprint:
+            return True
+        return (fingerprint == self.previous_cert_fingerprint
+                and self.previous_cert_valid_until is not None
+                and now < self.previous_cert_valid_until)
 
     def public(self) -> dict[str, Any]:
         return {"oin": self.oin, "name": self.name, "role": self.role,
@@ -109,8 +125,15 @@ class PartyDirectory(Protocol):
 
     def add(self, cert: Path | bytes, *, role: str | None = None, name: str | None = None,
             gemeentecode: str | None = None, max_message_bytes: int | None = None,
-            replace: bool = False) -> Party:
-        """Register the holder of `cert` (OIN, name and hints read from it); PartyError if bad."""
+            replace: bool = False, change_role: bool = False, allow_expired: bool = False,
+            overlap_seconds: int = 0) -> Party:
+        """Register the holder of `cert` (OIN, name and hints read from it); PartyError if bad.
+        `replace` gives a known OIN a new certificate and keeps its role and gemeentecode
+        unless `change_role` (audited); the old certificate stays valid `overlap_seconds`."""
+        ...
+
+    def remove(self, oin: str) -> None:
+        """Delete a party (audited); its messages and audit entries stay."""
         ...
 
     def get(self, oin: str) -> Party | None:

@@ -22,6 +22,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from starlette.requests import ClientDisconnect
 
+from ggk.hub.bodies import declared_length as declared_content_length
 from ggk.hub.context import HubContext, current_party, hub
 from ggk.hub.interfaces import Attachment, BlockSink, HubError, Message, Party, UploadHandle
 from ggk.hub.schemas import API, Problem
@@ -61,10 +62,15 @@ def parse_metadata(header: str) -> dict[str, str]:
     return result
 
 
+_INTEGER = re.compile(r"[0-9]{1,19}")  # ASCII digits only, below 2**63 in length
+
+
 def parse_int_header(request: Request, name: str) -> int:
+    """A non-negative integer header (ASCII digits, at most 19 of them); 400 otherwise."""
     value = request.headers.get(name)
-    if value is None or not value.isdigit():
-        raise HubError(400, f"bad-{name.lower()}", f"header {name} must be a non-negative integer")
+    if value is None or not _INTEGER.fullmatch(value):
+        raise HubError(400, f"bad-{name.lower()}", f"header {name} must be a non-negative integer "
+                       "of ASCII digits (at most 19)")
     return int(value)
 
 
@@ -202,9 +208,8 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
                        f"Upload-Offset {offset} differs from the hub's offset "
                        f"{attachment.upload_offset}; HEAD the upload and resume from there",
                        headers=_attachment_headers(attachment))
-    declared_length = request.headers.get("content-length")
-    if (declared_length and declared_length.isdigit()
-            and offset + int(declared_length) > attachment.size):
+    declared_length = declared_content_length(request)
+    if declared_length is not None and offset + declared_length > attachment.size:
         raise HubError(413, "upload-exceeds-length",
                        f"this chunk would go beyond the declared size {attachment.size}")
     remaining = attachment.size - offset
@@ -418,7 +423,7 @@ def tus_terminate(upload_id: str, request: Request) -> Response:
     return Response(status_code=204, headers=tus_headers())
 
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"^bytes=([0-9]{0,19})-([0-9]{0,19})$")
 DOWNLOAD_BLOCK = 4 * 1024 * 1024
 
 
@@ -457,6 +462,33 @@ def _content_disposition(filename: str) -> str:
     return f'attachment; filename="{filename}"'
 
 
+@router.head(f"{API}/messages/{{message_id}}/attachments/{{name}}",
+             responses={206: {"description": "Partial content"}, 416: {"model": Problem}})
+def download_head(message_id: str, name: str, request: Request) -> Response:
+    """The headers a download would have (size, ETag, range support), without the bytes; it
+    does not count as fetching the message."""
+    party = current_party(request)
+    context = hub(request)
+    _message, attachment = context.service.download_target(party, message_id, name)
+    headers, wanted = _download_headers(attachment, request)
+    return Response(status_code=206 if wanted else 200, media_type=attachment.content_type,
+                    headers=headers)
+
+
+def _download_headers(attachment: Attachment, request: Request
+                      ) -> tuple[dict[str, str], tuple[int, int] | None]:
+    etag = f'"{attachment.sha256}"'
+    wanted = _requested_range(request.headers.get("range"), attachment.size, etag,
+                              request.headers.get("if-range"))
+    start, end = wanted if wanted is not None else (0, attachment.size)
+    headers = {"ETag": etag, "Accept-Ranges": "bytes", "Cache-Control": "private, no-transform",
+               "Content-Disposition": _content_disposition(attachment.name),
+               "Content-Length": str(end - start)}
+    if wanted is not None:
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{attachment.size}"
+    return headers, wanted
+
+
 @router.get(f"{API}/messages/{{message_id}}/attachments/{{name}}",
             responses={200: {"content": {"application/octet-stream": {}}},
                        206: {"description": "Partial content"},
@@ -470,17 +502,10 @@ def download(message_id: str, name: str, request: Request) -> Response:
     party = current_party(request)
     context = hub(request)
     message, attachment = context.service.download_target(party, message_id, name)
-    etag = f'"{attachment.sha256}"'
-    wanted = _requested_range(request.headers.get("range"), attachment.size, etag,
-                              request.headers.get("if-range"))
+    headers, wanted = _download_headers(attachment, request)
     start, end = wanted if wanted is not None else (0, attachment.size)
-    context.service.mark_fetched(party, message, name)
+    context.service.mark_fetched(party, message, attachment.name)
     context.metrics.bytes_out.inc(end - start)
-    headers = {"ETag": etag, "Accept-Ranges": "bytes", "Cache-Control": "private, no-transform",
-               "Content-Disposition": _content_disposition(attachment.name),
-               "Content-Length": str(end - start)}
-    if wanted is not None:
-        headers["Content-Range"] = f"bytes {start}-{end - 1}/{attachment.size}"
     blocks = context.store.read_range(attachment.id, start, end, DOWNLOAD_BLOCK)
     return StreamingResponse(_read_ahead(blocks), status_code=206 if wanted else 200,
                              media_type=attachment.content_type, headers=headers)

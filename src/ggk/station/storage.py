@@ -30,19 +30,27 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def private_dir(path: Path) -> Path:
+    """Create `path` (and missing parents, all owner-only) and make it owner-only (0700): files
+    that arrive in it, also while they download, are not readable by other local users."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(directory, 0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
 class FileStore:
     def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = private_dir(Path(root))
 
     # raw files -------------------------------------------------------------------------------
     def raw_path(self, sha256: str) -> Path:
         return self.root / "raw" / sha256[:2] / sha256
 
     def incoming_dir(self, message_id: str) -> Path:
-        path = self.root / "incoming" / message_id
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        return private_dir(self.root / "incoming" / message_id)
 
     def keep_raw(self, downloaded: Path, sha256: str) -> Path:
         """Move a verified download into the content-addressed store (same content: kept once)."""
