@@ -165,7 +165,7 @@ def upload_ratio(url: str, hub_url: str, ca: Path, pems: dict[str, Path], portal
     size = path.stat().st_size
     with HubClient(hub_url, cert=pems[code], ca=ca) as client:
         started = time.perf_counter()
-        submit_file(client, path, period=PERIOD, dataset="basis", gemeente=code)
+        submit_file(client, path, statistic="gmsd", period=PERIOD, dataset="basis", gemeente=code)
         cli = time.perf_counter() - started
     client = logged_in(url, ca, code)
     page = client.get(f"/gemeente/{code}/aanleveren").text

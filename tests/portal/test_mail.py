@@ -53,8 +53,8 @@ def test_mail_when_a_report_arrives(chain: Chain, smtp: tuple[Collect, int],
                                         public_url="https://portaal.example")
     try:
         with chain.client("gemeente_a") as client:
-            submit_file(client, make_file(tmp_path, "fout", {"elfproef": 2}), period="2026-H1",
-                        dataset="basis", gemeente="GM0363")
+            submit_file(client, make_file(tmp_path, "fout", {"elfproef": 2}), statistic="gmsd",
+                        period="2026-H1", dataset="basis", gemeente="GM0363")
         deadline = time.monotonic() + 90
         while not any("Technisch controlerapport" in (m["Subject"] or "")
                       for m in handler.messages):

@@ -199,7 +199,7 @@ class Desk:
         path.replace(named)
         try:
             with HubClient(self.hub, cert=self.connection.cert, ca=self.ca) as client:
-                message = submit_file(client, named, period=upload.period,
+                message = submit_file(client, named, statistic=STATISTIC, period=upload.period,
                                       dataset=upload.dataset, gemeente=self.code,
                                       progress=progress, message_id=upload.id)
         except (GemeenteError, ClientError) as e:
@@ -215,8 +215,9 @@ class Desk:
     def send_besluit(self, period: str, besluit: str, toelichting: str, namens: str) -> str:
         try:
             with self._lock:
-                message = send_besluit(self.client, period=period, besluit=besluit,
-                                       gemeente=self.code, toelichting=toelichting or None)
+                message = send_besluit(self.client, statistic=STATISTIC, period=period,
+                                       besluit=besluit, gemeente=self.code,
+                                       toelichting=toelichting or None)
         except (GemeenteError, ClientError) as e:
             raise PortalError(f"Het besluit kon niet worden verstuurd: {e}") from e
         self._remember("besluit", period, besluit, toelichting, message.id, namens)
