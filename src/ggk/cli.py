@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "ggk.gemeente.commands",
     "ggk.pilot.commands",
     "ggk.evaluation.commands",
+    "ggk.portal.commands",
 )
 
 for _name in COMMAND_MODULES:

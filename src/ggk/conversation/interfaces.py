@@ -33,6 +33,8 @@ class Kind(StrEnum):
     BEVESTIGING = "bevestiging"  # CBS: a besluit was recorded
     WEIGERING = "weigering"  # CBS: a message could not be taken, with the reason
     UITSTEL = "uitstel"  # CBS: an extension granted; the period's deadlines move later
+    TOELICHTING = "toelichting"  # gemeente -> CBS: an explanation of a spiegelrapport flag
+    UITSTELVERZOEK = "uitstelverzoek"  # gemeente -> CBS: a request for more time
 
 
 TO_CBS = (Kind.AANLEVERING, Kind.BESLUIT)
@@ -41,7 +43,11 @@ FROM_CBS = (Kind.TECHNISCH_CONTROLERAPPORT, Kind.SPIEGELRAPPORT, Kind.BEVESTIGIN
 BESLUITEN = ("opt-in", "intrekken")
 # The first answer CBS gives to a message of each kind (a spiegelrapport follows later).
 ANSWERS = {Kind.AANLEVERING: (Kind.TECHNISCH_CONTROLERAPPORT, Kind.WEIGERING),
-           Kind.BESLUIT: (Kind.BEVESTIGING, Kind.WEIGERING)}
+           Kind.BESLUIT: (Kind.BEVESTIGING, Kind.WEIGERING),
+           Kind.TOELICHTING: (Kind.BEVESTIGING, Kind.WEIGERING),
+           Kind.UITSTELVERZOEK: (Kind.BEVESTIGING, Kind.WEIGERING)}
+# Notices change no state at CBS: the station keeps them for the collection manager and confirms.
+NOTICES = (Kind.TOELICHTING, Kind.UITSTELVERZOEK)
 
 
 class MissingMetadata(ValueError):

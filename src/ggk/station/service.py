@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from ggk.client.interfaces import HubApi, Message
 from ggk.clock import Clock, SystemClock
-from ggk.conversation import Kind
+from ggk.conversation import NOTICES, Kind
 from ggk.definitions import DefinitionRegistry, shipped
 from ggk.station import records
 from ggk.station.besluit import BesluitDesk
@@ -35,6 +35,7 @@ from ggk.station.masking import masked
 from ggk.station.metrics import StationMetrics
 from ggk.station.mirror_hook import MirrorHook, default_mirror_hook
 from ggk.station.mirror_jobs import MirrorJobs
+from ggk.station.notices import NoticeDesk
 from ggk.station.outcomes import Recorder, ReplyIds, ReplySender
 from ggk.station.parties import PartyBook
 from ggk.station.pseudonym import Pseudonymiser, load_or_create_key
@@ -83,6 +84,7 @@ class Station:
         self.intake = Intake(self.engine, self.store, client, self.clock, self.registry, parties,
                              self.pseudonymiser, recorder)
         self.besluiten = BesluitDesk(self.engine, self.clock, self.registry, parties, recorder)
+        self.notices = NoticeDesk(self.engine, self.clock, client, parties, recorder)
         self.mirrors = MirrorJobs(settings, self.engine, self.store, self.clock, self.registry,
                                   sender, ids, self.claims,
                                   mirror if mirror is not None else default_mirror_hook(),
@@ -90,7 +92,8 @@ class Station:
         self.reply_ids = ids
         self.worker = Worker(settings, client, self.engine, self.store, self.clock,
                              {Kind.AANLEVERING: self.intake.decide,
-                              Kind.BESLUIT: self.besluiten.decide},
+                              Kind.BESLUIT: self.besluiten.decide,
+                              **dict.fromkeys(NOTICES, self.notices.decide)},
                              recorder, sender, self.mirrors, self.failures, self.claims,
                              self.events,
                              chores=(self.send_extension_notices, self.publish_due))
