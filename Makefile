@@ -9,7 +9,13 @@ export GGK_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/tes
 
 .PHONY: install system-deps test demo bench lint clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed node_modules/.installed
+
+# npm packages of the portal (NL Design System CSS, htmx, tus-js-client; oidc-provider for the
+# tests), exactly as package-lock.json says; node and npm come with the Debian machine.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || test -x "$(UV)" || python3 -m pip install --user --quiet uv
@@ -36,11 +42,11 @@ test: install system-deps
 	$(VENV)/bin/pytest
 
 demo: install
-	$(GGK) pilot --data-dir ./pilot-data
+	$(GGK) pilot --data-dir ./pilot-data --portal
 
 bench: install
 	$(PYTHON) bench/validate.py
-	@for b in bench/hub.py bench/hub_ceiling.py bench/station.py bench/mirror.py; do \
+	@for b in bench/hub.py bench/hub_ceiling.py bench/station.py bench/mirror.py bench/portal.py; do \
 	  if [ -f $$b ]; then $(PYTHON) $$b || exit 1; fi; done
 
 lint: install

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "ggk.station.commands",
     "ggk.gemeente.commands",
     "ggk.evaluation.commands",
+    "ggk.portal.commands",
 )
 
 for _name in COMMAND_MODULES:

@@ -7,6 +7,7 @@ from ggk.conversation.interfaces import (
     ANSWERS,
     BESLUITEN,
     FROM_CBS,
+    NOTICES,
     PING,
     PING_TYPES,
     PONG,
@@ -28,7 +29,7 @@ from ggk.conversation.interfaces import (
 )
 
 __all__ = [
-    "ANSWERS", "BESLUITEN", "FROM_CBS", "PING", "PING_TYPES", "PONG", "TO_CBS",
+    "ANSWERS", "BESLUITEN", "FROM_CBS", "NOTICES", "PING", "PING_TYPES", "PONG", "TO_CBS",
     "AanleveringMetadata",
     "BesluitMetadata", "BevestigingMetadata", "ConversationId", "Kind", "MessageType",
     "MissingMetadata", "RapportMetadata", "SpiegelrapportMetadata", "UitstelMetadata",

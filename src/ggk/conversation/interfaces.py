@@ -28,9 +28,13 @@ class Kind(StrEnum):
     BEVESTIGING = "bevestiging"  # CBS: a besluit was recorded
     WEIGERING = "weigering"  # CBS: a message could not be taken, with the reason
     UITSTEL = "uitstel"  # CBS: an extension granted; the period's deadlines move later
+    TOELICHTING = "toelichting"  # gemeente -> CBS: an explanation of a spiegelrapport flag
+    UITSTELVERZOEK = "uitstelverzoek"  # gemeente -> CBS: a request for more time
 
 
-TO_CBS = (Kind.AANLEVERING, Kind.BESLUIT)
+TO_CBS = (Kind.AANLEVERING, Kind.BESLUIT, Kind.TOELICHTING, Kind.UITSTELVERZOEK)
+# Notices from a gemeente (the portal sends them): kept by CBS and confirmed; no state changes.
+NOTICES = (Kind.TOELICHTING, Kind.UITSTELVERZOEK)
 FROM_CBS = (Kind.TECHNISCH_CONTROLERAPPORT, Kind.SPIEGELRAPPORT, Kind.BEVESTIGING,
             Kind.WEIGERING, Kind.UITSTEL)
 BESLUITEN = ("opt-in", "intrekken")

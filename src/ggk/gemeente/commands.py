@@ -270,12 +270,22 @@ def pilot(
     seed: Annotated[int, typer.Option("--seed", help="Zaadwaarde voor de testbestanden.")] = 2026,
     max_rows: Annotated[int, typer.Option(
         "--max-rows", help="Bovengrens aan regels per bestand (de grote gemeente).")] = 25_000,
+    portal: Annotated[bool, typer.Option(
+        "--portal", help="Start daarna het portaal voor de proefgemeenten (tot Ctrl-C).")] = False,
+    portal_port: Annotated[int, typer.Option("--portal-port", help="Poort van het portaal.")
+                           ] = 8600,
 ) -> None:
     """Speel periode 2026-H1 na: hub en station in dit proces, 4 proefgemeenten."""
     from ggk.gemeente.pilot import PilotError, run_pilot
 
+    after = None
+    if portal:
+        from ggk.portal.demo import serve_after_pilot
+
+        def after(pilot: Any) -> None:
+            serve_after_pilot(pilot, port=portal_port)
     try:
-        result = run_pilot(data_dir, seed=seed, max_rows=max_rows)
+        result = run_pilot(data_dir, seed=seed, max_rows=max_rows, after=after)
     except PilotError as e:
         raise _fail(str(e)) from e
     if not result.ok:

@@ -11,9 +11,10 @@ import datetime as dt
 import json
 import logging
 import shutil
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,8 +79,10 @@ class PilotResult:
 
 class Pilot:
     def __init__(self, data_dir: Path, *, seed: int = 2026, max_rows: int = 25_000,
-                 console: Console | None = None) -> None:
+                 console: Console | None = None,
+                 after: Callable[[Pilot], None] | None = None) -> None:
         self.data_dir = data_dir.resolve()
+        self.after = after  # runs after the play while hub and station still run (the portal)
         self.seed = seed
         self.max_rows = max_rows
         self.console = console or Console()
@@ -145,9 +148,15 @@ class Pilot:
                          "(details in logs/pilot.log); de stappen daarna zijn overgeslagen")
             states, self._stopped = {}, True
         finally:
-            self._shutdown()
+            if self.after is None or sys.exc_info()[0] is not None:
+                self._shutdown()
         seconds = time.monotonic() - started
         self._summary(states, seconds)
+        if self.after is not None:
+            try:
+                self.after(self)
+            finally:
+                self._shutdown()
         return PilotResult(self.data_dir, states, seconds, self.steps, self.problems)
 
     def _prepare_dir(self) -> None:
@@ -524,6 +533,8 @@ class Pilot:
 
 
 def run_pilot(data_dir: Path, *, seed: int = 2026, max_rows: int = 25_000,
-              console: Console | None = None) -> PilotResult:
-    """Wipe `data_dir`, play period 2026-H1 and return the final states (see docs/pilot.md)."""
-    return Pilot(data_dir, seed=seed, max_rows=max_rows, console=console).run()
+              console: Console | None = None,
+              after: Callable[[Pilot], None] | None = None) -> PilotResult:
+    """Wipe `data_dir`, play period 2026-H1 and return the final states (see docs/pilot.md);
+    `after(pilot)` runs at the end while hub and station still run (`ggk pilot --portal`)."""
+    return Pilot(data_dir, seed=seed, max_rows=max_rows, console=console, after=after).run()

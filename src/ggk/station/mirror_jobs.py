@@ -78,7 +78,9 @@ def exit_with_parent(parent: int) -> None:
 def worker_init(nice: int, parent: int) -> None:
     """In a mirror worker process: exit with the station, lower its priority (so technical
     reports, made in the station's own process, go first on a busy machine) and load the heavy
-    modules before the first report."""
+    modules before the first report. Ctrl-C in a terminal reaches the whole process group: the
+    station stops its workers itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     exit_with_parent(parent)
     if nice:
         try:

@@ -32,6 +32,7 @@ from ggk.station.interfaces import StationEvents
 from ggk.station.metrics import StationMetrics
 from ggk.station.mirror_hook import MirrorHook, default_mirror_hook
 from ggk.station.mirror_jobs import MirrorJobs
+from ggk.station.notices import NoticeDesk
 from ggk.station.outcomes import Recorder, ReplyIds, ReplySender
 from ggk.station.parties import PartyBook
 from ggk.station.pseudonym import Pseudonymiser, load_or_create_key
@@ -80,9 +81,12 @@ class Station:
                                   mirror if mirror is not None else default_mirror_hook(),
                                   self.events)
         self.reply_ids = ids
+        self.notices = NoticeDesk(self.engine, client, self.clock, recorder)
         self.worker = Worker(settings, client, self.engine, self.store, self.clock,
                              {Kind.AANLEVERING: self.intake.decide,
-                              Kind.BESLUIT: self.besluiten.decide},
+                              Kind.BESLUIT: self.besluiten.decide,
+                              Kind.TOELICHTING: self.notices.decide,
+                              Kind.UITSTELVERZOEK: self.notices.decide},
                              recorder, sender, self.mirrors, self.failures, self.claims,
                              self.events, chores=(self.send_extension_notices,))
 

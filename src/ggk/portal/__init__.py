@@ -1,0 +1,2 @@
+"""ggk.portal: the municipality portal (`ggk portal serve`), built on ggk.web. Contract:
+`interfaces.py`."""

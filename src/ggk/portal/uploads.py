@@ -1,0 +1,154 @@
+"""Browser uploads into the portal: a tus 1.0 endpoint (creation, HEAD, PATCH with offsets) so that
+tus-js-client resumes after a broken line, then the same local check as `ggk validate`, then the
+send to CBS through the hub (itself tus, resumable) with the gemeente's certificate.
+
+The portal, not the browser, talks to the hub: the browser has no party certificate. Files live
+under `<data-dir>/gemeenten/<code>/uploads/<id>.part` until sent (then deleted).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from ggk.portal import tables as t
+from ggk.portal.interfaces import PortalError, Upload
+from ggk.web.database import aware
+
+log = logging.getLogger("ggk.portal.uploads")
+TUS_VERSION = "1.0.0"
+MAX_UPLOAD = 4 * 1024**3  # 4 GiB
+CHUNK = 1024 * 1024
+
+
+def parse_metadata(header: str | None) -> dict[str, str]:
+    """The tus Upload-Metadata header: `key base64value,key base64value`."""
+    result: dict[str, str] = {}
+    for pair in (header or "").split(","):
+        pair = pair.strip()
+        if not pair:
+            continue
+        key, _, value = pair.partition(" ")
+        try:
+            result[key] = base64.b64decode(value, validate=True).decode("utf-8") if value else ""
+        except (ValueError, UnicodeDecodeError) as e:
+            raise PortalError(f"ongeldige Upload-Metadata voor {key!r}") from e
+    return result
+
+
+def _row_to_upload(row: Any) -> Upload:
+    return Upload(row.id, row.gemeente, row.period, row.dataset, row.file_name, row.size,
+                  row.offset, row.state, row.created_by, aware(row.created_at), row.verdict,
+                  row.report, row.message_id, row.sent_bytes or 0, row.error)
+
+
+class UploadStore:
+    def __init__(self, engine: sa.Engine, data_dir: Path) -> None:
+        self.engine = engine
+        self.data_dir = data_dir
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def path(self, upload: Upload) -> Path:
+        return self.data_dir / "gemeenten" / upload.gemeente / "uploads" / f"{upload.id}.part"
+
+    def lock(self, upload_id: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(upload_id, threading.Lock())
+
+    def create(self, *, gemeente: str, period: str, dataset: str, file_name: str, size: int,
+               created_by: str) -> Upload:
+        if size <= 0:
+            raise PortalError("Het bestand is leeg.")
+        if size > MAX_UPLOAD:
+            raise PortalError(f"Het bestand is groter dan {MAX_UPLOAD // 1024**3} GiB.")
+        name = Path(file_name.replace("\\", "/")).name or "aanlevering.csv"
+        upload = Upload(str(uuid.uuid4()), gemeente, period, dataset, name[:200], size, 0,
+                        "uploaden", created_by, dt.datetime.now(dt.UTC))
+        path = self.path(upload)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+        with self.engine.begin() as conn:
+            conn.execute(sa.insert(t.uploads).values(
+                id=upload.id, gemeente=gemeente, period=period, dataset=dataset,
+                file_name=upload.file_name, size=size, offset=0, state="uploaden",
+                created_by=created_by, created_at=upload.created_at, sent_bytes=0))
+        return upload
+
+    def get(self, gemeente: str, upload_id: str) -> Upload | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(t.uploads).where(
+                t.uploads.c.id == upload_id, t.uploads.c.gemeente == gemeente)).first()
+        return _row_to_upload(row) if row is not None else None
+
+    def of(self, gemeente: str, limit: int = 20) -> list[Upload]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t.uploads).where(t.uploads.c.gemeente == gemeente)
+                                .order_by(t.uploads.c.created_at.desc()).limit(limit)).all()
+        return [_row_to_upload(r) for r in rows]
+
+    def update(self, upload_id: str, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(t.uploads).where(t.uploads.c.id == upload_id).values(**values))
+
+    async def append(self, upload: Upload, offset: int, chunks: Any) -> int:
+        """Append the request body at `offset` (must equal the stored offset); returns the new
+        offset. What arrived before a broken connection is kept and counted."""
+        if upload.state != "uploaden":
+            raise PortalError("Deze upload is al compleet.")
+        if offset != upload.offset:
+            raise PortalError("offset-mismatch")
+        path = self.path(upload)
+        written = upload.offset
+        try:
+            with path.open("r+b") as handle:
+                handle.seek(written)
+                async for chunk in chunks:
+                    if not chunk:
+                        continue
+                    if written + len(chunk) > upload.size:
+                        raise PortalError("Er komen meer bytes binnen dan het bestand groot is.")
+                    handle.write(chunk)
+                    written += len(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
+        finally:
+            self.update(upload.id, offset=written)
+        return written
+
+
+def check_upload(store: UploadStore, upload: Upload) -> None:
+    """The local check (ggk.validation, exactly `ggk validate`); stores the report."""
+    from ggk.validation import ValidationInputError, validate_file
+
+    path = store.path(upload)
+    try:
+        result = validate_file(path, dataset=upload.dataset, gemeente=upload.gemeente,
+                               period=upload.period)
+    except ValidationInputError as e:
+        store.update(upload.id, state="mislukt", error=str(e))
+        return
+    except Exception as e:  # noqa: BLE001 - shown to the user, logged for the operator
+        log.exception("checking upload %s failed", upload.id)
+        store.update(upload.id, state="mislukt", error=f"De controle is mislukt: {e}")
+        return
+    report = dict(result.report)
+    report.setdefault("file", {})
+    if isinstance(report["file"], dict):
+        report["file"]["name"] = upload.file_name
+    store.update(upload.id, state="gecontroleerd", verdict=report.get("verdict"), report=report)
+
+
+def start_background(target: Callable[[], None], name: str) -> threading.Thread:
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    return thread
