@@ -30,6 +30,8 @@ COMMAND_MODULES = (
     "ggk.gemeente.commands",
     "ggk.evaluation.commands",
     "ggk.portal.commands",
+    "ggk.dashboard.commands",
+    "ggk.console.commands",
 )
 
 for _name in COMMAND_MODULES:

@@ -83,6 +83,10 @@ class FileStore:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    def reply_dir_path(self, reply_id: str) -> Path:
+        """Where a reply's files are, without creating the folder (for readers)."""
+        return self.root / "replies" / reply_id
+
     def relative(self, path: Path) -> str:
         return str(Path(path).relative_to(self.root))
 
