@@ -37,7 +37,9 @@ STATE_NL = {
 EVENT_NL = {"toelichting": "Toelichting op signaal", "uitstelverzoek": "Verzoek om uitstel",
             "uitstel": "Uitstel verleend", "uitstel-gemeld": "Uitstel gemeld aan gemeente",
             "herinnering-gevraagd": "Herinnering klaargezet",
-            "herinnering-gemeld": "Herinnering verstuurd", "geweigerd": "Bericht geweigerd",
+            "herinnering-gemeld": "Herinnering verstuurd",
+            "herinnering-niet-bezorgd": "Herinnering niet bezorgd (geen partij bij de hub)",
+            "geweigerd": "Bericht geweigerd",
             "spiegelrapport": "Spiegelrapport verzonden"}
 REPORT_NL = {"technisch-controlerapport": "Technisch controlerapport",
              "spiegelrapport": "Spiegelrapport"}
@@ -55,6 +57,25 @@ def _tijd(value: dt.datetime | None) -> str:
 
 def _datum(value: dt.date | None) -> str:
     return value.strftime("%d-%m-%Y") if value else "-"
+
+
+def lines_of(rows: Sequence[DatasetState]) -> list[dict[str, Any]]:
+    """One line per municipality x statistic, its datasets stacked in it (required first)."""
+    grouped: dict[tuple[str, str], list[DatasetState]] = {}
+    for row in rows:
+        grouped.setdefault((row.gemeente, row.statistic), []).append(row)
+    lines = []
+    for (code, statistic), states in grouped.items():
+        states.sort(key=lambda s: (not s.required, s.dataset))
+        deliveries = [s.last_delivery_at for s in states if s.last_delivery_at]
+        lines.append({
+            "gemeente": code, "naam": states[0].naam, "statistic": statistic, "states": states,
+            "last_delivery_at": max(deliveries) if deliveries else None,
+            "deadline": states[0].deadline, "extension_until": states[0].extension_until,
+            "overdue": any(s.overdue for s in states), "flags": sum(s.flags for s in states),
+            "comments": max(s.comments for s in states),
+            "besluit": next((s.besluit for s in states if s.besluit), None)})
+    return lines
 
 
 def dashboard_router(dashboard: Dashboard) -> APIRouter:  # noqa: C901 - one place for the routes
@@ -145,7 +166,8 @@ def dashboard_router(dashboard: Dashboard) -> APIRouter:  # noqa: C901 - one pla
             request, "dashboard/overzicht.html", title=f"Periode {period}", period=period,
             periods=dashboard.all_periods(), statistics=records.statistics(),
             statistic=request.query_params.get("statistiek") or "", sections=sections,
-            rows=[r for r in all_rows if r.gemeente in shown_codes], filter=name, search=search,
+            lines=lines_of([r for r in all_rows if r.gemeente in shown_codes]), filter=name,
+            search=search,
             matched=len(gemeenten), page=page, pages=pages,
             query=urlencode(query), page_query=lambda n: urlencode(query | {"pagina": n}),
             filter_query=lambda f: urlencode(

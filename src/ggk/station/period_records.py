@@ -36,6 +36,7 @@ from ggk.station.workflow import Context, Record, State, dutch_date, is_overdue
 
 REMINDER_REQUESTED = "herinnering-gevraagd"  # written by the dashboard, with the message id
 REMINDER_SENT = "herinnering-gemeld"  # written by the station once sent
+REMINDER_UNDELIVERABLE = "herinnering-niet-bezorgd"  # no party at the hub for the gemeente
 COMMENT_EVENTS = ("toelichting", "uitstelverzoek")
 REJECTED = (State.AFGEKEURD, State.CORRECTIE_AFGEKEURD)
 BESLUITEN = {State.OPT_IN: "opt-in", State.INGETROKKEN: "intrekken"}
@@ -173,7 +174,8 @@ class StationPeriodRecords:
                 sa.or_(a.c.statistic == statistic, a.c.statistic.is_(None)))
                 .order_by(a.c.id.desc())).mappings().all()
             replies = conn.execute(sa.select(p.c.message_id, p.c.reply_metadata,
-                                             p.c.replied_at).where(
+                                             sa.func.coalesce(p.c.replied_at, p.c.decided_at)
+                                             ).where(
                 p.c.message_id.in_([v["message_id"] for v in versions]))).all()
             mirrors = self._newest_mirrors(conn, statistic, period, gemeente)
         reports = [self._report_of(reply, replied_at)
