@@ -283,7 +283,11 @@ def pilot(
         from ggk.portal.demo import serve_after_pilot
 
         def after(pilot: Any) -> None:
-            serve_after_pilot(pilot, port=portal_port)
+            from ggk.dashboard.demo import cbs_apps, print_apps
+
+            with cbs_apps(pilot) as apps:  # the CBS dashboard and the operator console
+                print_apps(pilot.console, apps)
+                serve_after_pilot(pilot, port=portal_port)
     try:
         result = run_pilot(data_dir, seed=seed, max_rows=max_rows, after=after)
     except PilotError as e:
