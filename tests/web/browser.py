@@ -34,8 +34,9 @@ def browser() -> Iterator[Any]:
 
     path = chromium_path()
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path, headless=True,
-                                              args=["--no-sandbox", "--disable-gpu"])
+        launched = playwright.chromium.launch(
+            executable_path=path, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--lang=nl-NL"])
         try:
             yield launched
         finally:

@@ -77,6 +77,8 @@ def oidc_web(sqlite_url: str, web_tls: tuple[Path, Path]) -> Iterator[tuple[str,
     finally:
         process.terminate()
         process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
         server.stop()
         web.engine.dispose()
 

@@ -33,15 +33,17 @@ class Kind(StrEnum):
     UITSTELVERZOEK = "uitstelverzoek"  # gemeente -> CBS: a request for more time
 
 
-TO_CBS = (Kind.AANLEVERING, Kind.BESLUIT, Kind.TOELICHTING, Kind.UITSTELVERZOEK)
-# Notices from a gemeente (the portal sends them): kept by CBS and confirmed; no state changes.
-NOTICES = (Kind.TOELICHTING, Kind.UITSTELVERZOEK)
+TO_CBS = (Kind.AANLEVERING, Kind.BESLUIT)
 FROM_CBS = (Kind.TECHNISCH_CONTROLERAPPORT, Kind.SPIEGELRAPPORT, Kind.BEVESTIGING,
             Kind.WEIGERING, Kind.UITSTEL, Kind.HERINNERING)
 BESLUITEN = ("opt-in", "intrekken")
 # The first answer CBS gives to a message of each kind (a spiegelrapport follows later).
 ANSWERS = {Kind.AANLEVERING: (Kind.TECHNISCH_CONTROLERAPPORT, Kind.WEIGERING),
-           Kind.BESLUIT: (Kind.BEVESTIGING, Kind.WEIGERING)}
+           Kind.BESLUIT: (Kind.BEVESTIGING, Kind.WEIGERING),
+           Kind.TOELICHTING: (Kind.BEVESTIGING, Kind.WEIGERING),
+           Kind.UITSTELVERZOEK: (Kind.BEVESTIGING, Kind.WEIGERING)}
+# Notices change no state at CBS: the station keeps them for the collection manager and confirms.
+NOTICES = (Kind.TOELICHTING, Kind.UITSTELVERZOEK)
 
 
 class MissingMetadata(ValueError):

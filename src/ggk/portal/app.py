@@ -111,6 +111,7 @@ class Portal:
     def collect_once(self) -> int:
         """Fetch new reports for every gemeente, e-mail about them, send due reminders."""
         new = 0
+        self.uploads.purge()
         for connection in self.connections():
             try:
                 desk = self.desk(connection.code)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from ggk.conversation import Kind, kind_of
+
 UploadState = Literal["uploaden", "controleren", "gecontroleerd", "versturen", "verstuurd",
                       "mislukt"]
 
@@ -81,15 +83,21 @@ class StoredReport:
     files: tuple[str, ...]
 
     @property
+    def kind(self) -> Kind | None:
+        """What the report is, whatever the statistic (ggk.conversation)."""
+        return kind_of(self.type)
+
+    @property
     def title(self) -> str:
-        return REPORT_TITLES.get(self.type, self.type)
+        return REPORT_TITLES.get(self.kind, self.type) if self.kind else self.type
 
 
 REPORT_TITLES = {
-    "gmsd.technisch-controlerapport": "Technisch controlerapport",
-    "gmsd.spiegelrapport": "Spiegelrapport",
-    "gmsd.bevestiging": "Bevestiging van CBS",
-    "gmsd.weigering": "Weigering door CBS",
+    Kind.TECHNISCH_CONTROLERAPPORT: "Technisch controlerapport",
+    Kind.SPIEGELRAPPORT: "Spiegelrapport",
+    Kind.BEVESTIGING: "Bevestiging van CBS",
+    Kind.WEIGERING: "Weigering door CBS",
+    Kind.UITSTEL: "Uitstel toegekend",
 }
 
 

@@ -8,6 +8,7 @@ import logging
 
 import sqlalchemy as sa
 
+from ggk.conversation import Kind
 from ggk.portal import tables as t
 from ggk.portal.interfaces import Clock, StoredReport
 from ggk.portal.service import AMSTERDAM, Desk, current_period, definition_for
@@ -47,7 +48,7 @@ class Notifier:
         lines = [f"Beste collega van {desk.connection.name},", "",
                  f"CBS heeft een {report.title.lower()} gestuurd voor periode {report.period} "
                  f"({report.onderwerp})."]
-        if report.type == "gmsd.technisch-controlerapport":
+        if report.kind is Kind.TECHNISCH_CONTROLERAPPORT:
             lines.append(f"Oordeel: {m.get('verdict', '?')} (versie {m.get('versie', '-')}, "
                          f"{m.get('errors', '?')} fouten).")
         lines += ["", f"Bekijk het in het portaal: {self.portal_url}/gemeente/{desk.code}/"

@@ -13,6 +13,7 @@ import json
 import re
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,15 +22,11 @@ import sqlalchemy as sa
 
 from ggk.client import HubClient
 from ggk.client.interfaces import ClientError
+from ggk.conversation import ConversationId, Kind, conversation_id, kind_of, message_type
 from ggk.definitions import Definition, UnknownPeriod, shipped
 from ggk.gemeente.inbox import Inbox
 from ggk.gemeente.status import Overview, overview
-from ggk.gemeente.submit import (
-    GemeenteError,
-    conversation_id,
-    send_besluit,
-    submit_file,
-)
+from ggk.gemeente.submit import GemeenteError, send_besluit, submit_file
 from ggk.portal import tables as t
 from ggk.portal.interfaces import (
     CalendarLine,
@@ -43,8 +40,7 @@ from ggk.portal.interfaces import (
 )
 
 STATISTIC = "gmsd"
-TOELICHTING = "gmsd.toelichting"
-UITSTELVERZOEK = "gmsd.uitstelverzoek"
+OVERVIEW_SECONDS = 3.0
 SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -94,6 +90,9 @@ class Desk:
         self._client: HubClient | None = None
         self._lock = threading.RLock()  # one collect at a time; the client is shared
         self._inbox: Inbox | None = None
+        # the hub's view (outbox + inbox) per period, reused for a few seconds: a dashboard view
+        # costs hub round trips; anything this desk sends or receives clears it
+        self._overviews: dict[str, tuple[float, list[Overview]]] = {}
 
     @property
     def client(self) -> HubClient:
@@ -115,9 +114,14 @@ class Desk:
                 for name, date in sorted(calendar.events.items(), key=lambda item: item[1])]
 
     def _overview(self, period: str) -> list[Overview]:
+        cached = self._overviews.get(period)
+        if cached is not None and time.monotonic() - cached[0] < OVERVIEW_SECONDS:
+            return cached[1]
         try:
             with self._lock:
-                return overview(self.client, period, self.reports_dir)
+                found = overview(self.client, period, self.reports_dir)
+                self._overviews[period] = (time.monotonic(), found)
+                return found
         except ClientError as e:
             raise PortalError("De hub is op dit moment niet bereikbaar; de stand kan niet "
                               "worden opgehaald. Probeer het later opnieuw.") from e
@@ -141,6 +145,8 @@ class Desk:
             if self._inbox is None:
                 self._inbox = Inbox(self.client, self.reports_dir)
             received = self._inbox.collect()
+            if received:
+                self._overviews.clear()
         return [self._stored(r.directory) for r in received]
 
     def _stored(self, directory: Path) -> StoredReport:
@@ -186,21 +192,22 @@ class Desk:
 
     def send_upload(self, upload: Upload, namens: str, path: Path | None = None,
                     progress: Any = None) -> str:
+        """Send the received file under its own name, with a client of its own: a large upload
+        must not hold up this gemeente's pages and report fetching, which share `self.client`."""
         assert path is not None
         named = path.parent / upload.file_name  # the hub shows CBS the original file name
-        if named != path:
-            path.replace(named)
+        path.replace(named)
         try:
-            with self._lock:
-                message = submit_file(self.client, named, period=upload.period,
+            with HubClient(self.hub, cert=self.connection.cert, ca=self.ca) as client:
+                message = submit_file(client, named, period=upload.period,
                                       dataset=upload.dataset, gemeente=self.code,
                                       progress=progress, message_id=upload.id)
         except (GemeenteError, ClientError) as e:
             raise PortalError(f"Versturen naar CBS is mislukt: {e}") from e
         finally:
-            if named.exists() and named != path:
-                named.replace(path)
+            named.replace(path)
         del namens  # the person is in the portal's audit trail and on the upload record
+        self._overviews.clear()
         if message.state == "refused":
             raise PortalError(f"De hub weigerde het bestand ({message.refusal_reason}).")
         return message.id
@@ -241,7 +248,8 @@ class Desk:
         if len(text) > 4000:
             raise PortalError("Een toelichting mag hoogstens 4000 tekens lang zijn.")
         message_id = self._send_document(
-            TOELICHTING, report.period, "spiegelrapport",
+            message_type(STATISTIC, Kind.TOELICHTING), report.period,
+            ConversationId.SPIEGELRAPPORT,
             {"soort": "toelichting-signaal", "gemeente": self.code, "periode": report.period,
              "indicator": indicator, "signaal": soort, "toelichting": text, "namens": namens,
              "spiegelrapport": report.message_id}, "toelichting.json",
@@ -260,7 +268,7 @@ class Desk:
             raise PortalError("De gevraagde datum ligt niet na de deadline "
                               f"({events['aanlevering_sluit']:%d-%m-%Y}).")
         message_id = self._send_document(
-            UITSTELVERZOEK, period, dataset,
+            message_type(STATISTIC, Kind.UITSTELVERZOEK), period, dataset,
             {"soort": "uitstelverzoek", "gemeente": self.code, "periode": period,
              "dataset": dataset, "tot": until.isoformat(), "reden": reason, "namens": namens},
             "uitstelverzoek.json")
@@ -270,6 +278,7 @@ class Desk:
 
     def _remember(self, kind: str, period: str, subject: str, text: str, message_id: str,
                   namens: str, report_key: str | None = None) -> None:
+        self._overviews.clear()
         with self.engine.begin() as conn:
             conn.execute(sa.insert(t.sent).values(
                 gemeente=self.code, period=period, kind=kind, subject=subject, text=text,
@@ -298,9 +307,9 @@ def _dataset_line(name: str, title: str, required: bool, found: Overview | None,
             step = "Facultatief: lever aan als uw gemeente deze gegevens heeft."
         return DatasetLine(name, title, required, "nog niet aangeleverd",
                            "warn" if required else "neutral", "", step)
-    rapport = next((r for r in found.replies if r.type == "gmsd.technisch-controlerapport"),
+    rapport = next((r for r in found.replies if kind_of(r.type) is Kind.TECHNISCH_CONTROLERAPPORT),
                    None)
-    weigering = next((r for r in found.replies if r.type == "gmsd.weigering"), None)
+    weigering = next((r for r in found.replies if kind_of(r.type) is Kind.WEIGERING), None)
     sent_at = found.latest.sent_at
     detail = f"{found.sent_count} keer aangeleverd, laatst " + (
         f"{sent_at.astimezone(AMSTERDAM):%d-%m-%Y %H:%M}" if sent_at else "onbekend")
@@ -328,16 +337,16 @@ def _besluit_line(found: Overview | None, basis: Overview | None, events: dict[s
                   day: dt.date) -> DatasetLine:
     deadline = events["besluit_deadline"]
     basis_ok = basis is not None and any(
-        r.type == "gmsd.technisch-controlerapport" and r.metadata.get("verdict") == "goedgekeurd"
-        for r in basis.replies)
+        kind_of(r.type) is Kind.TECHNISCH_CONTROLERAPPORT
+        and r.metadata.get("verdict") == "goedgekeurd" for r in basis.replies)
     if found is None:
         step = (f"Neem vóór {deadline:%d-%m-%Y} een besluit: opt-in of intrekken."
                 if basis_ok else "Eerst moet de basisaanlevering zijn goedgekeurd.")
         return DatasetLine("besluit", "Besluit over publicatie", True, "nog geen besluit",
                            "warn" if basis_ok else "neutral", "", step)
     chosen = found.latest.onderwerp
-    bevestigd = any(r.type == "gmsd.bevestiging" for r in found.replies)
-    geweigerd = next((r for r in found.replies if r.type == "gmsd.weigering"), None)
+    bevestigd = any(kind_of(r.type) is Kind.BEVESTIGING for r in found.replies)
+    geweigerd = next((r for r in found.replies if kind_of(r.type) is Kind.WEIGERING), None)
     if geweigerd is not None:
         return DatasetLine("besluit", "Besluit over publicatie", True, f"{chosen}: geweigerd",
                            "error", str(geweigerd.metadata.get("bericht", "")),
@@ -354,7 +363,7 @@ def technical_reports(desk: Desk, period: str, dataset: str) -> list[tuple[Store
     """The technical reports of one dataset, oldest first, with their report.json."""
     found = []
     for report in desk.reports(period):
-        if report.type == "gmsd.technisch-controlerapport" and report.onderwerp == dataset:
+        if report.kind is Kind.TECHNISCH_CONTROLERAPPORT and report.onderwerp == dataset:
             path = report.directory / "report.json"
             if path.is_file():
                 found.append((report, json.loads(path.read_text("utf-8"))))

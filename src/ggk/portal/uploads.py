@@ -3,7 +3,7 @@ tus-js-client resumes after a broken line, then the same local check as `ggk val
 send to CBS through the hub (itself tus, resumable) with the gemeente's certificate.
 
 The portal, not the browser, talks to the hub: the browser has no party certificate. Files live
-under `<data-dir>/gemeenten/<code>/uploads/<id>.part` until sent (then deleted).
+under `<data-dir>/gemeenten/<code>/uploads/<id>/` until sent (then deleted).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import base64
 import datetime as dt
 import logging
 import os
+import re
+import shutil
 import threading
 import uuid
 from collections.abc import Callable
@@ -45,6 +47,14 @@ def parse_metadata(header: str | None) -> dict[str, str]:
     return result
 
 
+def safe_file_name(name: str) -> str:
+    """The browser's file name as a plain name: no folders, no leading dots, a short set of
+    characters; `aanlevering.csv` when nothing is left."""
+    base = re.sub(r"[^A-Za-z0-9._ -]", "_", name.replace("\\", "/").rsplit("/", 1)[-1])
+    base = base.lstrip(". ").strip()
+    return base[:200] if base and base != "upload.part" else "aanlevering.csv"
+
+
 def _row_to_upload(row: Any) -> Upload:
     return Upload(row.id, row.gemeente, row.period, row.dataset, row.file_name, row.size,
                   row.offset, row.state, row.created_by, aware(row.created_at), row.verdict,
@@ -59,7 +69,9 @@ class UploadStore:
         self._guard = threading.Lock()
 
     def path(self, upload: Upload) -> Path:
-        return self.data_dir / "gemeenten" / upload.gemeente / "uploads" / f"{upload.id}.part"
+        """Where the bytes are received: a folder per upload, so that two uploads of files with
+        the same name never meet (the send renames the file to its own name inside it)."""
+        return self.data_dir / "gemeenten" / upload.gemeente / "uploads" / upload.id / "upload.part"
 
     def lock(self, upload_id: str) -> threading.Lock:
         with self._guard:
@@ -71,7 +83,7 @@ class UploadStore:
             raise PortalError("Het bestand is leeg.")
         if size > MAX_UPLOAD:
             raise PortalError(f"Het bestand is groter dan {MAX_UPLOAD // 1024**3} GiB.")
-        name = Path(file_name.replace("\\", "/")).name or "aanlevering.csv"
+        name = safe_file_name(file_name)
         upload = Upload(str(uuid.uuid4()), gemeente, period, dataset, name[:200], size, 0,
                         "uploaden", created_by, dt.datetime.now(dt.UTC))
         path = self.path(upload)
@@ -99,6 +111,21 @@ class UploadStore:
     def update(self, upload_id: str, **values: Any) -> None:
         with self.engine.begin() as conn:
             conn.execute(sa.update(t.uploads).where(t.uploads.c.id == upload_id).values(**values))
+
+    def purge(self, older_than: dt.timedelta = dt.timedelta(days=7)) -> int:
+        """Forget uploads left unfinished or unsent for longer than `older_than` (their files
+        too); sent ones keep their record (the page and the audit trail refer to it)."""
+        limit = dt.datetime.now(dt.UTC) - older_than
+        with self.engine.begin() as conn:
+            rows = conn.execute(sa.select(t.uploads.c.id, t.uploads.c.gemeente).where(
+                t.uploads.c.created_at < limit,
+                t.uploads.c.state.in_(("uploaden", "gecontroleerd", "mislukt")))).all()
+            for row in rows:
+                conn.execute(sa.delete(t.uploads).where(t.uploads.c.id == row.id))
+        for row in rows:
+            shutil.rmtree(self.data_dir / "gemeenten" / row.gemeente / "uploads" / row.id,
+                          ignore_errors=True)
+        return len(rows)
 
     async def append(self, upload: Upload, offset: int, chunks: Any) -> int:
         """Append the request body at `offset` (must equal the stored offset); returns the new

@@ -8,12 +8,14 @@ import csv
 import datetime as dt
 import io
 import json
+import shutil
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ggk.conversation import Kind
 from ggk.portal.app import Portal
 from ggk.portal.interfaces import PortalError, StoredReport, Upload
 from ggk.portal.service import (
@@ -107,10 +109,12 @@ def portal_router(portal: Portal) -> APIRouter:  # noqa: C901 - one place for al
             lines, hub_error = [], str(e)
         next_steps = [line for line in lines if line.tone in ("warn", "error")]
         upcoming = next((c for c in calendar if c.days_left >= 0), None)
+        uitstel = next((r for r in desk.reports(period) if r.kind is Kind.UITSTEL), None)
         periods = list(definition_for(period).periods)
         return render(request, "portal/overzicht.html", desk, title=f"Overzicht {period}",
                       period=period, periods=periods, calendar=calendar, lines=lines,
                       next_steps=next_steps, upcoming=upcoming, hub_error=hub_error,
+                      uitstel=uitstel,
                       reports=desk.reports(period)[:5], uploads=portal.uploads.of(code, 5))
 
     @router.get("/gemeente/{code}/nieuw", response_class=HTMLResponse)
@@ -240,7 +244,7 @@ def portal_router(portal: Portal) -> APIRouter:  # noqa: C901 - one place for al
                 return
             portal.uploads.update(upload.id, state="verstuurd", message_id=message_id,
                                   sent_bytes=upload.size)
-            path.unlink(missing_ok=True)
+            shutil.rmtree(path.parent, ignore_errors=True)
 
         start_background(send, f"send-{upload.id}")
         return RedirectResponse(f"/gemeente/{code}/aanleveren/{upload_id}", 303)

@@ -80,6 +80,8 @@ def worker_init(nice: int, parent: int) -> None:
     reports, made in the station's own process, go first on a busy machine) and load the heavy
     modules before the first report. Ctrl-C in a terminal reaches the whole process group: the
     station stops its workers itself."""
+    import signal
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     exit_with_parent(parent)
     if nice:

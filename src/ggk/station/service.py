@@ -19,7 +19,7 @@ import threading
 import sqlalchemy as sa
 
 from ggk.client.interfaces import HubApi, Message
-from ggk.conversation import Kind
+from ggk.conversation import NOTICES, Kind
 from ggk.definitions import DefinitionRegistry, shipped
 from ggk.station import records
 from ggk.station.besluit import BesluitDesk
@@ -76,17 +76,16 @@ class Station:
         self.intake = Intake(self.engine, self.store, client, self.clock, self.registry, parties,
                              self.pseudonymiser, recorder)
         self.besluiten = BesluitDesk(self.engine, self.clock, self.registry, parties, recorder)
+        self.notices = NoticeDesk(self.engine, self.clock, client, parties, recorder)
         self.mirrors = MirrorJobs(settings, self.engine, self.store, self.clock, self.registry,
                                   sender, ids, self.claims,
                                   mirror if mirror is not None else default_mirror_hook(),
                                   self.events)
         self.reply_ids = ids
-        self.notices = NoticeDesk(self.engine, client, self.clock, recorder)
         self.worker = Worker(settings, client, self.engine, self.store, self.clock,
                              {Kind.AANLEVERING: self.intake.decide,
                               Kind.BESLUIT: self.besluiten.decide,
-                              Kind.TOELICHTING: self.notices.decide,
-                              Kind.UITSTELVERZOEK: self.notices.decide},
+                              **dict.fromkeys(NOTICES, self.notices.decide)},
                              recorder, sender, self.mirrors, self.failures, self.claims,
                              self.events, chores=(self.send_extension_notices,
                                                   self.send_reminders))

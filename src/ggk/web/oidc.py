@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 from joserfc import jwt
@@ -20,7 +20,10 @@ from joserfc.jwk import KeySet
 
 from ggk.web.interfaces import LoginRefused
 
-if TYPE_CHECKING:
+with warnings.catch_warnings():  # authlib announces a move to "httpx2"; httpx is what we have
+    import authlib.deprecate  # noqa: F401 - installs its own "always" filter; ours goes before
+
+    warnings.simplefilter("ignore")
     from authlib.integrations.httpx_client import OAuth2Client
 
 
@@ -54,9 +57,6 @@ class OidcIdentity:
 
 
 def _client(settings: OidcSettings) -> OAuth2Client:
-    with warnings.catch_warnings():  # authlib announces a move to "httpx2"; httpx is what we have
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from authlib.integrations.httpx_client import OAuth2Client
     return OAuth2Client(settings.client_id, settings.client_secret, scope=settings.scope,
                         redirect_uri=settings.redirect_uri, code_challenge_method="S256",
                         token_endpoint_auth_method="client_secret_basic",
