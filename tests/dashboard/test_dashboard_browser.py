@@ -45,6 +45,10 @@ def test_period_page_filters_gemeente_and_export(cbs: RunningCbs, browser: Any) 
     assert page.get_by_role("link", name="Amsterdam", exact=True).is_visible()
     assert page.locator("table.ggk-compact tbody tr").count() == 1
     page.goto(f"{cbs.dashboard_url}/?periode={PERIOD}")
+    page.get_by_label("Volgorde").select_option("aandacht")
+    page.get_by_role("button", name="Toon").click()
+    first = page.locator("table.ggk-compact tbody tr").first.inner_text()
+    assert "Rotterdam" in first  # rejected: first when attention comes first
 
     page.get_by_role("link", name="Afgekeurd", exact=True).click()
     rows = page.locator("table.ggk-compact tbody tr")

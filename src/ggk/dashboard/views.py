@@ -59,6 +59,29 @@ def _datum(value: dt.date | None) -> str:
     return value.strftime("%d-%m-%Y") if value else "-"
 
 
+ORDERS = {"code": "gemeentecode", "naam": "naam", "aandacht": "aandacht eerst (te laat, afgekeurd)",
+          "recent": "laatste aanlevering eerst"}
+
+
+def ordered_gemeenten(rows: Sequence[DatasetState], order: str) -> list[str]:
+    """The municipalities of `rows` in the chosen order (unknown: by gemeentecode)."""
+    names = {r.gemeente: r.naam for r in rows}
+    if order == "naam":
+        return sorted(names, key=lambda code: (names[code].lower(), code))
+    if order == "aandacht":
+        weight: dict[str, int] = dict.fromkeys(names, 0)
+        for r in rows:
+            weight[r.gemeente] += 2 * r.overdue + r.rejected
+        return sorted(names, key=lambda code: (-weight[code], code))
+    if order == "recent":
+        last: dict[str, float] = dict.fromkeys(names, 0.0)
+        for r in rows:
+            if r.last_delivery_at:
+                last[r.gemeente] = max(last[r.gemeente], r.last_delivery_at.timestamp())
+        return sorted(names, key=lambda code: (-last[code], code))
+    return sorted(names)
+
+
 def lines_of(rows: Sequence[DatasetState]) -> list[dict[str, Any]]:
     """One line per municipality x statistic, its datasets stacked in it (required first)."""
     grouped: dict[tuple[str, str], list[DatasetState]] = {}
@@ -153,7 +176,8 @@ def dashboard_router(dashboard: Dashboard) -> APIRouter:  # noqa: C901 - one pla
             })
             all_rows += [r for r in rows if matches(r, name) and (
                 not search or search in r.gemeente.lower() or search in r.naam.lower())]
-        gemeenten = sorted({r.gemeente for r in all_rows})
+        order = request.query_params.get("volgorde") or "code"
+        gemeenten = ordered_gemeenten(all_rows, order)
         size = dashboard.settings.page_size
         pages = max(1, -(-len(gemeenten) // size))
         try:
@@ -161,12 +185,15 @@ def dashboard_router(dashboard: Dashboard) -> APIRouter:  # noqa: C901 - one pla
         except ValueError:
             page = 1
         shown_codes = set(gemeenten[(page - 1) * size:page * size])
+        position = {code: index for index, code in enumerate(gemeenten)}
         query = {k: v for k, v in request.query_params.items() if k != "pagina" and v}
         return web.render(
             request, "dashboard/overzicht.html", title=f"Periode {period}", period=period,
             periods=dashboard.all_periods(), statistics=records.statistics(),
             statistic=request.query_params.get("statistiek") or "", sections=sections,
-            lines=lines_of([r for r in all_rows if r.gemeente in shown_codes]), filter=name,
+            lines=sorted(lines_of([r for r in all_rows if r.gemeente in shown_codes]),
+                         key=lambda line: position[line["gemeente"]]),
+            orders=ORDERS, order=order if order in ORDERS else "code", filter=name,
             search=search,
             matched=len(gemeenten), page=page, pages=pages,
             query=urlencode(query), page_query=lambda n: urlencode(query | {"pagina": n}),
