@@ -82,3 +82,24 @@ def test_extension_and_reminders_are_recorded(period_records: StationPeriodRecor
         queued = conn.execute(sa.select(t.audit.c.gemeente, t.audit.c.message_id).where(
             t.audit.c.event == REMINDER_REQUESTED).order_by(t.audit.c.id)).all()
     assert [tuple(r) for r in queued] == list(zip(["GM0014", "GM0599"], ids, strict=True))
+
+
+def test_flags_of_the_newest_spiegelrapport(period_records: StationPeriodRecords) -> None:
+    reply_id = "5b0e1c52-7a0e-4d4b-9a57-2b1f0c8e5a11"
+    folder = period_records.store.reply_dir(reply_id)
+    flags = [{"indicator": "I1", "soort": "verandering"}, {"indicator": "I2", "soort": "peers"}]
+    (folder / "spiegelrapport.json").write_text(json.dumps({"flags": flags}), "utf-8")
+    (folder / "spiegelrapport.html").write_text("<p>GM0363</p>", "utf-8")
+    with period_records.engine.begin() as conn:
+        station_records.write_audit(conn, AFTER_DEADLINE, "spiegelrapport", statistic="gmsd",
+                                    period=PERIOD, gemeente="GM0363", message_id=reply_id,
+                                    detail="versie 1")
+    basis = next(s for s in period_records.states("gmsd", PERIOD)
+                 if s.gemeente == "GM0363" and s.required)
+    assert basis.flags == 2
+    file = period_records.gemeente_file("gmsd", PERIOD, "GM0363")
+    assert list(file.flags) == flags
+    mirror = next(r for r in file.reports if r.type == "gmsd.spiegelrapport")
+    assert mirror.version == 1 and mirror.files == ("spiegelrapport.html", "spiegelrapport.json")
+    assert period_records.report_file(reply_id, "spiegelrapport.html").read_text() == \
+        "<p>GM0363</p>"
