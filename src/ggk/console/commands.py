@@ -36,21 +36,29 @@ def open_console(data_dir: Path, database_url: str | None, hub_dir: Path | None,
     """A migrated console on the hub's database (and a station's failures, when given)."""
     from ggk.console.app import Console, ConsoleSettings
     from ggk.hub.channel_watch import HubChannelWatch
-    from ggk.hub.database import create_engine
+    from ggk.hub.database import create_engine, require_current_schema
+    from ggk.hub.interfaces import SchemaNotCurrent
     from ggk.hub.parties import PartyRegistry
     from ggk.hub.settings import HubSettings
 
     if hub_dir is None and hub_url is None:
         raise _fail("give --hub-data-dir (embedded hub) or --hub-database-url")
-    engine = create_engine(HubSettings(data_dir=hub_dir, database_url=hub_url)
-                           .resolved_database_url())
-    failures = None
-    if station_dir is not None or station_url is not None:
-        from ggk.station.period_records import open_period_records
-        from ggk.station.settings import StationSettings
+    from ggk.station.database import SchemaNotCurrent as StationSchemaNotCurrent
 
-        failures = open_period_records(StationSettings(
-            data_dir=station_dir, database_url=station_url)).channel_failures
+    url = HubSettings(data_dir=hub_dir, database_url=hub_url).resolved_database_url()
+    engine = create_engine(url)
+    failures = None
+    try:
+        require_current_schema(engine, url)
+        if station_dir is not None or station_url is not None:
+            from ggk.station.period_records import open_period_records
+            from ggk.station.settings import StationSettings
+
+            failures = open_period_records(StationSettings(
+                data_dir=station_dir, database_url=station_url)).channel_failures
+    except (SchemaNotCurrent, StationSchemaNotCurrent) as e:
+        engine.dispose()
+        raise _fail(str(e)) from e
     console = Console(ConsoleSettings(data_dir=data_dir, watch=HubChannelWatch(engine),
                                       parties=PartyRegistry(engine), database_url=database_url,
                                       station_failures=failures, **extra))

@@ -40,8 +40,13 @@ def _dashboard(data_dir: Path, database_url: str | None, station_dir: Path | Non
 
     if station_dir is None and station_url is None:
         raise _fail("give --station-data-dir (embedded) or --station-database-url")
-    records = open_period_records(StationSettings(data_dir=station_dir, database_url=station_url,
-                                                  store_dir=station_store))
+    from ggk.station.database import SchemaNotCurrent
+
+    try:
+        records = open_period_records(StationSettings(
+            data_dir=station_dir, database_url=station_url, store_dir=station_store))
+    except SchemaNotCurrent as e:
+        raise _fail(str(e)) from e
     dashboard = Dashboard(DashboardSettings(data_dir=data_dir, records=records,
                                             database_url=database_url, **extra))
     dashboard.migrate()
