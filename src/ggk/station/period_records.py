@@ -207,11 +207,22 @@ class StationPeriodRecords:
         meta = reply.get("metadata") or {}
         return StoredReport(reply["id"], reply["type"], meta.get("dataset"), meta.get("versie"),
                             as_utc(replied_at) if replied_at else None,
-                            self._files(reply["id"]))
+                            self._files(reply["id"], reply.get("directory")))
 
-    def _files(self, reply_id: str) -> tuple[str, ...]:
-        directory = self.store.reply_dir_path(reply_id)
-        if not directory.is_dir():
+    def _folder(self, reply_id: str, recorded: str | None = None) -> Path | None:
+        """A reply's folder: the recorded one, else `replies/<id>` (spiegelrapport), else the
+        newest attempt folder `replies/<id>.<nonce>` (technical reports)."""
+        if recorded and self.store.absolute(recorded).is_dir():
+            return self.store.absolute(recorded)
+        exact = self.store.reply_dir_path(reply_id)
+        if exact.is_dir():
+            return exact
+        attempts = sorted(exact.parent.glob(f"{reply_id}.*"), key=lambda p: p.stat().st_mtime)
+        return attempts[-1] if attempts else None
+
+    def _files(self, reply_id: str, recorded: str | None = None) -> tuple[str, ...]:
+        directory = self._folder(reply_id, recorded)
+        if directory is None:
             return ()
         return tuple(sorted(f.name for f in directory.iterdir() if f.is_file()))
 
@@ -222,8 +233,9 @@ class StationPeriodRecords:
             uuid.UUID(reply_id)
         except ValueError:
             raise DashboardError("Dit rapport bestaat niet.") from None
-        path = self.store.reply_dir_path(reply_id) / name
-        if not path.is_file():
+        directory = self._folder(reply_id)
+        path = directory / name if directory is not None else None
+        if path is None or not path.is_file():
             raise DashboardError("Dit rapport bestaat niet.")
         return path
 

@@ -44,6 +44,7 @@ from ggk.station.settings import StationSettings
 from ggk.station.status import PeriodStatus
 from ggk.station.storage import FileStore
 from ggk.station.worker import Worker
+from ggk.station.workflow import check_calendars
 
 log = logging.getLogger("ggk.station")
 
@@ -63,6 +64,8 @@ class Station:
         self.metrics = StationMetrics(self)
         self.events: StationEvents = events if events is not None else self.metrics
         self.registry = registry or shipped()
+        for definition in self.registry.all():
+            check_calendars(definition)
         self.engine = create_engine(settings.resolved_database_url())
         if auto_migrate:
             migrate(self.engine)
@@ -71,12 +74,12 @@ class Station:
         secret = load_or_create_key(settings.resolved_key_path())
         self.pseudonymiser = Pseudonymiser(secret)
         ids = ReplyIds(secret)
-        recorder = Recorder(self.engine, self.clock, ids)
-        self.failures = FailureBook(self.engine, settings.max_attempts, settings.retry_seconds)
-        sender = ReplySender(client, self.store)
         self.claims = ClaimBook(self.engine, settings.worker_id, settings.claim_lease_seconds,
                                 self.store.root / "instances")
         self.claims.start()
+        recorder = Recorder(self.engine, self.clock, ids, self.claims)
+        self.failures = FailureBook(self.engine, settings.max_attempts, settings.retry_seconds)
+        sender = ReplySender(client, self.store)
         parties = PartyBook(client)
         self.intake = Intake(self.engine, self.store, client, self.clock, self.registry, parties,
                              self.pseudonymiser, recorder)
@@ -149,7 +152,7 @@ class Station:
 
     # -- operator actions ----------------------------------------------------------------------
 
-    def extend(self, gemeente: str, period: str, until: dt.date, *, statistic: str = "gmsd",
+    def extend(self, gemeente: str, period: str, until: dt.date, *, statistic: str,
                reason: str | None = None) -> None:
         """Operator extension: the gemeente's deadlines of this period move to `until`."""
         grant_extension(self.engine, self.clock, statistic, period, gemeente, until, reason)
@@ -166,7 +169,7 @@ class Station:
 
         return send_reminders(self)
 
-    def status(self, period: str, statistic: str = "gmsd") -> PeriodStatus:
+    def status(self, period: str, statistic: str) -> PeriodStatus:
         """The operator view as data (`ggk.station.status.PeriodStatus`) for all 342 gemeenten."""
         from ggk.refdata import register
         from ggk.station.status import period_status
