@@ -73,13 +73,14 @@ def cbs(chain: Chain, smtp: tuple[Collect, int], tmp_path: Path  # noqa: F811
     handler, port = smtp
     records = open_period_records(StationSettings(data_dir=chain.tmp / "station"), chain.clock)
     with chain.client("gemeente_a") as client:
-        submit_file(client, make_file(tmp_path, "goed", None), period=PERIOD, dataset="basis",
-                    gemeente="GM0363")
+        submit_file(client, make_file(tmp_path, "goed", None), statistic="gmsd", period=PERIOD,
+                    dataset="basis", gemeente="GM0363")
     with chain.client("gemeente_b") as client:
         bad = make_file(tmp_path, "fout", {"elfproef": 3})
         text = bad.read_text("utf-8").replace("GM0363", "GM0599")
         bad.write_text(text, "utf-8")
-        submit_file(client, bad, period=PERIOD, dataset="basis", gemeente="GM0599")
+        submit_file(client, bad, statistic="gmsd", period=PERIOD, dataset="basis",
+                    gemeente="GM0599")
     wait_until(lambda: len(records.timeline("gmsd", PERIOD)) == 2, "two validated deliveries")
     mailer = SmtpMailer("127.0.0.1", port, sender="cbs@localhost")
     dashboard = Dashboard(DashboardSettings(data_dir=tmp_path / "dashboard", records=records,

@@ -135,16 +135,19 @@ class Dashboard:
     # -- periods -------------------------------------------------------------------------------
 
     def current_period(self, today: dt.date) -> str | None:
-        """The newest period whose delivery window has opened (else the first one known)."""
-        opened, known = [], []
+        """The newest period whose delivery window has opened and that has deliveries (else the
+        newest opened one), of the first statistic that has one (statistics have their own
+        period schemes); else the first period known."""
+        known = []
         for statistic in self.records.statistics():
-            for period in self.records.periods(statistic):
-                known.append(period)
-                opens = self.records.calendar(statistic, period).get("aanlevering_open")
-                if opens is not None and opens <= today:
-                    opened.append(period)
-        if opened:
-            return max(opened)
+            periods = self.records.periods(statistic)
+            known += periods
+            opened = [p for p in periods
+                      if (opens := self.records.calendar(statistic, p).get("aanlevering_open"))
+                      and opens <= today]
+            delivered = [p for p in opened if self.records.timeline(statistic, p)]
+            if opened:
+                return (delivered or opened)[-1]
         return min(known) if known else None
 
     def all_periods(self) -> list[str]:
