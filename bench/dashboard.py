@@ -50,8 +50,10 @@ def definitions(root: Path) -> Path:
                                     f"periods = {list(PERIODS)!r}".replace("'", '"'))
         (target / "calendar.toml").write_text(calendar, "utf-8")
         package = (target / "datapackage.json").read_text("utf-8")
+        package = package.replace('"name": "gmsd"', f'"name": "{statistic}"', 1)
         (target / "datapackage.json").write_text(
-            package.replace('"name": "gmsd"', f'"name": "{statistic}"', 1), "utf-8")
+            package.replace('"ggk:statistic": "gmsd"', f'"ggk:statistic": "{statistic}"', 1),
+            "utf-8")
     return root
 
 
