@@ -13,7 +13,7 @@ import pytest
 from rich.console import Console
 
 from ggk.dashboard.demo import DEMO_PASSWORD, cbs_apps, print_apps
-from ggk.gemeente.pilot import REJECTED_FIRST, run_pilot
+from ggk.pilot.play import REJECTED_FIRST, run_pilot
 from tests.web.conftest import csrf_of
 
 pytestmark = [pytest.mark.slow]

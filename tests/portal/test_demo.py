@@ -11,7 +11,7 @@ import httpx
 import pytest
 from rich.console import Console
 
-from ggk.gemeente.pilot import REJECTED_FIRST, run_pilot
+from ggk.pilot.play import REJECTED_FIRST, run_pilot
 from ggk.portal.demo import DEMO_PASSWORD, start_demo_portal
 from tests.web.conftest import csrf_of
 
