@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from ggk.clock import SimulatedClock
 from ggk.definitions import shipped
 from ggk.station import records as station_records
 from ggk.station import tables as t
-from ggk.station.clock import SimulatedClock
 from ggk.station.database import create_engine, migrate
 from ggk.station.interfaces import DashboardError
 from ggk.station.period_records import REMINDER_REQUESTED, StationPeriodRecords

@@ -14,10 +14,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ggk.clock import Clock
 from ggk.definitions import Definition, DefinitionRegistry, UnknownPeriod
 from ggk.station import records
 from ggk.station import tables as t
-from ggk.station.clock import Clock
 from ggk.station.database import as_utc
 from ggk.station.interfaces import (
     Comment,
@@ -309,9 +309,9 @@ def open_period_records(settings: StationSettings, clock: Clock | None = None,
                         registry: DefinitionRegistry | None = None) -> StationPeriodRecords:
     """The records of the station configured by `settings` (its database must be migrated), for
     all municipalities of the reference register."""
+    from ggk.clock import SystemClock
     from ggk.definitions import shipped
     from ggk.refdata import register
-    from ggk.station.clock import SystemClock
     from ggk.station.database import create_engine, require_current_schema
 
     engine = create_engine(settings.resolved_database_url())
