@@ -46,7 +46,7 @@ demo: install
 
 bench: install
 	$(PYTHON) bench/validate.py
-	@for b in bench/hub.py bench/hub_ceiling.py bench/station.py bench/mirror.py bench/publication.py bench/scale.py bench/portal.py; do \
+	@for b in bench/hub.py bench/hub_ceiling.py bench/station.py bench/mirror.py bench/publication.py bench/scale.py bench/portal.py bench/dashboard.py; do \
 	  if [ -f $$b ]; then $(PYTHON) $$b || exit 1; fi; done
 
 lint: install

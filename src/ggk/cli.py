@@ -31,6 +31,8 @@ COMMAND_MODULES = (
     "ggk.pilot.commands",
     "ggk.evaluation.commands",
     "ggk.portal.commands",
+    "ggk.dashboard.commands",
+    "ggk.console.commands",
 )
 
 for _name in COMMAND_MODULES:

@@ -14,7 +14,8 @@ import pytest
 
 from tests.conftest import IN_CI
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "portal"
+TEST_ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = TEST_ARTIFACTS / "portal"
 CHROMIUM = os.environ.get("GGK_CHROMIUM", "/usr/bin/chromium")
 
 
@@ -55,9 +56,11 @@ def new_page(browser: Any, width: int = 1366, height: int = 768) -> Any:
     return page
 
 
-def screenshot(page: Any, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
+def screenshot(page: Any, name: str, folder: str = "portal") -> Path:
+    """A full-page screenshot under test-artifacts/<folder>/ (the portal's by default)."""
+    directory = TEST_ARTIFACTS / folder
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
 

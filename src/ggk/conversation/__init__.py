@@ -16,6 +16,7 @@ from ggk.conversation.interfaces import (
     BesluitMetadata,
     BevestigingMetadata,
     ConversationId,
+    HerinneringMetadata,
     Kind,
     MessageType,
     MissingMetadata,
@@ -31,7 +32,8 @@ from ggk.conversation.interfaces import (
 __all__ = [
     "ANSWERS", "BESLUITEN", "FROM_CBS", "NOTICES", "PING", "PING_TYPES", "PONG", "TO_CBS",
     "AanleveringMetadata",
-    "BesluitMetadata", "BevestigingMetadata", "ConversationId", "Kind", "MessageType",
+    "BesluitMetadata", "BevestigingMetadata", "ConversationId", "HerinneringMetadata", "Kind",
+    "MessageType",
     "MissingMetadata", "RapportMetadata", "SpiegelrapportMetadata", "UitstelMetadata",
     "WeigeringMetadata",
     "conversation_id", "kind_of", "message_type",

@@ -33,13 +33,14 @@ class Kind(StrEnum):
     BEVESTIGING = "bevestiging"  # CBS: a besluit was recorded
     WEIGERING = "weigering"  # CBS: a message could not be taken, with the reason
     UITSTEL = "uitstel"  # CBS: an extension granted; the period's deadlines move later
+    HERINNERING = "herinnering"  # CBS: a reminder that a period's delivery is still missing
     TOELICHTING = "toelichting"  # gemeente -> CBS: an explanation of a spiegelrapport flag
     UITSTELVERZOEK = "uitstelverzoek"  # gemeente -> CBS: a request for more time
 
 
 TO_CBS = (Kind.AANLEVERING, Kind.BESLUIT)
 FROM_CBS = (Kind.TECHNISCH_CONTROLERAPPORT, Kind.SPIEGELRAPPORT, Kind.BEVESTIGING,
-            Kind.WEIGERING, Kind.UITSTEL)
+            Kind.WEIGERING, Kind.UITSTEL, Kind.HERINNERING)
 BESLUITEN = ("opt-in", "intrekken")
 # The first answer CBS gives to a message of each kind (a spiegelrapport follows later).
 ANSWERS = {Kind.AANLEVERING: (Kind.TECHNISCH_CONTROLERAPPORT, Kind.WEIGERING),
@@ -110,6 +111,7 @@ class ConversationId:
     BESLUIT = "besluit"
     SPIEGELRAPPORT = "spiegelrapport"
     UITSTEL = "uitstel"
+    HERINNERING = "herinnering"
 
     def __str__(self) -> str:
         return f"{self.statistic}/{self.period}/{self.gemeente}/{self.topic}"
@@ -250,3 +252,18 @@ class UitstelMetadata(_Metadata):
 
     KIND = Kind.UITSTEL
     REQUIRED = ("statistic", "period", "gemeente", "tot")
+
+
+@dataclass(frozen=True, slots=True)
+class HerinneringMetadata(_Metadata):
+    """A reminder from CBS (sent from the CBS dashboard): `bericht` is the Dutch text, `deadline`
+    the day the delivery closes for this municipality (ISO date, extension included)."""
+
+    statistic: str
+    period: str
+    gemeente: str
+    bericht: str
+    deadline: str | None = None
+
+    KIND = Kind.HERINNERING
+    REQUIRED = ("statistic", "period", "gemeente", "bericht")

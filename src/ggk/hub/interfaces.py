@@ -262,3 +262,56 @@ class AttachmentStore(Protocol):
     def free_bytes(self) -> int:
         """Free space for new uploads (the disk guard; object storage reports a large number)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class PartyHealth:
+    """How one party's channel is doing, as the hub sees it (for the operator console)."""
+
+    oin: str
+    name: str
+    role: Role
+    gemeentecode: str | None
+    active: bool
+    last_seen: dt.datetime | None  # the party's newest audited action (send, download, ack)
+    waiting: int  # messages available to it and not acknowledged
+    oldest_waiting_seconds: float | None
+    expired: int  # messages to it that expired unacknowledged (the hub's dead letters)
+    refused: int  # messages from it the hub refused
+    cert_not_after: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSummary:
+    """A message without its metadata or files: who, what, when, where it is now."""
+
+    id: str
+    sender: str
+    receiver: str
+    type: str
+    state: MessageState
+    refusal_reason: str | None
+    created_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+    expires_at: dt.datetime
+
+
+class ChannelWatch(Protocol):
+    """What the hub operator's console reads (implemented by `ggk.hub.channel_watch`). Reads
+    only the hub's own records; never a payload."""
+
+    def health(self, now: dt.datetime | None = None) -> list[PartyHealth]:
+        """Every party, by role and OIN."""
+        ...
+
+    def recent(self, limit: int = 50, party: str | None = None) -> list[MessageSummary]:
+        """The newest messages (of one party as sender or receiver), newest first."""
+        ...
+
+    def messages(self, message_id: str) -> list[MessageSummary]:
+        """The messages with this id (ids are unique per sender)."""
+        ...
+
+    def trail(self, message_id: str) -> list[AuditEntry]:
+        """The audit trail of one message id, oldest first."""
+        ...

@@ -15,7 +15,8 @@ def pilot(
     max_rows: Annotated[int, typer.Option(
         "--max-rows", help="Bovengrens aan regels per bestand (de grote gemeente).")] = 25_000,
     portal: Annotated[bool, typer.Option(
-        "--portal", help="Start daarna het portaal voor de proefgemeenten (tot Ctrl-C).")] = False,
+        "--portal", help="Start daarna het portaal, het CBS-dashboard en de beheerconsole "
+                         "(tot Ctrl-C).")] = False,
     portal_port: Annotated[int, typer.Option("--portal-port", help="Poort van het portaal.")
                            ] = 8600,
 ) -> None:
@@ -26,10 +27,13 @@ def pilot(
 
     after = None
     if portal:
-        from ggk.portal.demo import serve_after_pilot
-
         def after(pilot: Any) -> None:
-            serve_after_pilot(pilot, port=portal_port)
+            from ggk.dashboard.demo import cbs_apps, print_apps
+            from ggk.portal.demo import serve_after_pilot
+
+            with cbs_apps(pilot) as apps:  # the CBS dashboard and the operator console
+                print_apps(pilot.console, apps)
+                serve_after_pilot(pilot, port=portal_port)
     try:
         result = run_pilot(data_dir, seed=seed, max_rows=max_rows, after=after)
     except PilotError as e:

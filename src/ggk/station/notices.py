@@ -11,9 +11,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ggk.client.interfaces import HubApi, Message
+from ggk.clock import Clock
 from ggk.conversation import Kind, kind_of
 from ggk.station import records
-from ggk.station.clock import Clock
 from ggk.station.outcomes import Outcome, Recorder, Reply, answer_type
 from ggk.station.parties import PartyBook
 

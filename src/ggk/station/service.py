@@ -96,7 +96,8 @@ class Station:
                               **dict.fromkeys(NOTICES, self.notices.decide)},
                              recorder, sender, self.mirrors, self.failures, self.claims,
                              self.events,
-                             chores=(self.send_extension_notices, self.publish_due))
+                             chores=(self.send_extension_notices, self.send_reminders,
+                                     self.publish_due))
         self.publication = _publication_step(settings)
 
     @property
@@ -161,6 +162,12 @@ class Station:
         from ggk.station.extension_notice import send_extension_notices
 
         return send_extension_notices(self)
+
+    def send_reminders(self) -> int:
+        """Send the reminders the CBS dashboard asked for (`gmsd.herinnering`); number sent."""
+        from ggk.station.reminders import send_reminders
+
+        return send_reminders(self)
 
     def status(self, period: str, statistic: str) -> PeriodStatus:
         """The operator view as data (`ggk.station.status.PeriodStatus`) for all 342 gemeenten."""

@@ -108,6 +108,10 @@ class FileStore:
             shutil.rmtree(path, ignore_errors=True)
             raise
 
+    def reply_dir_path(self, reply_id: str) -> Path:
+        """Where a reply's files are, without creating the folder (for readers)."""
+        return self.root / "replies" / reply_id
+
     def relative(self, path: Path) -> str:
         return str(Path(path).relative_to(self.root))
 

@@ -12,6 +12,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from ggk.web import tables as t
 from ggk.web.database import utcnow
 from ggk.web.interfaces import (
+    INTERNAL,
+    INTERNAL_ROLES,
     MEMBERSHIP_ROLES,
     AccountError,
     LoginRefused,
@@ -37,9 +39,10 @@ class AccountStore:
         if "@" not in email:
             raise AccountError(f"not an e-mail address: {email!r}")
         for membership in memberships:
-            if membership.role not in MEMBERSHIP_ROLES:
-                raise AccountError(f"unknown role {membership.role!r}: "
-                                   f"use one of {', '.join(MEMBERSHIP_ROLES)}")
+            allowed = INTERNAL_ROLES if membership.organisation == INTERNAL else MEMBERSHIP_ROLES
+            if membership.role not in allowed:
+                raise AccountError(f"unknown role {membership.role!r} for "
+                                   f"{membership.organisation}: use one of {', '.join(allowed)}")
         if password is not None and len(password) < 12:
             raise AccountError("a password needs at least 12 characters")
         with self.engine.begin() as conn:

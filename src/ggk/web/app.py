@@ -28,7 +28,14 @@ from ggk.web import tables
 from ggk.web.accounts import AccountStore
 from ggk.web.audit import AuditTrail
 from ggk.web.database import create_engine, migrate
-from ggk.web.interfaces import CsrfRefused, LoginRefused, Mailer, TooManyAttempts, User
+from ggk.web.interfaces import (
+    CsrfRefused,
+    InternalRole,
+    LoginRefused,
+    Mailer,
+    TooManyAttempts,
+    User,
+)
 from ggk.web.mail import NoMailer
 from ggk.web.oidc import OidcSettings
 from ggk.web.ratelimit import LoginLimiter
@@ -79,6 +86,9 @@ class WebConfig:
     template_dirs: Sequence[Path] = ()
     static_dir: Path | None = None  # the application's own /static/app/ files
     home: str = "/"
+    # an internal application (CBS dashboard, operator console): only accounts with this role
+    # may log in, and a session of any other account counts as not logged in
+    required_role: InternalRole | None = None
 
 
 @dataclass
@@ -99,6 +109,16 @@ class WebFoundation:
                                      autoescape=select_autoescape(["html"]))
         self.templates.globals["site_title"] = self.config.title
         self.templates.globals["oidc_label"] = self.config.oidc.label if self.config.oidc else None
+
+    def admits(self, user: User) -> bool:
+        """Whether this application lets `user` in (the required internal role, if any)."""
+        role = self.config.required_role
+        return role is None or user.has_internal_role(role)
+
+    def refuse_unless_admitted(self, user: User) -> None:
+        """LoginRefused (Dutch) for an account this application does not let in."""
+        if not self.admits(user):
+            raise LoginRefused(f"Dit account heeft geen toegang tot {self.config.title}.")
 
     def migrate(self) -> None:
         """Bring the web_* tables to ggk.web's newest Alembic revision."""
@@ -181,7 +201,7 @@ class WebFoundation:
         request.state.user = None
         if session is not None and session.account_id is not None:
             user = self.accounts.get(session.account_id)
-            if user is None or not user.active:
+            if user is None or not user.active or not self.admits(user):
                 self.sessions.end(session)
                 request.state.session = None
             else:
@@ -291,6 +311,7 @@ def login_router() -> APIRouter:
         try:
             web.limiter.check(email, address)
             user = web.accounts.verify_password(email, password)
+            web.refuse_unless_admitted(user)
         except (LoginRefused, TooManyAttempts) as e:
             if isinstance(e, LoginRefused):
                 web.limiter.failed(email, address)
@@ -376,6 +397,7 @@ def login_router() -> APIRouter:
             if user is None or not user.active:
                 raise LoginRefused("U bent bij de inlogdienst bekend, maar heeft geen account "
                                    "in dit portaal. Vraag de beheerder om toegang.")
+            web.refuse_unless_admitted(user)
         except LoginRefused as e:
             web.audit.record(None, "login.oidc-refused", str(e), address=client_address(request))
             return web.render(request, "web/login.html", 403, title="Inloggen", error=str(e))

@@ -18,6 +18,12 @@ from typing import Literal, Protocol
 # A membership role for one organisation (a gemeente): medewerker may act, alleen-lezen may look.
 MembershipRole = Literal["medewerker", "alleen-lezen"]
 MEMBERSHIP_ROLES: tuple[MembershipRole, ...] = ("medewerker", "alleen-lezen")
+# Internal roles (CBS's collection managers, the hub operator) are memberships of the reserved
+# organisation INTERNAL, which is never a gemeentecode: a municipality's account never holds one.
+# An application that is only for one of them sets `WebConfig.required_role`.
+INTERNAL = "intern"
+InternalRole = Literal["verzamelbeheer", "hub-operator"]
+INTERNAL_ROLES: tuple[InternalRole, ...] = ("verzamelbeheer", "hub-operator")
 
 
 class WebError(Exception):
@@ -43,8 +49,8 @@ class CsrfRefused(WebError):
 
 @dataclass(frozen=True, slots=True)
 class Membership:
-    organisation: str  # gemeentecode, e.g. GM0363
-    role: MembershipRole
+    organisation: str  # gemeentecode, e.g. GM0363, or INTERNAL for an internal role
+    role: MembershipRole | InternalRole
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +70,18 @@ class User:
                 return membership.role
         return None
 
+    def has_internal_role(self, role: InternalRole) -> bool:
+        """True when this account holds the internal role (membership of INTERNAL)."""
+        return any(m.organisation == INTERNAL and m.role == role for m in self.memberships)
+
     def may_act_for(self, organisation: str) -> bool:
         return self.role_for(organisation) == "medewerker"
 
     @property
     def organisations(self) -> tuple[str, ...]:
-        return tuple(sorted(m.organisation for m in self.memberships))
+        """The gemeenten this account is a member of (internal roles are not an organisation)."""
+        return tuple(sorted(m.organisation for m in self.memberships
+                            if m.organisation != INTERNAL))
 
 
 @dataclass(frozen=True, slots=True)
