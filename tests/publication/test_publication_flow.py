@@ -72,7 +72,7 @@ def test_publication_after_the_besluit_deadline(world: PublicationWorld) -> None
 
     # an undecided municipality withdraws late: nothing published changes, so no release
     for code in (UNDECIDED, LATER):
-        world.station.extend(code, PERIOD, dt.date(2026, 11, 30))
+        world.station.extend(code, PERIOD, dt.date(2026, 11, 30), statistic="gmsd")
     world.at("2026-11-04")
     world.besluit(UNDECIDED, "intrekken")
     world.run()
