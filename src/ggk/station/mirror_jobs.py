@@ -36,6 +36,7 @@ from ggk.definitions import Definition, DefinitionRegistry, UnknownPeriod
 from ggk.station import records
 from ggk.station import tables as t
 from ggk.station.accepted import AcceptedSnapshot, StationAcceptedData
+from ggk.station.checkpoints import checkpoint
 from ggk.station.claims import ClaimBook
 from ggk.station.clock import Clock
 from ggk.station.interfaces import StationEvents
@@ -265,7 +266,9 @@ class MirrorJobs:
                 return 0
             spiegel = job.reply
             spiegel.directory = self.store.relative(job.directory)
+            checkpoint("mirror-ready")
             self.sender.send([spiegel])
+            checkpoint("mirror-sent")
             with self.engine.begin() as conn:
                 now = self.clock.now()
                 current = records.lock_record(conn, key, now)
