@@ -223,8 +223,12 @@ class MirrorJobs:
         assert self.hook is not None
         with self.engine.connect() as conn:
             delivery = records.accepted_delivery(conn, key, version)
+            handled = None if delivery is None else records.processed(conn,
+                                                                       delivery["message_id"])
         if delivery is None:
             return None
+        if handled is not None and handled["acked_at"] is None:
+            return None  # its technisch controlerapport is not sent yet: that one goes first
         delivery_id = delivery["message_id"]
         claim_id = f"spiegelrapport:{delivery_id}"
         with self.engine.begin() as conn:
