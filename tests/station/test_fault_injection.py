@@ -6,8 +6,10 @@ every delivery once, and that the hub's message states agree.
 The crash points are the `checkpoint("<name>")` calls in the code (ggk.station.checkpoints): this
 suite finds them in the source, so a new checkpoint is covered at once, and a checkpoint that is
 never reached fails the suite. Real processes throughout: `ggk hub serve` (uvicorn, TLS) and
-`ggk station run`, on SQLite and PostgreSQL. One hub and one station database per test; each crash
-is one new delivery (alternating between two gemeenten, so later ones are corrections).
+`ggk station run`, on SQLite and PostgreSQL. One hub and one station database per database; each
+crash is one new delivery (alternating between two gemeenten, so later ones are corrections).
+To keep the run short, each (checkpoint, victim) pair runs on one of the two databases
+(`crash_plan`), and every checkpoint runs on both.
 """
 
 from __future__ import annotations
@@ -41,8 +43,6 @@ from tests.station.conftest import PERIOD, STATISTIC, gen
 GGK = str(Path(sys.executable).parent / "ggk")
 ANNOUNCED = "ggk-station-checkpoint"
 GEMEENTEN = {"gemeente_a": "GM0363", "gemeente_b": "GM0599"}
-
-pytestmark = pytest.mark.slow
 
 
 def checkpoint_names() -> list[str]:
@@ -226,33 +226,59 @@ def _pid_of(line: str) -> int:
     return int(line.rsplit("pid=", 1)[1].split()[0])
 
 
-def test_station_and_mirror_workers_killed_at_every_checkpoint(chain: Chain) -> None:
-    """SIGKILL whichever process reaches the checkpoint (the station, or its mirror worker), then
-    restart: nothing lost, nothing twice."""
-    for name in CHECKPOINTS:
-        chain.deliver()
-        station = chain.start_station(f"{name}:120")
-        output = Output(station)
-        try:
-            announced = output.wait_for(f"{ANNOUNCED} {name} ")
-            victim = _pid_of(announced)
-            os.kill(victim, signal.SIGKILL)
-            if victim != station.pid:  # a mirror worker: the station lives on, and says why
-                output.wait_for("BrokenProcessPool")
-                assert station.poll() is None, "".join(output.lines)[-3000:]
-        finally:
-            _stop(station)
-        chain.finish_with_a_restart()
-        chain.assert_consistent(f"killed at {name}")
+def crash_plan(database: str) -> list[tuple[str, str]]:
+    """(checkpoint, victim) pairs for one database: every checkpoint with both victims over the
+    two databases, and every checkpoint on each database (alternating), so the suite runs each
+    crash once instead of twice."""
+    return [(name, victim) for i, name in enumerate(CHECKPOINTS)
+            for flip, victim in enumerate(("process", "hub"))
+            if (i + flip + (database == "postgresql")) % 2 == 0]
 
 
-def test_hub_killed_at_every_checkpoint_and_mid_upload(chain: Chain) -> None:
-    """SIGKILL the hub while the station waits at each checkpoint (mid-send: before the report
-    is sent; between store and ack: after it), and once in the middle of a gemeente's upload;
-    the hub restarts, the station carries on."""
+def test_the_plan_covers_every_checkpoint_with_both_victims_on_each_database() -> None:
+    both = crash_plan("sqlite") + crash_plan("postgresql")
+    assert sorted(both) == sorted((n, v) for n in CHECKPOINTS for v in ("process", "hub"))
+    for database in ("sqlite", "postgresql"):
+        assert [n for n, _ in crash_plan(database)] == CHECKPOINTS
+
+
+def kill_the_process_at(chain: Chain, name: str) -> None:
+    """SIGKILL whichever process reaches the checkpoint (the station, or its mirror worker)."""
+    station = chain.start_station(f"{name}:120")
+    output = Output(station)
+    try:
+        victim = _pid_of(output.wait_for(f"{ANNOUNCED} {name} "))
+        os.kill(victim, signal.SIGKILL)
+        if victim != station.pid:  # a mirror worker: the station lives on, and says why
+            output.wait_for("BrokenProcessPool")
+            assert station.poll() is None, "".join(output.lines)[-3000:]
+    finally:
+        _stop(station)
+
+
+def kill_the_hub_at(chain: Chain, name: str) -> None:
+    """SIGKILL the hub while the station (or its worker) waits at the checkpoint: before the
+    report is sent (mid-send), after it (between store and ack), around the mirror's send; the
+    waiting process carries on against a dead hub, then the hub comes back."""
+    station = chain.start_station(f"{name}:3")
+    output = Output(station)
+    try:
+        output.wait_for(f"{ANNOUNCED} {name} ")
+        killed_at = len(output.lines)
+        chain.hub.kill()
+        output.wait_for("error", "failed", since=killed_at, timeout=60)  # the station says so
+        chain.hub.start()
+        assert station.poll() is None, "".join(output.lines)[-3000:]
+    finally:
+        _stop(station)
+
+
+def kill_the_hub_mid_upload(chain: Chain) -> None:
+    """SIGKILL the hub while a gemeente uploads; the client resumes when the hub is back."""
     big = HubClient(chain.hub.url, cert=chain.pki.pem["gemeente_a"], ca=chain.pki.ca,
                     chunk_size=4096, retry=RetryPolicy(retries=60, backoff=0.2, max_backoff=1.0))
     uploading, killed = threading.Event(), threading.Event()
+    before = len(chain.sent.get("gemeente_a", []))
 
     def progress(_name: str, done: int, total: int) -> None:
         if 0 < done < total and not uploading.is_set():  # the first chunk is in: hold the rest
@@ -263,27 +289,27 @@ def test_hub_killed_at_every_checkpoint_and_mid_upload(chain: Chain) -> None:
         sender = threading.Thread(target=chain.deliver, args=(big, progress))
         sender.start()
         assert uploading.wait(60), "the upload never started"
-        chain.hub.kill()  # mid-upload: the client retries until the hub is back
+        chain.hub.kill()
         killed.set()
         chain.hub.start()
         sender.join(120)
-    assert len(chain.sent["gemeente_a"]) == 1, "the upload did not survive the hub's restart"
-    chain.finish_with_a_restart()
-    chain.assert_consistent("hub killed mid-upload")
+    assert len(chain.sent["gemeente_a"]) == before + 1, "the upload did not survive the restart"
 
-    for name in CHECKPOINTS:
-        chain.deliver()
-        station = chain.start_station(f"{name}:3")
-        output = Output(station)
-        try:
-            output.wait_for(f"{ANNOUNCED} {name} ")
-            killed_at = len(output.lines)
-            chain.hub.kill()
-            # the waiting process carries on against a dead hub, and the station says so
-            output.wait_for("error", "failed", since=killed_at, timeout=60)
-            chain.hub.start()
-            assert station.poll() is None, "".join(output.lines)[-3000:]
-        finally:
-            _stop(station)
+
+@pytest.mark.slow
+def test_kill_at_every_checkpoint(chain: Chain, database_url: str) -> None:
+    """Each crash: a new delivery, the kill, a restart of what died, then every delivery so far
+    checked. The hub is also killed once mid-upload (on SQLite)."""
+    database = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    if database == "sqlite":
+        kill_the_hub_mid_upload(chain)
         chain.finish_with_a_restart()
-        chain.assert_consistent(f"hub killed at {name}")
+        chain.assert_consistent("hub killed mid-upload")
+    for name, victim in crash_plan(database):
+        chain.deliver()
+        if victim == "process":
+            kill_the_process_at(chain, name)
+        else:
+            kill_the_hub_at(chain, name)
+        chain.finish_with_a_restart()
+        chain.assert_consistent(f"{victim} killed at {name}")
