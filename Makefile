@@ -40,7 +40,7 @@ demo: install
 
 bench: install
 	$(PYTHON) bench/validate.py
-	@for b in bench/hub.py bench/hub_ceiling.py bench/station.py bench/mirror.py; do \
+	@for b in bench/hub.py bench/hub_ceiling.py bench/station.py bench/mirror.py bench/publication.py bench/scale.py; do \
 	  if [ -f $$b ]; then $(PYTHON) $$b || exit 1; fi; done
 
 lint: install

@@ -304,9 +304,10 @@ class Figures:
         self.rows.append((what, value, note))
 
 
-def bench_small_messages(
-    hub_url: str, pki: Pki, count: int, figures: Figures, hub_process: psutil.Process
-) -> float:
+def exchange_small_messages(send_urls: list[str], receive_url: str, pki: Pki, count: int) -> int:
+    """4 sender threads (one POST per message, spread over `send_urls`) and one receiver that
+    long-polls `receive_url` and acknowledges each page with one `ack_many`; returns the number
+    of messages exchanged."""
     from ggk.client import HubClient
 
     senders = 4
@@ -315,9 +316,9 @@ def bench_small_messages(
     acked: list[str] = []
     errors: list[BaseException] = []
 
-    def send_some() -> None:
+    def send_some(url: str) -> None:
         try:
-            with HubClient(hub_url, pki.gemeente, pki.ca) as client:
+            with HubClient(url, pki.gemeente, pki.ca) as client:
                 for i in range(per_sender):
                     client.send(pki.cbs_oin, "bench.small", {"i": i})
         except BaseException as error:  # noqa: BLE001 - reported below
@@ -325,7 +326,7 @@ def bench_small_messages(
 
     def receive_all() -> None:
         try:
-            with HubClient(hub_url, pki.cbs, pki.ca) as client:
+            with HubClient(receive_url, pki.cbs, pki.ca) as client:
                 cursor = None
                 while len(acked) < count and not errors:
                     page = client.mailbox(after=cursor, wait=5, type="bench.small")
@@ -336,23 +337,31 @@ def bench_small_messages(
         except BaseException as error:  # noqa: BLE001
             errors.append(error)
 
-    def run_all() -> None:
-        threads = [threading.Thread(target=send_some) for _ in range(senders)]
-        threads.append(threading.Thread(target=receive_all))
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-
-    phase = measured(run_all, hub_process)
+    threads = [threading.Thread(target=send_some, args=(send_urls[i % len(send_urls)],))
+               for i in range(senders)]
+    threads.append(threading.Thread(target=receive_all))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     if errors:
         raise errors[0]
+    return count
+
+
+def bench_small_messages(
+    hub_url: str, pki: Pki, count: int, figures: Figures, hub_process: psutil.Process
+) -> float:
+    exchanged: list[int] = []
+    phase = measured(lambda: exchanged.append(
+        exchange_small_messages([hub_url], hub_url, pki, count)), hub_process)
+    count = exchanged[0]
     elapsed = phase.seconds
     rate = count / elapsed
     figures.add(
         "small messages, send -> receive -> ack",
         f"{rate:,.0f} msg/s",
-        f"{count} messages, {senders} sender threads (one POST each), 1 receiver (long poll, "
+        f"{count} messages, 4 sender threads (one POST each), 1 receiver (long poll, "
         f"ack_many per page) (goal >= 500); {phase.note()}",
     )
     return rate

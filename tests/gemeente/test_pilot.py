@@ -47,6 +47,10 @@ def test_pilot_plays_the_period(tmp_path: Path) -> None:
                                            "procent": 75.0}
     assert figures["besluiten"]["opt_in"] == 3 and figures["besluiten"]["ingetrokken"] == 1
     assert evaluatie.with_suffix(".pdf").is_file() and "Evaluatie (VWS)" in output
+    manifest = json.loads((data_dir / "station/publicaties/gmsd/2026-H1/r1/manifest.json")
+                          .read_text("utf-8"))  # the publication of step 9 (ggk.publication)
+    assert len(manifest["gemeenten"]) == 3 and WITHDRAWS not in manifest["gemeenten"]
+    assert manifest["aantallen"]["ingetrokken"] == 1
 
 
 class PilotWithBrokenBurentest(Pilot):

@@ -108,8 +108,9 @@ def register_parties(database_url: str, pki: HubPki) -> None:
     try:
         migrate(engine)
         registry = PartyRegistry(engine)
-        for name in (*REGISTERED, "expired"):
+        for name in REGISTERED:
             registry.add(pki.pem[name])
+        registry.add(pki.pem["expired"], allow_expired=True)
         registry.revoke(pki.oin["revoked"])
     finally:
         engine.dispose()

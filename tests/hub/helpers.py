@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import subprocess
+import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,7 +24,9 @@ def message_body(receiver: str, type: str = "gmsd.aanlevering",
                  attachments: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
     return {"id": str(uuid.uuid4()), "receiver": receiver, "type": type,
             "conversation_id": None, "in_reply_to": None,
-            "metadata": {"statistic": "gmsd", "period": "2026-H1"},
+            # a ping carries only its own few metadata fields (ggk.hub.routing.PING_METADATA)
+            "metadata": ({} if type in ("ggk.ping", "ggk.pong")
+                         else {"statistic": "gmsd", "period": "2026-H1"}),
             "attachments": attachments or [], **extra}
 
 
@@ -56,3 +61,29 @@ def send(client: httpx.Client, receiver: str, files: dict[str, bytes] | None = N
     for a in created.json()["attachments"]:
         upload(client, a["upload_url"], files[a["name"]])
     return client.get(f"/api/v1/messages/{body['id']}").json()  # type: ignore[no-any-return]
+
+
+def wait_until_healthy(client: httpx.Client, process: subprocess.Popen[bytes], log: Path,
+                       timeout: float = 30) -> None:
+    """Until a started hub process answers /healthz; fails with its log if it dies or stalls."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()
+        try:
+            if client.get("/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("hub did not start: " + log.read_text())
+
+
+def start_nginx(nginx: str, server_config: str, folder: Path) -> subprocess.Popen[bytes]:
+    """A foreground nginx in `folder` with `server_config` (upstream and server blocks) inside
+    its http block; stop it with terminate()."""
+    (folder / "nginx.conf").write_text(
+        f"daemon off;\nmaster_process off;\npid {folder}/nginx.pid;\n"
+        f"error_log {folder}/error.log warn;\nevents {{ worker_connections 256; }}\n"
+        f"http {{\naccess_log off;\nclient_body_temp_path {folder};\n"
+        f"proxy_temp_path {folder};\n{server_config}\n}}\n")
+    return subprocess.Popen([nginx, "-p", str(folder), "-c", str(folder / "nginx.conf")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -25,11 +25,13 @@ def expected_matrix(message_id: str, upload_url: str, download_url: str
         ("GET", "/metrics"): monitoring,
         ("GET", "/api/v1/me"): everyone,
         ("GET", "/api/v1/hub-key"): everyone,
+        ("GET", "/api/v1/hub-keys"): everyone,
         ("GET", "/api/v1/parties"): everyone,
         ("GET", "/api/v1/messages"): everyone,
         ("GET", "/api/v1/monitoring/parties"): monitoring,
         ("GET", f"/api/v1/messages/{message_id}"): parties_of_message,
         ("GET", download_url): parties_of_message,
+        ("HEAD", download_url): parties_of_message,
         ("GET", f"/api/v1/messages/{message_id}/receipt"): parties_of_message,
         # the sender sees the message but only the receiver acknowledges
         ("POST", f"/api/v1/messages/{message_id}/ack"): {
@@ -86,6 +88,27 @@ def test_routing_table(running_hub: RunningHub, sender: str, receiver: str, type
     assert response.status_code == status, response.text
 
 
+def test_attacks_of_issue_10_for_every_party(running_hub: RunningHub) -> None:
+    """Per party: taking another party's message id gets an id of its own (never a 409 that says
+    the id exists, never the other message); a ping carries no file; a certificate header sent
+    to a hub that is not behind a proxy changes nobody's identity."""
+    message = send(running_hub.client("gemeente_a"), running_hub.oin["cbs"], {"a.csv": b"1\n"})
+    gemeente_a_cert = running_hub.pem["gemeente_a"].read_text()
+    for name in ("gemeente_b", "cbs", "operator"):
+        client = running_hub.client(name)
+        receiver = running_hub.oin["gemeente_a"]
+        claim = {**message_body(receiver, type="ggk.ping"), "id": message["id"]}
+        taken = client.post("/api/v1/messages", json=claim)
+        assert taken.status_code == 201 and taken.json()["id"] != message["id"], name
+        assert client.get(f"/api/v1/messages/{message['id']}").status_code == (
+            200 if name == "cbs" else 404)
+        ping = message_body(receiver, type="ggk.ping",
+                            attachments=[attachment("bestand.csv", b"geheim\n")])
+        assert client.post("/api/v1/messages", json=ping).status_code == 422, name
+        forged = client.get("/api/v1/me", headers={"X-SSL-Client-Cert": quote(gemeente_a_cert)})
+        assert forged.json()["oin"] == running_hub.oin[name]
+
+
 def test_explicit_sender_must_be_the_certificate(running_hub: RunningHub) -> None:
     body = message_body(running_hub.oin["cbs"], sender=running_hub.oin["gemeente_b"])
     response = running_hub.client("gemeente_a").post("/api/v1/messages", json=body)
@@ -98,7 +121,6 @@ def test_explicit_sender_must_be_the_certificate(running_hub: RunningHub) -> Non
     ("stranger", "unknown-party"),
     ("revoked", "party-revoked"),
     ("impostor", "certificate-mismatch"),
-    ("expired", "certificate-expired"),
 ])
 def test_refused_certificates_get_403(running_hub: RunningHub, party: str, code: str) -> None:
     client = running_hub.client(party)
@@ -108,8 +130,14 @@ def test_refused_certificates_get_403(running_hub: RunningHub, party: str, code:
                                   if method == "POST" else None)
         assert response.status_code == 403
         assert response.json()["code"] == code
-    if party == "expired":
-        assert client.get("/healthz").status_code == 403
+
+
+def test_an_expired_certificate_gets_no_connection(running_hub: RunningHub) -> None:
+    """TLS checks the validity period: not even /healthz or the OpenAPI page (issue 10, 5)."""
+    client = running_hub.client("expired")
+    for path in ("/healthz", "/api/v1/openapi.json", "/api/v1/me"):
+        with pytest.raises(httpx.TransportError):
+            client.get(path)
 
 
 def test_revoking_takes_effect_at_once(running_hub: RunningHub) -> None:
@@ -148,9 +176,13 @@ def test_tls_11_and_missing_client_certificate_are_refused(running_hub: RunningH
         assert client.get(running_hub.base_url + "/healthz").status_code == 200
 
 
-def test_proxy_header_only_from_trusted_proxies(start_hub) -> None:  # type: ignore[no-untyped-def]
-    """Behind nginx: the client certificate comes URL-encoded in a header from the proxy."""
-    trusted = start_hub(trust_proxy_header="X-SSL-Client-Cert", trusted_proxies=("127.0.0.1",))
+def test_proxy_header_only_from_trusted_proxies(start_hub, hub_pki) -> None:  # type: ignore[no-untyped-def]
+    """Behind nginx: the client certificate comes URL-encoded in a header from the proxy, whose
+    own certificate (here `stranger`'s, a CA-issued certificate of no party) is pinned."""
+    from ggk.pki import fingerprint
+
+    trusted = start_hub(trust_proxy_header="X-SSL-Client-Cert", trusted_proxies=("127.0.0.1",),
+                        trusted_proxy_fingerprints=(fingerprint(hub_pki.pem["stranger"]),))
     gemeente_pem = trusted.pem["gemeente_a"].read_text()
     gemeente_cert = gemeente_pem[:gemeente_pem.index("-----END CERTIFICATE-----") + 25] + "\n"
     header = {"X-SSL-Client-Cert": quote(gemeente_cert)}
@@ -160,7 +192,17 @@ def test_proxy_header_only_from_trusted_proxies(start_hub) -> None:  # type: ign
     assert me.status_code == 200 and me.json()["oin"] == trusted.oin["gemeente_a"]
     assert proxy.get("/api/v1/me").json()["code"] == "unknown-party"  # no header: own cert
 
-    untrusted = start_hub(trust_proxy_header="X-SSL-Client-Cert", trusted_proxies=("10.9.8.7",))
+    # the attack of issue 10 (2): any local process with any CA-issued certificate, from the
+    # proxy's own address, claims to be gemeente_a; only the pinned certificate is the proxy
+    for impostor in ("gemeente_b", "cbs"):
+        refused = trusted.client(impostor).get("/api/v1/me", headers=header)
+        assert refused.status_code == 403 and refused.json()["code"] == "untrusted-proxy"
+        sent = trusted.client(impostor).post("/api/v1/messages", headers=header,
+                                             json=message_body(trusted.oin["cbs"]))
+        assert sent.status_code == 403
+
+    untrusted = start_hub(trust_proxy_header="X-SSL-Client-Cert", trusted_proxies=("10.9.8.7",),
+                          trusted_proxy_fingerprints=(fingerprint(hub_pki.pem["stranger"]),))
     refused = untrusted.client("stranger").get("/api/v1/me", headers=header)
     assert refused.status_code == 403 and refused.json()["code"] == "untrusted-proxy"
 

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.hub.conftest import HubPki, register_parties
-from tests.hub.helpers import TUS, attachment, message_body, patch
+from tests.hub.helpers import TUS, attachment, message_body, patch, wait_until_healthy
 
 GGK = str(Path(sys.executable).parent / "ggk")
 
@@ -43,16 +43,8 @@ class HubProcess:
                  "--database-url", self.database_url, "--store-dir", str(self.store),
                  "--port", str(self.port), "--log-level", "warning"],
                 stdout=log, stderr=log, start_new_session=True)
-        deadline = time.monotonic() + 30
         with self.client("cbs") as client:
-            while time.monotonic() < deadline:
-                assert self.process.poll() is None, self.log.read_text()
-                try:
-                    if client.get("/healthz").status_code == 200:
-                        return
-                except httpx.TransportError:
-                    time.sleep(0.1)
-        raise AssertionError("hub did not start: " + self.log.read_text())
+            wait_until_healthy(client, self.process, self.log)
 
     def kill(self) -> None:
         assert self.process is not None
@@ -77,8 +69,9 @@ def hub_process(database_url: str, hub_pki: HubPki, tmp_path: Path):  # type: ig
 
 @contextmanager
 def _unfinished_patch(hub: HubProcess, url: str, offset: int, length: int,
-                      sent: bytes) -> Iterator[None]:
-    """A raw PATCH that announces `length` bytes but sends only `sent`, left open."""
+                      sent: bytes) -> Iterator[ssl.SSLSocket]:
+    """A raw PATCH that announces `length` bytes but sends only `sent`, left open (the socket
+    is given, to send more)."""
     parts = urlsplit(hub.url)
     context = ssl.create_default_context(cafile=str(hub.pki.ca))
     context.load_cert_chain(str(hub.pki.pem["gemeente_a"]))
@@ -88,7 +81,7 @@ def _unfinished_patch(hub: HubProcess, url: str, offset: int, length: int,
                      f"Tus-Resumable: 1.0.0\r\nUpload-Offset: {offset}\r\n"
                      "Content-Type: application/offset+octet-stream\r\n"
                      f"Content-Length: {length}\r\n\r\n").encode() + sent)
-        yield
+        yield tls
 
 
 def test_sigkill_mid_upload_loses_nothing(hub_process: HubProcess) -> None:

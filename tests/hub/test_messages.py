@@ -57,11 +57,12 @@ def test_message_life_cycle(running_hub: RunningHub) -> None:
     assert receipt["attachments"] == [{"name": "basis.csv", "size": len(data),
                                        "sha256": hashlib.sha256(data).hexdigest()}]
     assert receipt["hub_key_id"] == key["key_id"]
-    assert verify_receipt(signed, key["public_key_pem"])
+    jwks = gemeente.get("/api/v1/hub-keys").json()
+    assert [k["kid"] for k in jwks["keys"]] == [key["key_id"]]
+    assert verify_receipt(signed, jwks)
     tampered = {**signed, "receipt": {**receipt, "receiver": running_hub.oin["gemeente_b"]}}
-    assert not verify_receipt(tampered, key["public_key_pem"])
-    assert verify_receipt(cbs.get(f"/api/v1/messages/{body['id']}/receipt").json(),
-                          key["public_key_pem"])
+    assert not verify_receipt(tampered, jwks)
+    assert verify_receipt(cbs.get(f"/api/v1/messages/{body['id']}/receipt").json(), jwks)
 
 
 def test_message_without_attachments_is_available_at_once(running_hub: RunningHub) -> None:
@@ -83,9 +84,11 @@ def test_duplicate_ids(running_hub: RunningHub) -> None:
     assert again.json()["attachments"][0]["upload_url"] == upload_url
     changed = gemeente.post("/api/v1/messages", json={**body, "metadata": {"other": True}})
     assert changed.status_code == 409 and changed.json()["code"] == "duplicate-id"
-    # another party reusing the id is a conflict too, never the original
+    # another party reusing the id never gets the original, and is not told it exists: its
+    # message is stored under an id of its own (the same on a retry); see test_security.py
     other = running_hub.client("gemeente_b").post("/api/v1/messages", json=body)
-    assert other.status_code == 409
+    assert other.status_code == 201 and other.json()["id"] != body["id"]
+    assert other.json()["sender"] == running_hub.oin["gemeente_b"]
 
 
 def test_checksum_and_size_mismatch_refuse_the_message(running_hub: RunningHub) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import socket
 import ssl
-import subprocess
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,8 +12,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.hub.conftest import StartHub
-from tests.hub.helpers import message_body
+from tests.hub.conftest import HubPki, StartHub
+from tests.hub.helpers import message_body, start_nginx
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "ggk-hub.conf"
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
@@ -27,9 +26,14 @@ def _free_port() -> int:
 
 
 @pytest.mark.skipif(NGINX is None, reason="nginx not installed (make system-deps)")
-def test_nginx_example_passes_the_client_certificate(start_hub: StartHub, tmp_path: Path
+def test_nginx_example_passes_the_client_certificate(start_hub: StartHub, hub_pki: HubPki,
+                                                     tmp_path: Path
                                                      ) -> None:
-    hub = start_hub(trust_proxy_header="X-SSL-Client-Cert", trusted_proxies=("127.0.0.1",))
+    from ggk.pki import fingerprint
+
+    # the proxy's own certificate is pinned at the hub (a CA-issued certificate of no party)
+    hub = start_hub(trust_proxy_header="X-SSL-Client-Cert", trusted_proxies=("127.0.0.1",),
+                    trusted_proxy_fingerprints=(fingerprint(hub_pki.pem["stranger"]),))
     hub_port = urlsplit(hub.base_url).port
     port = _free_port()
     server = str(hub.settings.server_cert)
@@ -39,13 +43,7 @@ def test_nginx_example_passes_the_client_certificate(start_hub: StartHub, tmp_pa
               .replace("/etc/ggk/hub.pem", server)
               .replace("/etc/ggk/ca.pem", str(hub.ca))
               .replace("/etc/ggk/proxy.pem", str(hub.pem["stranger"])))  # a non-party cert
-    (tmp_path / "nginx.conf").write_text(
-        f"daemon off;\nmaster_process off;\npid {tmp_path}/nginx.pid;\n"
-        f"error_log {tmp_path}/error.log warn;\nevents {{ worker_connections 64; }}\n"
-        f"http {{\naccess_log off;\nclient_body_temp_path {tmp_path};\n"
-        f"proxy_temp_path {tmp_path};\n{config}\n}}\n")
-    process = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = start_nginx(NGINX, config, tmp_path)  # type: ignore[arg-type]
     try:
         context = ssl.create_default_context(cafile=str(hub.ca))
         context.load_cert_chain(str(hub.pem["gemeente_a"]))

@@ -11,7 +11,7 @@ def test_me_and_healthz_over_mutual_tls(running_hub: RunningHub) -> None:
     assert me.status_code == 200
     assert me.json() == {"oin": running_hub.oin["gemeente_a"], "name": "Gemeente Amsterdam",
                          "role": "gemeente", "gemeentecode": "GM0363"}
-    assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}
+    assert client.get("/healthz").json() == {"status": "ok", "database": "ok", "store": "ok"}
 
 
 def test_fastapi_errors_are_problem_documents(running_hub: RunningHub) -> None:

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ggk.cli import app
+from ggk.client import HubClient
 from ggk.client.hub_client import reply_id as client_reply_id
 from ggk.conversation import PING, AanleveringMetadata, Kind, message_type
 from ggk.hub.database import create_engine as create_hub_engine
@@ -65,7 +66,8 @@ def _cli(*args: str) -> str:
     return result.output
 
 
-def test_a_taken_reply_id_is_a_dead_letter_and_stops_nothing(world: StationWorld) -> None:
+def test_a_taken_reply_id_stops_nothing_and_a_poison_ping_is_a_dead_letter(
+        world: StationWorld) -> None:
     seen = _station_with_fast_retries(world)
     attacker = world.gemeente["gemeente_a"]
     cbs, b_oin = world.hub.oin["cbs"], world.hub.oin["gemeente_b"]
@@ -83,26 +85,39 @@ def test_a_taken_reply_id_is_a_dead_letter_and_stops_nothing(world: StationWorld
                   id=str(uuid.uuid5(OLD_REPLY_NAMESPACE, f"{delivery_id}/{report_type}")))
     own = attacker.send(cbs, message_type(STATISTIC, Kind.AANLEVERING), AanleveringMetadata(
         STATISTIC, PERIOD, "basis", "GM0363", path.name).as_metadata(), [path], id=delivery_id)
+    # a ping that cannot be answered: its sender is revoked before the station gets to it
+    with HubClient(world.hub.base_url, cert=world.hub.pem["operator"], ca=world.hub.ca) as gone:
+        poison = gone.send(cbs, PING, {"sent_at": time.time(), "ping_back": False})
+    engine = create_hub_engine(world.database_url)
+    try:
+        PartyRegistry(engine).revoke(world.hub.oin["operator"])
+    finally:
+        engine.dispose()
     # behind them on the same page: another municipality's delivery
     theirs = world.deliver("gemeente_b", gen(world.definition, world.tmp, "GM0599", 30, seed=4))
 
     world.station.run_once()
     assert world.report("gemeente_b", theirs)["verdict"] == "goedgekeurd"
     assert world.report("gemeente_a", own)["verdict"] == "goedgekeurd"  # its id was not taken
-    assert _failures(world, ping.id) == (1, False)
+    # the hub treats a taken id as free for the next sender (issue 10): the ping is answered
+    assert world.cbs.message(ping.id).state == "acknowledged"
+    assert ping.id not in FailureBook(world.station.engine, ATTEMPTS, 0).of([ping.id])
+    assert _failures(world, poison.id) == (1, False)
     for _ in range(ATTEMPTS):
         world.station.run_once()
-    assert _failures(world, ping.id) == (ATTEMPTS, True)  # tried 3 times, then given up
+    assert _failures(world, poison.id) == (ATTEMPTS, True)  # tried 3 times, then given up
     assert seen.failed == [(PING, 1, False), (PING, 2, False), (PING, 3, True)]
-    assert sorted(outcome for _, outcome in seen.handled) == ["goedgekeurd", "goedgekeurd"]
-    assert world.cbs.message(ping.id).state != "acknowledged"
+    # both deliveries, and the ping whose reply id was taken (answered all the same)
+    assert sorted(outcome for _, outcome in seen.handled) == ["goedgekeurd", "goedgekeurd",
+                                                              "pong"]
+    assert world.cbs.message(poison.id).state != "acknowledged"
 
     where = ["--database-url", world.database_url, "--store-dir", str(world.tmp / "station-store")]
     out = _cli("station", "status", *where, "--period", PERIOD)
-    assert "dead letters (1)" in out and ping.id in out
-    assert "released 1" in _cli("station", "retry", *where, "--message", ping.id)
+    assert "dead letters (1)" in out and poison.id in out
+    assert "released 1" in _cli("station", "retry", *where, "--message", poison.id)
     world.station.run_once()
-    assert _failures(world, ping.id) == (1, False)  # tried again after the release
+    assert _failures(world, poison.id) == (1, False)  # tried again after the release
 
 
 def test_a_sender_revoked_before_its_answer_is_a_dead_letter(world: StationWorld) -> None:

@@ -274,7 +274,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(
                 json.dumps(
-                    {"receipt": verified.document, "signature": verified.signature}, indent=1
+                    {"receipt": verified.document, "jws": verified.signature}, indent=1
                 )
             )
             return

@@ -31,7 +31,7 @@ from ggk.client.interfaces import (
     TransferFailed,
 )
 from ggk.client.range_download import RangeDownload
-from ggk.client.receipts import parse_time, verify_receipt
+from ggk.client.receipts import PINNED, hub_key_from_jwk, parse_time, verify_receipt
 from ggk.client.transport import API_PREFIX, HubTransport
 from ggk.client.tus_upload import DEFAULT_CHUNK_SIZE, RetryPolicy, TusUpload, file_sha256
 
@@ -118,8 +118,8 @@ def _declare(source: AttachmentSource) -> dict[str, Any]:
 class HubClient:
     """Client of one hub as one party (the OIN in `cert`). Use as a context manager or `close()`.
 
-    `hub_key_pem` pins the hub's receipt-signing key; without it the key is fetched once from
-    `/api/v1/hub-key` over the authenticated TLS connection.
+    `hub_key_pem` pins the hub's receipt-signing key; without it the keys are fetched once from
+    `/api/v1/hub-keys` (JWKS) over the authenticated TLS connection.
     """
 
     def __init__(
@@ -138,7 +138,8 @@ class HubClient:
         self.chunk_size = chunk_size
         self.chunk_checksums = chunk_checksums
         self.retry = retry or RetryPolicy()
-        self._hub_key = HubKey("pinned", "Ed25519", hub_key_pem) if hub_key_pem else None
+        self._hub_key = HubKey(PINNED, "Ed25519", hub_key_pem) if hub_key_pem else None
+        self._hub_keys: tuple[HubKey, ...] | None = None
         self._me: Party | None = None
         self._pong_secret: bytes | None = None
 
@@ -188,10 +189,20 @@ class HubClient:
         return matches[0]
 
     def hub_key(self) -> HubKey:
+        """The key the hub signs receipts with now (or the pinned key)."""
         if self._hub_key is None:
             data = self._get("/hub-key")
             self._hub_key = HubKey(data["key_id"], data["algorithm"], data["public_key_pem"])
         return self._hub_key
+
+    def hub_keys(self) -> tuple[HubKey, ...]:
+        """The keys that verify receipts: the pinned key, or the hub's JWKS (during a rotation
+        the old and the new key), fetched once."""
+        if self._hub_key is not None:
+            return (self._hub_key,)
+        if self._hub_keys is None:
+            self._hub_keys = tuple(hub_key_from_jwk(k) for k in self._get("/hub-keys")["keys"])
+        return self._hub_keys
 
     # -- sending -------------------------------------------------------------------------------
 
@@ -321,7 +332,7 @@ class HubClient:
         return acknowledged
 
     def receipt(self, id: str) -> Receipt:
-        return verify_receipt(self._get(f"/messages/{id}/receipt"), self.hub_key())
+        return verify_receipt(self._get(f"/messages/{id}/receipt"), self.hub_keys())
 
     def monitoring(self) -> list[PartyMonitoring]:
         data = self._get("/monitoring/parties")

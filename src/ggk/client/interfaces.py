@@ -169,7 +169,7 @@ class Receipt:
     events: tuple[ReceiptEvent, ...]
     issued_at: dt.datetime
     hub_key_id: str
-    signature: str
+    signature: str  # the compact JWS as received
     document: dict[str, Any]  # the signed `receipt` object exactly as received
     state: str | None = None  # the message's state when the receipt was issued
     refusal_reason: str | None = None

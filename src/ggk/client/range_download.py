@@ -156,7 +156,9 @@ class _DiskWriter:
     written."""
 
     def __init__(self, path: Path, start: int, digest: hashlib._Hash, depth: int = 8) -> None:
-        self.handle = open(path, "r+b" if start else "wb")  # noqa: SIM115 - closed on exit
+        # owner-only from its first byte: a download may hold personal data
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | (0 if start else os.O_TRUNC), 0o600)
+        self.handle = os.fdopen(descriptor, "r+b")
         self.handle.truncate(start)
         self.file = DirectWriter(self.handle.fileno(), path, start, 4 * READ_SIZE)
         self.digest = digest

@@ -182,12 +182,17 @@ def reports(
         "--until", help="Blijf ophalen tot dit soort bericht binnen is (technisch-"
         "controlerapport, spiegelrapport, bevestiging of weigering), hooguit --wait seconden "
         "(standaard 120).")] = None,
+    cbs_oin: Annotated[str | None, typer.Option(
+        "--cbs-oin", envvar="GGK_CBS_OIN",
+        help="OIN van CBS; alleen van deze partij worden rapporten aangenomen (standaard: de "
+             "CBS-partij die de hub noemt).")] = None,
     hub: HubOption = "https://127.0.0.1:8443",
     cert: CertOption = Path("gemeente.pem"),
     ca: CaOption = Path("ca.pem"),
 ) -> None:
     """Haal alle rapporten van CBS op, bewaar ze en bevestig de ontvangst; beantwoord pings."""
     from rich.console import Console
+    from rich.markup import escape
 
     from ggk.conversation import FROM_CBS, MessageType
     from ggk.gemeente.inbox import Inbox
@@ -206,7 +211,8 @@ def reports(
         raise _fail(f"kan map {out} niet maken: {e}") from e
     with _client(hub, cert, ca) as client:
         inbox = Inbox(client, out, on_report=lambda r: console.print(
-            f"[green]ontvangen[/] {r.describe()}\n  -> {r.directory}"))
+            f"[green]ontvangen[/] {r.describe()}\n  -> {r.directory}"), cbs_oin=cbs_oin,
+            on_skip=lambda s: console.print(f"[yellow]let op[/] {escape(s.describe())}"))
         if wanted is None:
             received = _guard(lambda: inbox.collect(wait=wait))
         else:

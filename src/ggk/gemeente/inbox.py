@@ -3,6 +3,12 @@
 `Inbox.collect()` is `ggk gemeente reports`; `Inbox.wait_for(...)` is how the ketentest and the
 pilot wait for the answer to a message they sent. Everything received is saved before it is
 acknowledged, so an acknowledged report always exists on disk.
+
+One message never stops the others (issue 10): each is handled on its own, a failure is retried
+a few times with a growing pause, and then the message is skipped and reported (`skipped`); an
+unacknowledged report comes back at the next run. Reports are accepted only from the registered
+CBS party; anything else is acknowledged unsaved and reported. A ping that cannot be answered
+(its sender was revoked meanwhile) is acknowledged unanswered.
 """
 
 from __future__ import annotations
@@ -16,10 +22,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ggk.client.interfaces import HubApi, Message
+from ggk.client.interfaces import ClientError, HubApi, HubUnreachable, Message
+from ggk.client.interfaces import HubError as HubAnswer
 from ggk.conversation import PING_TYPES, ConversationId, Kind, kind_of
 
 MIRRORED_DATASET = "basis"  # the spiegelrapport follows each accepted basis delivery (issue 5)
+ATTEMPTS = 3  # per message and run; pauses of RETRY_PAUSE, 2 * RETRY_PAUSE, ... in between
+RETRY_PAUSE = 0.5
+
+
+@dataclass(frozen=True)
+class SkippedMessage:
+    """A message this run did not save: why, in Dutch, and whether it was acknowledged
+    (then it does not come back)."""
+
+    message: Message
+    reason: str
+    acknowledged: bool
+
+    def describe(self) -> str:
+        what = "bevestigd, niet bewaard" if self.acknowledged else "komt bij de volgende keer terug"
+        return (f"bericht {self.message.id} ({self.message.type}) van {self.message.sender} "
+                f"overgeslagen: {self.reason} ({what})")
+
+
+def _transient(error: Exception) -> bool:
+    """Worth another try: no answer, or the hub failed (5xx); a 4xx will not change."""
+    return isinstance(error, HubUnreachable | OSError) or (
+        isinstance(error, HubAnswer) and error.status >= 500)
 
 
 @dataclass(frozen=True)
@@ -96,7 +126,11 @@ class Inbox:
     client: HubApi
     out_dir: Path
     on_report: Callable[[ReceivedReport], None] | None = None
+    cbs_oin: str | None = None  # the registered CBS party; looked up at the hub when None
+    on_skip: Callable[[SkippedMessage], None] | None = None
     received: list[ReceivedReport] = field(default_factory=list)
+    skipped: list[SkippedMessage] = field(default_factory=list)
+    retry_pause: float = RETRY_PAUSE
     _cursor: int | None = None
 
     def collect(self, wait: float = 0) -> list[ReceivedReport]:
@@ -108,15 +142,61 @@ class Inbox:
             page = self.client.mailbox(after=self._cursor, wait=wait if first else 0)
             first = False
             messages = list(page.messages)
-            pings = [m for m in messages if m.type in PING_TYPES]
-            if pings:
-                self.client.answer_pings(pings)
             for message in messages:
-                if message.type not in PING_TYPES:
-                    new.append(self._save(message))
+                report = self._handle_isolated(message)
+                if report is not None:
+                    new.append(report)
             if not messages or page.cursor == self._cursor:
                 return new
             self._cursor = page.cursor
+
+    def _cbs(self) -> str:
+        if self.cbs_oin is None:
+            self.cbs_oin = self.client.find_party(role="cbs").oin
+        return self.cbs_oin
+
+    def _handle_isolated(self, message: Message) -> ReceivedReport | None:
+        """Handle one message with bounded retries; skip and report it when it keeps failing."""
+        for attempt in range(ATTEMPTS):
+            try:
+                return self._handle(message)
+            except (ClientError, OSError) as error:
+                if _transient(error) and attempt + 1 < ATTEMPTS:
+                    time.sleep(self.retry_pause * 2**attempt)
+                    continue
+                acknowledged = message.type in PING_TYPES and self._ack_quietly(message)
+                self._skip(message, f"{type(error).__name__}: {error}", acknowledged)
+                return None
+        return None
+
+    def _handle(self, message: Message) -> ReceivedReport | None:
+        if message.type in PING_TYPES:
+            try:
+                self.client.answer_pings([message])
+            except HubAnswer as error:
+                if error.status >= 500:
+                    raise
+                # a ping we cannot answer (sender revoked, bad ping): nothing to wait for
+                self._skip(message, f"ping niet beantwoord: {error}", self._ack_quietly(message))
+            return None
+        if message.sender != self._cbs():
+            self._skip(message, f"afzender {message.sender} is niet de geregistreerde CBS-partij "
+                       f"{self._cbs()}", self._ack_quietly(message))
+            return None
+        return self._save(message)
+
+    def _ack_quietly(self, message: Message) -> bool:
+        try:
+            self.client.ack(message.id)
+        except ClientError:
+            return False
+        return True
+
+    def _skip(self, message: Message, reason: str, acknowledged: bool) -> None:
+        skipped = SkippedMessage(message, reason, acknowledged)
+        self.skipped.append(skipped)
+        if self.on_skip is not None:
+            self.on_skip(skipped)
 
     def _save(self, message: Message) -> ReceivedReport:
         directory = self.out_dir / report_folder(message)

@@ -87,6 +87,7 @@ class Pilot:
         self.problems: list[str] = []
         self.gemeenten: dict[str, PilotGemeente] = {}
         self.mirror_available = False
+        self.release: Any = None  # the publication release of step 8
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._closers: list[Any] = []
@@ -137,6 +138,13 @@ class Pilot:
                 states = self._operator_view()
             with self.step("8. Evaluatie voor VWS (ggk evaluatie)"):
                 self._evaluation()
+            with self.step("9. Publicatie na de besluitdeadline (stap van het station)"):
+                from ggk.publication.views import show_station_publication
+
+                self.release = show_station_publication(self.station, STATISTIC, PERIOD,
+                                                        self.console)
+                if self.release is None:
+                    self.problem("geen publicatie gemaakt (zie logs/pilot.log)")
         except PilotError:
             raise
         except Exception as e:  # noqa: BLE001 - a broken piece ends the play with a clear panel
@@ -511,6 +519,7 @@ class Pilot:
             f"Certificaten (TEST):    {d / 'pki'}",
             f"Hub (SQLite, opslag):   {d / 'hub'}",
             f"Station:                {d / 'station'}",
+            f"Publicatie:             {self.release.directory if self.release else '-'}",
             f"Log:                    {d / 'logs' / 'pilot.log'}",
             f"Samenvatting:           {d / 'pilot-samenvatting.json'}",
             f"Evaluatie (VWS):        {d / 'evaluatie' / f'evaluatie-{STATISTIC}-{PERIOD}.html'}"

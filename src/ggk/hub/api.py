@@ -4,14 +4,15 @@ monitoring, health and metrics. Transfers (tus up, Range down) live in `transfer
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
-from ggk.hub.context import caller, current_party, hub
-from ggk.hub.interfaces import HubError, Message, Party
+from ggk.hub.bodies import json_body, openapi_body
+from ggk.hub.context import authenticate_first, caller, current_party, hub
+from ggk.hub.interfaces import HubError, Message, Party, StoreUnwritable
 from ggk.hub.messages import AttachmentDeclaration, MessageDeclaration
 from ggk.hub.routing import MONITORING_ROLES
 from ggk.hub.schemas import (
@@ -30,9 +31,10 @@ from ggk.hub.schemas import (
     Problem,
     SignedReceipt,
 )
+from ggk.privacy import mask_bsn_like, mask_bsn_like_in
 
 PROBLEMS = {status: {"model": Problem, "content": {"application/problem+json": {}}}
-            for status in (403, 404, 409, 413, 422, 507)}
+            for status in (400, 403, 404, 409, 413, 422, 507)}
 router = APIRouter(responses={403: PROBLEMS[403]})
 
 
@@ -50,7 +52,7 @@ def require_monitoring(party: Party) -> None:
 
 @router.get("/healthz", response_model=Health, tags=["operations"])
 def healthz(request: Request) -> Health:
-    """Liveness and database reachability (any valid client certificate)."""
+    """Liveness, database reachability and a writable store (any valid client certificate)."""
     context = hub(request)
     context.authenticator.valid_certificate(request)
     try:
@@ -58,7 +60,13 @@ def healthz(request: Request) -> Health:
             conn.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError as e:
         raise HubError(503, "database-unavailable", f"database unreachable: {e}") from e
-    return Health(status="ok", database="ok")
+    if context.authenticator.crl_problem is not None:
+        raise HubError(503, "crl-stale", context.authenticator.crl_problem)
+    try:
+        context.store.check_writable()
+    except StoreUnwritable as e:
+        raise HubError(503, "store-unwritable", str(e)) from e
+    return Health(status="ok", database="ok", store="ok")
 
 
 @router.get("/metrics", tags=["operations"], response_class=Response,
@@ -93,13 +101,28 @@ def hub_key(request: Request) -> HubKeyOut:
     return HubKeyOut(**hub(request).key.describe())
 
 
+@router.get(f"{API}/hub-keys", tags=["receipts"])
+def hub_keys(request: Request) -> dict[str, Any]:
+    """The JWKS of the keys that verify receipts: the signing key and, during a rotation, the
+    earlier ones (a receipt's JWS header names its key by `kid`)."""
+    current_party(request)
+    return hub(request).receipt_keys.jwks()
+
+
 @router.post(f"{API}/messages", response_model=MessageOut, status_code=201, tags=["messages"],
              responses={200: {"model": MessageOut, "description": "Same id, same content"},
-                        **{s: PROBLEMS[s] for s in (409, 413, 422, 507)}})
-async def send_message(body: MessageIn, request: Request) -> Response:
-    """Create a message; attachments are uploaded afterwards by tus to their `upload_url`."""
+                        **{s: PROBLEMS[s] for s in (400, 409, 413, 422, 507)}},
+             openapi_extra=openapi_body(MessageIn))
+async def send_message(request: Request) -> Response:
+    """Create a message; attachments are uploaded afterwards by tus to their `upload_url`.
+
+    Numbers that could be a BSN in the metadata's text, the conversation id and attachment names
+    are masked before anything is stored (`ggk.privacy`); the answer shows what was stored.
+    If another party already used the id, the message gets an id of its own (in the answer)."""
     context = hub(request)
     who = caller(request)
+    body = await json_body(request, MessageIn, context.settings.max_json_body_bytes,
+                           lambda: authenticate_first(request, who))
     if body.sender is not None:
         def sender(conn: sa.Connection) -> Party:
             party = who(conn)
@@ -109,9 +132,12 @@ async def send_message(body: MessageIn, request: Request) -> Response:
             return party
     declaration = MessageDeclaration(
         id=str(body.id), receiver=body.receiver, type=body.type,
-        conversation_id=body.conversation_id,
-        in_reply_to=str(body.in_reply_to) if body.in_reply_to else None, metadata=body.metadata,
-        attachments=tuple(AttachmentDeclaration(a.name, a.content_type, a.size, a.sha256.lower())
+        conversation_id=(mask_bsn_like(body.conversation_id)
+                         if body.conversation_id is not None else None),
+        in_reply_to=str(body.in_reply_to) if body.in_reply_to else None,
+        metadata=mask_bsn_like_in(body.metadata),  # type: ignore[arg-type]
+        attachments=tuple(AttachmentDeclaration(mask_bsn_like(a.name), a.content_type, a.size,
+                                                a.sha256.lower())
                           for a in body.attachments),
     )
     message, created = await context.database(lambda: context.service.create(
@@ -136,19 +162,26 @@ async def mailbox(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     who = caller(request)  # authenticated in the first query's connection, then remembered
+    # wake-ups are per party: the OIN of the certificate (checked against the party table by
+    # the first query) names the long poll before it looks, so no wake-up falls in between
+    oin = context.authenticator.certificate(request).oin or ""
 
     def look() -> tuple[list[Message], int | None]:
         return context.service.mailbox(who, box, after, limit, type)
 
     while True:
-        generation = context.notifier.generation
+        token = context.notifier.token(oin)
         found, cursor = await context.database(look)
         remaining = deadline - loop.time()
         if found or remaining <= 0 or await request.is_disconnected():
             return json_response(Mailbox(messages=[MessageOut.of(m) for m in found],
                                          cursor=cursor))
-        await context.notifier.wait(generation,
-                                    min(context.settings.long_poll_interval, remaining))
+        interval = context.poll_interval
+        if not await context.notifier.wait(token, min(interval, remaining)) \
+                and interval >= remaining and context.notified_across_processes:
+            # the wait ran out unwoken while every process's changes wake us (NOTIFY): nothing
+            # arrived, no second look (idle parties then cost one query per poll)
+            return json_response(Mailbox(messages=[], cursor=cursor))
 
 
 @router.get(f"{API}/messages/{{message_id}}", response_model=MessageOut, tags=["messages"],
@@ -170,12 +203,16 @@ async def acknowledge(message_id: str, request: Request) -> Response:
 
 
 @router.post(f"{API}/messages/ack", response_model=MessageList, tags=["messages"],
-             responses={404: PROBLEMS[404], 409: PROBLEMS[409]})
-async def acknowledge_many(body: AcknowledgeIn, request: Request) -> Response:
+             responses={s: PROBLEMS[s] for s in (400, 404, 409, 413, 422)},
+             openapi_extra=openapi_body(AcknowledgeIn))
+async def acknowledge_many(request: Request) -> Response:
     """Acknowledge several received messages at once (receiver only; idempotent), all or none:
     if one of them cannot be acknowledged, none is, and the answer is that message's problem.
     Each message gets its own state change, audit entry and receipt event, as with one ack."""
-    context, who, ids = hub(request), caller(request), [str(i) for i in body.ids]
+    context, who = hub(request), caller(request)
+    body = await json_body(request, AcknowledgeIn, context.settings.max_json_body_bytes,
+                           lambda: authenticate_first(request, who))
+    ids = [str(i) for i in body.ids]
     messages = await context.database(lambda: context.service.acknowledge_many(who, ids))
     return json_response(MessageList(messages=[MessageOut.of(m) for m in messages]))
 

@@ -23,9 +23,16 @@ async def _sweep_expired(context: HubContext) -> None:
     while True:
         try:
             await run_in_threadpool(context.service.expire_due)
+            await run_in_threadpool(context.service.purge_retained)
         except Exception:  # keep sweeping; the next round may succeed
             log.exception("expiry sweep failed")
         await asyncio.sleep(context.settings.expiry_sweep_seconds)
+
+
+async def _refresh_crl(context: HubContext) -> None:
+    while True:
+        await asyncio.sleep(context.settings.crl_refresh_seconds)
+        await run_in_threadpool(context.authenticator.refresh_crl)
 
 
 def create_app(settings: HubSettings, context: HubContext | None = None) -> FastAPI:
@@ -36,13 +43,20 @@ def create_app(settings: HubSettings, context: HubContext | None = None) -> Fast
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         context.notifier.bind(asyncio.get_running_loop())
-        sweeper = asyncio.create_task(_sweep_expired(context))
+        if context.listener is not None:
+            context.listener.start()
+        tasks = [asyncio.create_task(_sweep_expired(context))]
+        if settings.crl_source is not None:
+            tasks.append(asyncio.create_task(_refresh_crl(context)))
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            if context.listener is not None:
+                await run_in_threadpool(context.listener.stop)
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     app = FastAPI(
         title="ggk hub",

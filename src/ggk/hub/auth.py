@@ -13,11 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import ipaddress
+import logging
 from collections.abc import Hashable
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from urllib.parse import unquote
 
+import httpx
 import sqlalchemy as sa
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -28,7 +31,9 @@ from ggk.hub.interfaces import HubError, Party
 from ggk.hub.parties import PartyRegistry
 from ggk.hub.settings import HubSettings
 
+log = logging.getLogger("ggk.hub")
 PEER_CERT_STATE_KEY = "ggk_peer_cert_der"
+UNIX_SOCKET_STATE_KEY = "ggk_unix_socket"  # True on a connection over the hub's unix socket
 _FACTS_CACHE_SIZE = 4096  # distinct certificates; cleared when full (re-reading is cheap)
 
 
@@ -45,6 +50,7 @@ class CertificateFacts:
     not_after: dt.datetime
     oin: str | None  # None when the certificate carries no valid OIN (see oin_problem)
     oin_problem: str | None
+    serial: int = 0
 
     @classmethod
     def of(cls, cert: x509.Certificate, der: bytes | None = None) -> CertificateFacts:
@@ -56,7 +62,7 @@ class CertificateFacts:
         except PkiError as e:
             oin, problem = None, str(e)
         return cls(hashlib.sha256(der).hexdigest(), cert.not_valid_before_utc,
-                   cert.not_valid_after_utc, oin, problem)
+                   cert.not_valid_after_utc, oin, problem, cert.serial_number)
 
 
 class Authenticator:
@@ -66,7 +72,35 @@ class Authenticator:
         self.proxy_networks = [ipaddress.ip_network(p, strict=False)
                                for p in settings.trusted_proxies]
         self.header = settings.trust_proxy_header.lower() if settings.trust_proxy_header else None
+        self.proxy_fingerprints = frozenset(f.lower() for f in settings.trusted_proxy_fingerprints)
         self._facts: dict[Hashable, CertificateFacts] = {}
+        self.revoked_serials: frozenset[int] = frozenset()
+        self.crl_problem: str | None = None
+        if settings.crl_source is not None:
+            self.refresh_crl(at_start=True)
+
+    def refresh_crl(self, at_start: bool = False) -> None:
+        """Read the CRL (`settings.crl_source`: a file or an http(s) URL). At start a CRL that
+        cannot be read stops the hub (HubError); later the last good list stays in force and
+        the problem is logged and shown by `/healthz`."""
+        from ggk.pki import PkiError, read_crl
+
+        source = self.settings.crl_source
+        assert source is not None
+        try:
+            if source.startswith(("http://", "https://")):
+                response = httpx.get(source, timeout=10, follow_redirects=True)
+                response.raise_for_status()
+                data = response.content
+            else:
+                data = Path(source).read_bytes()
+            self.revoked_serials = read_crl(data, self.ca_certificate)
+            self.crl_problem = None
+        except (OSError, PkiError, httpx.HTTPError) as e:
+            self.crl_problem = f"CRL {source} not read: {e}"
+            if at_start:
+                raise HubError(500, "crl-unreadable", self.crl_problem) from e
+            log.error("%s (the last list read stays in force)", self.crl_problem)
 
     def _remember(self, key: Hashable, facts: CertificateFacts) -> CertificateFacts:
         if len(self._facts) >= _FACTS_CACHE_SIZE:
@@ -81,6 +115,18 @@ class Authenticator:
         return x509.load_pem_x509_certificate(self.settings.ca_file.read_bytes())
 
     def _from_trusted_proxy(self, request: Request) -> bool:
+        """The connection is the proxy's: it presents the proxy's own pinned certificate (the
+        source address alone proves nothing: any local process can connect from it), and comes
+        from a configured proxy address if any are configured. A connection over the hub's
+        unix socket (owner-only, `ggk hub serve --unix-socket`) is the proxy's by construction."""
+        state = request.scope.get("state", {})
+        if state.get(UNIX_SOCKET_STATE_KEY):
+            return True
+        der = state.get(PEER_CERT_STATE_KEY)
+        if not der or hashlib.sha256(der).hexdigest() not in self.proxy_fingerprints:
+            return False
+        if not self.proxy_networks:
+            return True
         if request.client is None:
             return False
         try:
@@ -95,7 +141,7 @@ class Authenticator:
             if not self._from_trusted_proxy(request):
                 raise forbidden("untrusted-proxy",
                                 f"the {self.settings.trust_proxy_header} header is only accepted "
-                                "from configured proxy addresses")
+                                "on a connection with the proxy's own (pinned) certificate")
             facts = self._facts.get(("proxied", proxied))
             return facts if facts is not None else self._proxied(proxied)
         der = request.scope.get("state", {}).get(PEER_CERT_STATE_KEY)
@@ -128,6 +174,8 @@ class Authenticator:
                             f"{facts.not_after:%Y-%m-%d}")
         if facts.not_before > now:
             raise forbidden("certificate-not-yet-valid", "the client certificate is not valid yet")
+        if facts.serial in self.revoked_serials:
+            raise forbidden("certificate-revoked", "the client certificate is revoked by its CA")
         return facts
 
     def party(self, request: Request, conn: sa.Connection | None = None) -> Party:
@@ -142,7 +190,7 @@ class Authenticator:
             raise forbidden("unknown-party", f"OIN {oin} is not a party of this hub")
         if not party.active:
             raise forbidden("party-revoked", f"party {oin} is revoked")
-        if party.cert_fingerprint != facts.fingerprint:
+        if not party.accepts(facts.fingerprint, utcnow()):
             raise forbidden("certificate-mismatch",
                             f"this certificate is not the one registered for OIN {oin}")
         return party

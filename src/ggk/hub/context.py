@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -13,50 +13,24 @@ from fastapi.concurrency import run_in_threadpool
 
 from ggk.hub.auth import Authenticator
 from ggk.hub.database import create_engine
-from ggk.hub.interfaces import Party
+from ggk.hub.interfaces import AttachmentStore, Party
 from ggk.hub.messages import MessageService
 from ggk.hub.metrics import HubMetrics
+from ggk.hub.notify import MailboxNotifier, PostgresListener
+from ggk.hub.objectstore import S3Store
 from ggk.hub.parties import PartyRegistry
-from ggk.hub.receipts import HubKey, load_or_create_hub_key
+from ggk.hub.receipts import (
+    HubKey,
+    ReceiptKeys,
+    load_hub_key,
+    load_or_create_hub_key,
+    load_public_key,
+)
 from ggk.hub.settings import HubSettings
 from ggk.hub.storage import FileStore
+from ggk.hub.uploadlocks import PostgresUploadLocks, ProcessUploadLocks, upload_locks
 
 T = TypeVar("T")
-
-
-class MailboxNotifier:
-    """Wakes long-polling requests of this process when a message becomes available.
-
-    Other processes' messages are found by the long poll's short database polling instead.
-    """
-
-    def __init__(self) -> None:
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.generation = 0
-        self._event: asyncio.Event | None = None
-
-    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self._event = asyncio.Event()
-
-    def _bump(self) -> None:
-        self.generation += 1
-        if self._event is not None:
-            self._event.set()
-        self._event = asyncio.Event()
-
-    def notify(self) -> None:
-        """Thread-safe: may be called from worker threads."""
-        if self.loop is not None and not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(self._bump)
-
-    async def wait(self, generation: int, timeout: float) -> None:
-        if self.generation != generation or self._event is None:
-            return
-        try:
-            await asyncio.wait_for(self._event.wait(), timeout)
-        except TimeoutError:
-            pass
 
 
 @dataclass
@@ -71,6 +45,27 @@ class HubContext:
     metrics: HubMetrics
     notifier: MailboxNotifier = field(default_factory=MailboxNotifier)
     inline_database: bool = False
+    keys: ReceiptKeys | None = None
+    upload_locks: ProcessUploadLocks | PostgresUploadLocks = field(
+        default_factory=ProcessUploadLocks)
+    listener: PostgresListener | None = None  # PostgreSQL: LISTEN/NOTIFY wakes long polls
+
+    @property
+    def poll_interval(self) -> float:
+        """How often a long poll re-queries: rarely while notifications arrive, else often."""
+        if self.notified_across_processes:
+            return self.settings.long_poll_safety_interval
+        return self.settings.long_poll_interval
+
+    @property
+    def notified_across_processes(self) -> bool:
+        """True while changes made by any hub process wake this one's long polls (PostgreSQL
+        NOTIFY, listening); on SQLite only this process's own changes do."""
+        return self.listener is not None and self.listener.listening.is_set()
+
+    @property
+    def receipt_keys(self) -> ReceiptKeys:
+        return self.keys or ReceiptKeys(self.key)
 
     async def database(self, work: Callable[[], T]) -> T:
         """Run a request's database work (`work` opens its one connection and transaction).
@@ -88,18 +83,41 @@ class HubContext:
 
     @classmethod
     def build(cls, settings: HubSettings, engine: sa.Engine | None = None) -> HubContext:
+        """Everything from settings. A multi-node hub (S3 storage or `multi_node`) refuses to
+        start without a configured receipt key (ValueError): every node must sign with it."""
+        if settings.is_multi_node and settings.receipt_key_file is None:
+            raise ValueError("a hub with several nodes (S3 storage or --multi-node) needs "
+                             "--receipt-key: the Ed25519 key all nodes sign receipts with")
         engine = engine or create_engine(settings.resolved_database_url())
-        store = FileStore(settings.resolved_store_dir())
+        store: AttachmentStore = (
+            S3Store.connect(settings.s3_endpoint_url, settings.s3_bucket, settings.s3_region,
+                            settings.s3_prefix)
+            if settings.s3_bucket else FileStore(settings.resolved_store_dir()))
         registry = PartyRegistry(engine)
         notifier = MailboxNotifier()
-        service = MessageService(engine, settings, store, on_available=notifier.notify)
+        postgres = engine.dialect.name == "postgresql"
+        key = (load_hub_key(settings.receipt_key_file) if settings.receipt_key_file
+               else load_or_create_hub_key(settings.hub_key_path))
+        # the hub's private key file is the secret every hub process shares
+        id_scope_secret = hashlib.sha256(b"ggk-message-id-scope\0"
+                                         + settings.hub_key_path.read_bytes()).digest()
+        service = MessageService(engine, settings, store,
+                                 on_available=(lambda: None) if postgres else notifier.notify,
+                                 id_scope_secret=id_scope_secret)
+        listener = PostgresListener(engine.url, notifier) if postgres else None
+        metrics = HubMetrics(service, registry,
+                             None if settings.s3_bucket else settings.resolved_store_dir())
+        if listener is not None:
+            metrics.listening.set_function(lambda: float(listener.listening.is_set()))
         return cls(
-            settings=settings, engine=engine, store=store,
-            key=load_or_create_hub_key(settings.hub_key_path), registry=registry,
+            settings=settings, engine=engine, store=store, key=key, registry=registry,
             authenticator=Authenticator(settings, registry), service=service,
-            metrics=HubMetrics(service, registry, settings.resolved_store_dir()),
-            notifier=notifier,
+            metrics=metrics, notifier=notifier,
             inline_database=engine.dialect.name == "sqlite",
+            keys=ReceiptKeys(key, tuple(load_public_key(p)
+                                        for p in settings.receipt_previous_key_files)),
+            upload_locks=upload_locks(engine),
+            listener=listener,
         )
 
 
@@ -130,3 +148,15 @@ class RequestCaller:
 
 def caller(request: Request) -> RequestCaller:
     return RequestCaller(request)
+
+
+async def authenticate_first(request: Request, who: RequestCaller) -> None:
+    """Authenticate the caller in a connection of its own (before a request body is read);
+    `who` remembers the party, so the endpoint's own transaction does not ask again."""
+    context = hub(request)
+
+    def check() -> None:
+        with context.engine.connect() as conn:
+            who(conn)
+
+    await context.database(check)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,15 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version_hub"
 
 
+def _private_database_file(path: Path) -> None:
+    """The SQLite file owner-only (0600) before SQLite opens it; SQLite gives its -wal and -shm
+    files the same mode. A directory the hub creates for it is 0700."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
+
+
 def create_engine(url: str) -> sa.Engine:
     """An engine that is safe for several threads (and, on PostgreSQL, several processes).
 
@@ -24,8 +34,8 @@ def create_engine(url: str) -> sa.Engine:
     """
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:":
+            _private_database_file(Path(parsed.database))
         engine = sa.create_engine(
             url, connect_args={"timeout": 60, "check_same_thread": False}, pool_size=10,
             max_overflow=20,

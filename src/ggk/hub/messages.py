@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import re
 import sqlite3
@@ -29,18 +30,21 @@ from ggk.hub import audit
 from ggk.hub.database import as_utc, utcnow, writing
 from ggk.hub.direct import Direct
 from ggk.hub.interfaces import (
+    FINAL_STATES,
     INBOX_STATES,
     Attachment,
+    AttachmentStore,
     HubError,
     Message,
     MessageState,
     Party,
 )
+from ggk.hub.notify import announce
 from ggk.hub.receipts import HubKey, canonical_json
-from ggk.hub.routing import route_allowed
+from ggk.hub.routing import PING_TYPES, check_ping, route_allowed
 from ggk.hub.settings import HubSettings
-from ggk.hub.storage import FileStore
 from ggk.hub.tables import attachments, audit_log, counters, messages, parties
+from ggk.privacy import mask_bsn_like
 
 Caller = Party | Callable[[sa.Connection], Party]
 """A party, or a function that authenticates the caller in the given connection."""
@@ -166,12 +170,18 @@ def next_cursor(conn: sa.Connection, n: int = 1) -> int:
 class MessageService:
     """All message state lives in the database; this class holds no state between calls."""
 
-    def __init__(self, engine: sa.Engine, settings: HubSettings, store: FileStore,
-                 on_available: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, engine: sa.Engine, settings: HubSettings, store: AttachmentStore,
+                 on_available: Callable[[], None] = lambda: None,
+                 id_scope_secret: bytes = b"") -> None:
+        """`id_scope_secret` (the same in every hub process) makes the ids of `scoped_id`
+        unpredictable to the parties."""
         self.engine = engine
+        # PostgreSQL: NOTIFY wakes the long polls of the parties concerned on every hub node
+        self._notifying = engine.dialect.name == "postgresql"
         self.settings = settings
         self.store = store
         self.on_available = on_available
+        self.id_scope_secret = id_scope_secret
         # a send's statements on SQLite go straight to the driver connection (ggk.hub.direct)
         self._direct = (_DirectSend(engine.dialect) if engine.dialect.name == "sqlite" else None)
 
@@ -257,16 +267,22 @@ class MessageService:
                     existing = conn.execute(_EXISTING, {"message_id": declaration.id}).first()
                 else:
                     existing = None
+                if existing is not None and existing.sender != party.oin:
+                    declaration, existing = self._scoped(conn, party, declaration)
                 if existing is not None:
                     return self._duplicate(conn, party, declaration, existing, content_hash), False
                 self._check_route_and_limits(conn, party, declaration)
                 cursor = self._insert(conn, party, declaration, content_hash, now, available)
+                if self._notifying:
+                    announce(conn, party.oin, *((declaration.receiver,) if available else ()))
         except (sa.exc.IntegrityError, sqlite3.IntegrityError):
             if party is None:
                 raise
             # another request inserted the same id concurrently
             with self.engine.connect() as conn:
                 existing = conn.execute(_EXISTING, {"message_id": declaration.id}).first()
+                if existing is not None and existing.sender != party.oin:
+                    declaration, existing = self._scoped(conn, party, declaration)
                 if existing is None:
                     raise
                 return self._duplicate(conn, party, declaration, existing, content_hash), False
@@ -286,17 +302,41 @@ class MessageService:
             message = self.finish_upload(attachment_id)
         return message, True
 
+    def scoped_id(self, sender_oin: str, message_id: str) -> str:
+        """The id a message of `sender_oin` gets when another party already uses `message_id`.
+
+        Message ids are chosen by the sender. If the hub answered "already used" (409) for an id
+        another party took, a party could claim the id of someone else's next message (a reply
+        whose id is derived from what it answers) and so stop that party's queue, and it would
+        learn which ids exist. Instead an id is, in effect, scoped per sender: another party's id
+        is treated as a free one, and the message is stored under this derived id (the same on
+        every retry, unpredictable without the hub's secret); the answer carries it."""
+        digest = hmac.new(self.id_scope_secret, f"{sender_oin}/{message_id}".encode(),
+                          hashlib.sha256).digest()
+        return str(uuid.UUID(bytes=digest[:16], version=4))
+
+    def _scoped(self, conn: sa.Connection, sender: Party, declaration: MessageDeclaration
+                ) -> tuple[MessageDeclaration, sa.Row | None]:
+        scoped = replace(declaration, id=self.scoped_id(sender.oin, declaration.id))
+        existing = conn.execute(_EXISTING, {"message_id": scoped.id}).first()
+        if existing is not None and existing.sender != sender.oin:
+            raise HubError(409, "duplicate-id", f"message id {declaration.id} cannot be used; "
+                           "choose a new id")
+        return scoped, existing
+
     def _duplicate(self, conn: sa.Connection, sender: Party, declaration: MessageDeclaration,
                    existing: sa.Row, content_hash: str) -> Message:
-        if existing.sender != sender.oin or existing.content_hash != content_hash:
+        if existing.content_hash != content_hash:
             raise HubError(409, "duplicate-id",
                            f"message id {declaration.id} is already used for other content")
         return self._get_for(conn, sender, declaration.id)
 
     def _check_route_and_limits(self, conn: sa.Connection, sender: Party,
                                 declaration: MessageDeclaration) -> None:
-        if sender.role == "operator" and declaration.type not in ("ggk.ping", "ggk.pong"):
+        if sender.role == "operator" and declaration.type not in PING_TYPES:
             raise HubError(403, "route-not-allowed", "operators only send ggk.ping/ggk.pong")
+        if declaration.type in PING_TYPES:
+            check_ping(declaration)
         if self._direct is not None:
             found = self._direct.receiver.execute(conn, {"oin": declaration.receiver}).fetchone()
             receiver = None if found is None else _Receiver(found[0], bool(found[1]))
@@ -368,7 +408,7 @@ class MessageService:
                     for position, a in enumerate(declaration.attachments)]
             conn.execute(attachments.insert(), rows)
             for row in rows:
-                self.store.create(row["id"])
+                self.store.create(row["id"], row["size"])
         return cursor
 
     def _make_available(self, conn: sa.Connection, message_id: str, now: dt.datetime) -> None:
@@ -376,6 +416,14 @@ class MessageService:
         cursor = next_cursor(conn)
         conn.execute(messages.update().where(messages.c.id == message_id).values(
             state="available", available_at=now, cursor=cursor, change_cursor=cursor))
+        self._announce_message(conn, message_id)
+
+    def _announce_message(self, conn: sa.Connection, message_id: str) -> None:
+        """PostgreSQL: wake the long polls of the message's sender and receiver at commit."""
+        if self._notifying:
+            row = conn.execute(sa.select(messages.c.sender, messages.c.receiver)
+                               .where(messages.c.id == message_id)).one()
+            announce(conn, row.sender, row.receiver)
 
     def _change_state(self, conn: sa.Connection, message_id: str, state: MessageState,
                       actor: str, detail: dict[str, Any] | None = None, *,
@@ -389,6 +437,7 @@ class MessageService:
         if done.rowcount == 0:
             return False
         audit.record(conn, actor=actor, action=state, message_id=message_id, detail=detail)
+        self._announce_message(conn, message_id)
         return True
 
     # ---- uploads -------------------------------------------------------------------------
@@ -406,6 +455,7 @@ class MessageService:
         return message, attachment
 
     def find_upload(self, party: Party, message_id: str, name: str) -> Attachment:
+        name = mask_bsn_like(name)  # as it was stored
         message = self.get_for(party, message_id)
         if message.sender != party.oin:
             raise not_found(message_id)
@@ -427,6 +477,7 @@ class MessageService:
         """Verify a fully uploaded attachment; complete it (and maybe the message) or refuse."""
         with self.engine.connect() as conn:
             a = conn.execute(sa.select(attachments).where(attachments.c.id == attachment_id)).one()
+        self.store.complete(attachment_id, a.size)
         actual_size = self.store.size(attachment_id)
         actual_sha = computed_sha256 or self.store.sha256(attachment_id)
         reason = None
@@ -487,6 +538,7 @@ class MessageService:
     # ---- receiving -----------------------------------------------------------------------
     def download_target(self, party: Party, message_id: str, name: str
                         ) -> tuple[Message, Attachment]:
+        name = mask_bsn_like(name)  # as it was stored
         message = self.get_for(party, message_id)
         for attachment in message.attachments:
             if attachment.name == name:
@@ -548,24 +600,59 @@ class MessageService:
                     found[message.id] = current
                 audit.record_many(conn, [audit.entry(actor=who.oin, action="acknowledged",
                                                      message_id=i, at=now) for i in changed])
+                if self._notifying and changed:
+                    announce(conn, *(found[i].sender for i in changed))
         return [found[i] for i in ids]
 
+    EXPIRY_BATCH = 100
+
     def expire_due(self, now: dt.datetime | None = None) -> int:
-        """Expire messages that were not acknowledged within their TTL; returns how many."""
+        """Expire messages that were not acknowledged within their TTL; returns how many.
+
+        In batches, each in one transaction; on PostgreSQL the batch's rows are taken with
+        `FOR UPDATE SKIP LOCKED`, so the sweeps of several hub nodes share the work instead of
+        queueing behind each other (SQLite: one writer at a time anyway)."""
         now = now or utcnow()
-        with self.engine.connect() as conn:
-            due = conn.execute(sa.select(messages.c.id).where(
-                messages.c.state.in_(("accepted", "available", "fetched")),
-                messages.c.expires_at < now).limit(1000)).scalars().all()
-        for message_id in due:
+        expired = 0
+        while True:
             with writing(self.engine) as conn:
-                self._change_state(conn, message_id, "expired", "hub",
-                                   {"ttl_seconds": self.settings.message_ttl_seconds},
-                                   allowed_from=("accepted", "available", "fetched"))
+                due = conn.execute(sa.select(messages.c.id).where(
+                    messages.c.state.in_(("accepted", "available", "fetched")),
+                    messages.c.expires_at < now).order_by(messages.c.expires_at)
+                    .limit(self.EXPIRY_BATCH).with_for_update(skip_locked=True)).scalars().all()
+                for message_id in due:
+                    self._change_state(conn, message_id, "expired", "hub",
+                                       {"ttl_seconds": self.settings.message_ttl_seconds},
+                                       allowed_from=("accepted", "available", "fetched"))
                 attachment_ids = conn.execute(sa.select(attachments.c.id).where(
-                    attachments.c.message_id == message_id)).scalars().all()
-            for attachment_id in attachment_ids:  # expired payloads free their disk space
+                    attachments.c.message_id.in_(due))).scalars().all() if due else []
+            for attachment_id in attachment_ids:  # expired payloads free their space
                 self.store.delete(attachment_id)
+            expired += len(due)
+            if len(due) < self.EXPIRY_BATCH:
+                return expired
+
+    def purge_retained(self, now: dt.datetime | None = None) -> int:
+        """Delete the rows (and any files left) of messages that reached a final state and are
+        older than the retention (`message_retention_seconds`, counted from when the hub
+        accepted them); returns how many. The audit log keeps its entries (no payload, no
+        metadata values): what happened stays provable, what was said does not stay."""
+        now = now or utcnow()
+        cutoff = now - dt.timedelta(seconds=self.settings.message_retention_seconds)
+        with writing(self.engine) as conn:
+            due = conn.execute(sa.select(messages.c.id).where(
+                messages.c.state.in_(FINAL_STATES), messages.c.created_at < cutoff)
+                .limit(1000)).scalars().all()
+            if not due:
+                return 0
+            attachment_ids = conn.execute(sa.select(attachments.c.id).where(
+                attachments.c.message_id.in_(due))).scalars().all()
+            conn.execute(attachments.delete().where(attachments.c.message_id.in_(due)))
+            conn.execute(messages.delete().where(messages.c.id.in_(due)))
+            audit.record_many(conn, [audit.entry(actor="hub", action="purged", message_id=i,
+                                                 at=now) for i in due])
+        for attachment_id in attachment_ids:
+            self.store.delete(attachment_id)
         return len(due)
 
     # ---- receipts and monitoring ---------------------------------------------------------
@@ -583,7 +670,7 @@ class MessageService:
             "state": message.state, "refusal_reason": message.refusal_reason,
             "issued_at": utcnow().isoformat(), "hub_key_id": key.key_id,
         }
-        return {"receipt": receipt, "signature": key.sign(receipt)}
+        return {"receipt": receipt, "jws": key.sign(receipt)}
 
     def monitoring(self, now: dt.datetime | None = None) -> list[dict[str, Any]]:
         """Per party: unacknowledged messages waiting for it, the oldest one's age, bytes in/out."""

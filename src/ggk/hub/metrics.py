@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -45,11 +45,12 @@ class _DatabaseCollector(Collector):
 
 
 class _PartyAndDiskCollector(Collector):
-    """Certificate expiry per active party (alert: within 60 days) and the store's free space."""
+    """Certificate expiry per active party (alert: within 60 days) and the store's free space
+    (local folder only: object storage has no disk for the hub to watch)."""
 
-    def __init__(self, parties: PartyRegistry, store_dir: Path) -> None:
+    def __init__(self, parties: PartyRegistry, store_dir: Path | None) -> None:
         self.parties = parties
-        self.store_dir = Path(store_dir)
+        self.store_dir = Path(store_dir) if store_dir is not None else None
 
     def collect(self) -> Iterable[Metric]:
         expiry = GaugeMetricFamily("ggk_hub_party_certificate_expiry_timestamp_seconds",
@@ -59,7 +60,9 @@ class _PartyAndDiskCollector(Collector):
             if party.active and party.cert_not_after is not None:
                 expiry.add_metric([party.oin, party.role], party.cert_not_after.timestamp())
         yield expiry
-        yield from store_space("ggk_hub_storage", "the hub's attachment store", self.store_dir)
+        if self.store_dir is not None:
+            yield from store_space("ggk_hub_storage", "the hub's attachment store",
+                                   self.store_dir)
 
 
 class HubMetrics:
@@ -80,8 +83,12 @@ class HubMetrics:
                                  ["method", "route", "status"], registry=self.registry,
                                  buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
                                           10, 30, 60))
+        self.listening = Gauge("ggk_hub_mailbox_listener_up",
+                               "1 while this process LISTENs for mailbox notifications on "
+                               "PostgreSQL (0: long polls fall back to frequent re-queries)",
+                               registry=self.registry)
         self.registry.register(_DatabaseCollector(service))
-        if parties is not None and store_dir is not None:
+        if parties is not None:
             self.registry.register(_PartyAndDiskCollector(parties, store_dir))
 
 

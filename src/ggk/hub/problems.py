@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ggk.hub.interfaces import HubError
+from ggk.hub.interfaces import HubError, StoreUnwritable
 
 PROBLEM_TYPE_BASE = "https://ggk.example/problems/"
 MEDIA_TYPE = "application/problem+json"
@@ -50,6 +50,13 @@ def install(app: FastAPI) -> None:
         where = ".".join(first["loc"])
         return problem(422, "invalid-request", f"{where}: {first['msg']}", "Invalid request",
                        errors=errors)
+
+    @app.exception_handler(StoreUnwritable)
+    async def _store(_request: Request, exc: StoreUnwritable) -> ProblemResponse:
+        import logging
+
+        logging.getLogger("ggk.hub").error("%s", exc)
+        return problem(507, "store-unwritable", f"{exc}; nothing was stored, try again later")
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> ProblemResponse:

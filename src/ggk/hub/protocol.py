@@ -18,8 +18,10 @@ Everything else (keep-alive, flow control, shutdown) is uvicorn's own protocol, 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
@@ -57,6 +59,106 @@ class LargeBodyMixin:
         if len(cycle.body) > HIGH_WATER_LIMIT:
             self.flow.pause_reading()
         cycle.message_event.set()
+
+
+@dataclass(frozen=True, slots=True)
+class HeadLimits:
+    """What a request's head (request line and headers) may cost before anything is known about
+    the caller: bytes, number of headers, and time from its first byte (or from the connection)
+    until the last header arrived."""
+
+    max_bytes: int = 64 * 1024
+    max_count: int = 100
+    timeout_seconds: float = 15.0
+
+
+class _HeadRefused(Exception):
+    """Raised inside an httptools callback to stop parsing a head that is over a limit."""
+
+
+class HeadLimitsMixin:
+    """For uvicorn's HttpToolsProtocol: refuse a request head over `head_limits` with 431 and
+    close the connection; close a connection whose head does not arrive in time with 408
+    (slowloris). httptools itself accepts heads of any size and uvicorn waits for them forever.
+    """
+
+    head_limits: HeadLimits = HeadLimits()
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
+        self._head_bytes = 0
+        self._head_count = 0
+        self._head_refusal: str | None = None
+        self._head_timer: asyncio.TimerHandle | None = self.loop.call_later(
+            self.head_limits.timeout_seconds, self._head_timed_out)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_timer()
+        super().connection_lost(exc)  # type: ignore[misc]
+
+    def _cancel_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if not self.transport.is_closing():
+            self._refuse(408, "request-timeout", "the request head did not arrive within "
+                         f"{self.head_limits.timeout_seconds:g} seconds")
+
+    def _refuse(self, status: int, code: str, detail: str) -> None:
+        body = json.dumps({"type": f"https://ggk.example/problems/{code}", "status": status,
+                           "code": code, "title": code.replace("-", " ").capitalize(),
+                           "detail": detail}).encode()
+        reason = {408: "Request Timeout", 431: "Request Header Fields Too Large"}[status]
+        self.transport.write(
+            f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/problem+json\r\n"
+            f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode() + body)
+        self.transport.close()
+
+    def _count(self, size: int, headers: int) -> None:
+        self._head_bytes += size
+        self._head_count += headers
+        limits = self.head_limits
+        if self._head_bytes > limits.max_bytes:
+            self._head_refusal = (f"the request line and headers exceed {limits.max_bytes} "
+                                  "bytes")
+        elif self._head_count > limits.max_count:
+            self._head_refusal = f"more than {limits.max_count} request headers"
+        else:
+            return
+        raise _HeadRefused(self._head_refusal)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()  # type: ignore[misc]
+        self._head_bytes = 0
+        self._head_count = 0
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_later(self.head_limits.timeout_seconds,
+                                                    self._head_timed_out)
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url), 0)
+        super().on_url(url)  # type: ignore[misc]
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value) + 4, 1)
+        super().on_header(name, value)  # type: ignore[misc]
+
+    def on_headers_complete(self) -> None:
+        self._cancel_head_timer()
+        super().on_headers_complete()  # type: ignore[misc]
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a parser error, which is how a refused head stops parsing."""
+        if self._head_refusal is not None:
+            self._cancel_head_timer()
+            self._refuse(431, "request-head-too-large", self._head_refusal)
+            return
+        super().send_400_response(msg)  # type: ignore[misc]
 
 
 class BufferedReading(asyncio.BufferedProtocol):

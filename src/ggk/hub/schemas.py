@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 from typing import Any, Literal
 from urllib.parse import quote
@@ -41,10 +42,19 @@ class AttachmentIn(BaseModel):
 
 
 def _refuse_nul(value: Any, where: str = "") -> None:
-    """PostgreSQL text cannot hold NUL characters; refuse them up front (422, not 500)."""
+    """Refuse up front (422, not 500) what the databases cannot store or JSON cannot say:
+    NUL characters (PostgreSQL text), lone surrogates (not UTF-8), NaN and Infinity."""
     if isinstance(value, str):
         if "\x00" in value:
             raise ValueError(f"NUL character not allowed{' in ' + where if where else ''}")
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("lone surrogate characters are not allowed") from None
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("NaN and Infinity are not allowed in JSON")
     elif isinstance(value, dict):
         for key, item in value.items():
             _refuse_nul(key, where)
@@ -169,12 +179,13 @@ class ReceiptBody(BaseModel):
 
 class SignedReceipt(BaseModel):
     receipt: ReceiptBody
-    signature: str
+    jws: str  # compact JWS (alg Ed25519, kid), its payload the canonical JSON of `receipt`
 
 
 class Health(BaseModel):
     status: str
     database: str
+    store: str
 
 
 class PartyMonitoring(BaseModel):

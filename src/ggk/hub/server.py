@@ -4,22 +4,19 @@ hands the peer certificate to the app, and HubServer for running it inside anoth
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import ssl
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 
-from ggk.hub.auth import PEER_CERT_STATE_KEY
-from ggk.hub.protocol import LargeBodyMixin, buffered_reading
+from ggk.hub.auth import PEER_CERT_STATE_KEY, UNIX_SOCKET_STATE_KEY
+from ggk.hub.protocol import HeadLimits, HeadLimitsMixin, LargeBodyMixin, buffered_reading
 from ggk.hub.settings import HubSettings
-
-# OpenSSL X509_V_FLAG_NO_CHECK_TIME: the app checks validity itself, so that an expired
-# certificate gets a clear 403 problem instead of an anonymous TLS alert.
-_NO_CHECK_TIME = 0x200000
-
 
 # glibc mallopt parameters
 _M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
@@ -64,7 +61,8 @@ def server_ssl_context(settings: HubSettings) -> ssl.SSLContext:
     context.verify_mode = ssl.CERT_REQUIRED
     context.load_cert_chain(str(settings.server_cert))
     context.load_verify_locations(cafile=str(settings.ca_file))
-    context.verify_flags |= _NO_CHECK_TIME
+    # TLS checks the validity period too: an expired (or not yet valid) certificate gets no
+    # connection at all, not even the OpenAPI page. The app checks it again (proxy mode).
     return context
 
 
@@ -73,7 +71,8 @@ def _base_protocol() -> type[asyncio.Protocol]:
     pass-through of ggk.hub.protocol."""
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-    return type("LargeBodyHttpToolsProtocol", (LargeBodyMixin, HttpToolsProtocol), {})
+    return type("LargeBodyHttpToolsProtocol",
+                (HeadLimitsMixin, LargeBodyMixin, HttpToolsProtocol), {})
 
 
 class PeerCertificateProtocol(_base_protocol()):  # type: ignore[misc]
@@ -83,16 +82,38 @@ class PeerCertificateProtocol(_base_protocol()):  # type: ignore[misc]
         super().connection_made(transport)
         ssl_object = transport.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
-        self.app_state = {**self.app_state, PEER_CERT_STATE_KEY: der}
+        sock = transport.get_extra_info("socket")
+        unix = sock is not None and sock.family == socket.AF_UNIX
+        self.app_state = {**self.app_state, PEER_CERT_STATE_KEY: der, UNIX_SOCKET_STATE_KEY: unix}
+
+
+def unix_socket(path: Path) -> socket.socket:
+    """A listening-ready unix socket at `path`, owner-only (0600) from its creation: whoever can
+    connect to it may name any party in the proxy header. A stale socket file is replaced."""
+    path.unlink(missing_ok=True)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old_umask = os.umask(0o177)
+    try:
+        sock.bind(str(path))
+    finally:
+        os.umask(old_umask)
+    os.chmod(path, 0o600)
+    return sock
 
 
 def uvicorn_config(app: Any, settings: HubSettings, sock_port: int | None = None,
-                   log_level: str = "warning") -> uvicorn.Config:
+                   log_level: str = "warning", tls: bool = True) -> uvicorn.Config:
+    """uvicorn's configuration for the hub; `tls=False` for the unix socket behind a proxy."""
+    tls_options: dict[str, Any] = {
+        "ssl_certfile": str(settings.server_cert),
+        "ssl_context_factory": lambda _config, _default: server_ssl_context(settings),
+    } if tls else {}
     return uvicorn.Config(
         app, host=settings.host, port=settings.port if sock_port is None else sock_port,
-        http=buffered_reading(PeerCertificateProtocol), ssl_certfile=str(settings.server_cert),
-        ssl_context_factory=lambda _config, _default: server_ssl_context(settings),
-        log_level=log_level, lifespan="on", timeout_keep_alive=30, access_log=False,
+        http=buffered_reading(type("HubProtocol", (PeerCertificateProtocol,), {
+            "head_limits": HeadLimits(settings.max_header_bytes, settings.max_header_count,
+                                      settings.header_timeout_seconds)})),
+        **tls_options, log_level=log_level, lifespan="on", timeout_keep_alive=30, access_log=False,
         proxy_headers=False,
     )
 

@@ -27,12 +27,40 @@ class HubSettings:
     # Client certificate from a TLS-terminating proxy (nginx `$ssl_client_escaped_cert`)
     trust_proxy_header: str | None = None
     trusted_proxies: tuple[str, ...] = ()
+    # ...and only on a connection that presents one of these certificates (sha256 of the DER,
+    # lowercase hex): the proxy's own client certificate, pinned (see docs/security.md)
+    trusted_proxy_fingerprints: tuple[str, ...] = ()
+    # Certificate revocation list of the party CA: a file path or an http(s) URL, read at start
+    # and every `crl_refresh_seconds` (PEM or DER)
+    crl_source: str | None = None
+    crl_refresh_seconds: float = 300.0
     # Limits
     max_message_bytes: int = 20 * GIB  # default per-party limit on the sum of attachment sizes
     min_free_bytes: int = 1 * GIB  # refuse (507) when an upload would leave less free disk
     message_ttl_seconds: int = 30 * 24 * 3600  # unacknowledged messages expire after this
+    # a message's row (and metadata) is deleted this long after it was accepted, once final
+    message_retention_seconds: int = 180 * 24 * 3600
+    max_json_body_bytes: int = 1024 * 1024  # POST bodies (message declarations, acks)
+    # Request heads: before any authentication, so small and short
+    max_header_bytes: int = 64 * 1024  # request line + all headers
+    max_header_count: int = 100
+    header_timeout_seconds: float = 15.0  # to receive a request's head, from its first byte
     max_metadata_bytes: int = 64 * 1024
     long_poll_interval: float = 0.5  # seconds between database polls while long-polling
+    # With PostgreSQL, LISTEN/NOTIFY wakes long polls on every node; a re-query this often is
+    # only the safety net (a notification lost while the listening connection was down). At
+    # the longest `wait` (30 s) a poll then looks once, and the client's next poll looks again.
+    long_poll_safety_interval: float = 30.0
+    # Several hub processes on several machines: attachments in S3-compatible object storage
+    # (credentials from the usual AWS_* variables) and the receipt key from configuration.
+    s3_endpoint_url: str | None = None
+    s3_bucket: str | None = None
+    s3_region: str | None = None
+    s3_prefix: str = "attachments/"
+    multi_node: bool = False  # also implied by s3_bucket: refuse to start without receipt_key
+    receipt_key_file: Path | None = None  # Ed25519 private key (PEM) that signs receipts
+    # Public (or private) keys of earlier signing keys, still published in the JWKS
+    receipt_previous_key_files: tuple[Path, ...] = ()
     expiry_sweep_seconds: float = 60.0
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -51,6 +79,13 @@ class HubSettings:
         return Path(self.data_dir) / "store"
 
     @property
+    def is_multi_node(self) -> bool:
+        return self.multi_node or self.s3_bucket is not None
+
+    @property
     def hub_key_path(self) -> Path:
-        """The hub's Ed25519 receipt-signing key, beside the store so all processes share it."""
+        """The hub's Ed25519 receipt-signing key: the configured one, else (embedded) the one
+        beside the store, made on first use."""
+        if self.receipt_key_file is not None:
+            return Path(self.receipt_key_file)
         return self.resolved_store_dir() / "hub-key.pem"

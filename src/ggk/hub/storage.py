@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ggk.direct_io import DirectWriter, read_blocks
+from ggk.hub.interfaces import StoreUnwritable
 
 READ_BLOCK = 1024 * 1024
 
@@ -24,30 +25,51 @@ class UploadBusy(Exception):
     """Another request is writing this upload right now."""
 
 
+def _private_dir(path: Path) -> None:
+    """Owner-only (0700), whatever the umask."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
+def _open_private(path: Path) -> BinaryIO:
+    """Open `path` for reading and writing, creating it owner-only (0600); StoreUnwritable when
+    the store cannot be written."""
+    try:
+        _private_dir(path.parent)
+        return os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "r+b")
+    except OSError as e:
+        raise StoreUnwritable(f"the hub cannot write its store ({e.strerror})") from e
+
+
 class FileStore:
+    """Attachments on disk: directories 0700, files 0600 (they hold personal data)."""
+
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        (self.root / "attachments").mkdir(parents=True, exist_ok=True)
+        _private_dir(self.root)
+        _private_dir(self.root / "attachments")
+
+    def check_writable(self) -> None:
+        """StoreUnwritable unless a file can be created in the store now."""
+        probe = self.root / "attachments" / f".probe-{os.getpid()}"
+        _open_private(probe).close()
+        probe.unlink(missing_ok=True)
 
     def path(self, attachment_id: str) -> Path:
         if not attachment_id.isalnum():
             raise ValueError(f"bad attachment id {attachment_id!r}")
         return self.root / "attachments" / attachment_id[:2] / attachment_id
 
-    def create(self, attachment_id: str) -> None:
-        path = self.path(attachment_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(exist_ok=True)
+    def create(self, attachment_id: str, size: int = 0) -> None:
+        _open_private(self.path(attachment_id)).close()
 
-    def open_at(self, attachment_id: str, offset: int) -> BinaryIO:
+    def open_at(self, attachment_id: str, offset: int, size: int = 0) -> BinaryIO:
         """Open for writing at `offset`, dropping anything beyond it.
 
         Holds an exclusive flock (released on close), so two writers of one upload, in any hub
         process on this host, never interleave: the second gets UploadBusy.
         """
-        path = self.path(attachment_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        f = open(path, "r+b" if path.exists() else "w+b")  # noqa: SIM115
+        f = _open_private(self.path(attachment_id))
         try:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as e:
@@ -79,6 +101,14 @@ class FileStore:
             f.truncate(offset)
             f.flush()
             os.fsync(f.fileno())
+
+    def sync(self, handle: BinaryIO, upto: int = 0) -> None:
+        """fsync the file (everything written, which covers `upto`)."""
+        handle.flush()
+        os.fsync(handle.fileno())
+
+    def complete(self, attachment_id: str, size: int) -> None:
+        """Nothing to do: the file is the attachment."""
 
     def sha256(self, attachment_id: str) -> str:
         digest = hashlib.sha256()

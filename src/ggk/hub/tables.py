@@ -19,6 +19,9 @@ parties = sa.Table(
     sa.Column("max_message_bytes", sa.BigInteger, nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    # overlapping rotation: the certificate replaced last stays valid until then
+    sa.Column("previous_cert_fingerprint", sa.String(64), nullable=True),
+    sa.Column("previous_cert_valid_until", sa.DateTime(timezone=True), nullable=True),
 )
 
 messages = sa.Table(

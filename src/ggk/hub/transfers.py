@@ -12,7 +12,6 @@ import base64
 import binascii
 import concurrent.futures
 import hashlib
-import os
 import re
 from collections.abc import AsyncIterator, Generator
 from typing import Any
@@ -23,9 +22,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from starlette.requests import ClientDisconnect
 
-from ggk.direct_io import DirectWriter
+from ggk.hub.bodies import declared_length as declared_content_length
 from ggk.hub.context import HubContext, current_party, hub
-from ggk.hub.interfaces import Attachment, HubError, Message, Party
+from ggk.hub.interfaces import Attachment, BlockSink, HubError, Message, Party, UploadHandle
 from ggk.hub.schemas import API, Problem
 from ggk.hub.storage import UploadBusy
 
@@ -63,10 +62,15 @@ def parse_metadata(header: str) -> dict[str, str]:
     return result
 
 
+_INTEGER = re.compile(r"[0-9]{1,19}")  # ASCII digits only, below 2**63 in length
+
+
 def parse_int_header(request: Request, name: str) -> int:
+    """A non-negative integer header (ASCII digits, at most 19 of them); 400 otherwise."""
     value = request.headers.get(name)
-    if value is None or not value.isdigit():
-        raise HubError(400, f"bad-{name.lower()}", f"header {name} must be a non-negative integer")
+    if value is None or not _INTEGER.fullmatch(value):
+        raise HubError(400, f"bad-{name.lower()}", f"header {name} must be a non-negative integer "
+                       "of ASCII digits (at most 19)")
     return int(value)
 
 
@@ -204,9 +208,8 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
                        f"Upload-Offset {offset} differs from the hub's offset "
                        f"{attachment.upload_offset}; HEAD the upload and resume from there",
                        headers=_attachment_headers(attachment))
-    declared_length = request.headers.get("content-length")
-    if (declared_length and declared_length.isdigit()
-            and offset + int(declared_length) > attachment.size):
+    declared_length = declared_content_length(request)
+    if declared_length is not None and offset + declared_length > attachment.size:
         raise HubError(413, "upload-exceeds-length",
                        f"this chunk would go beyond the declared size {attachment.size}")
     remaining = attachment.size - offset
@@ -215,10 +218,15 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
         raise HubError(507, "insufficient-storage",
                        "the hub has not enough free disk space now; resume later")
     try:
-        f = await run_in_threadpool(context.store.open_at, upload_id, offset)
+        release = await run_in_threadpool(context.upload_locks.acquire, upload_id)
     except UploadBusy as e:
         raise HubError(423, "upload-busy", "another request is writing this upload; retry",
                        headers=_attachment_headers(attachment)) from e
+    try:
+        f = await run_in_threadpool(_open_upload, context, party, upload_id, offset)
+    except BaseException:
+        release()
+        raise
     context.metrics.upload_chunks.labels("none" if expected_checksum is None else "sha256").inc()
     hashes = running_hashes(context)
     file_digest = hashes.take(upload_id, offset)
@@ -267,7 +275,7 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
                     await settle()
                     await writer.finish()
                     checkpoint_to = offset + written
-                    sync_job = _TRANSFER_WORKERS.submit(_sync, f)
+                    sync_job = _TRANSFER_WORKERS.submit(context.store.sync, f, checkpoint_to)
                     checkpoint = asyncio.ensure_future(confirm(offset, checkpoint_to))
                     unsynced = 0
         except ClientDisconnect:
@@ -280,8 +288,8 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
             f.truncate(offset)
             written = 0
             file_digest = None
-        await run_in_threadpool(_sync, f)
         new_offset = offset + written
+        await run_in_threadpool(context.store.sync, f, new_offset)
         if written and not await run_in_threadpool(context.service.record_offset, upload_id,
                                                    offset, new_offset, party.oin):
             raise HubError(409, "offset-mismatch", "the upload moved meanwhile; HEAD and resume")
@@ -293,6 +301,7 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
             if sync_job is not None:  # never close the file under a running fsync
                 concurrent.futures.wait([sync_job])
             f.close()
+            release()
     context.metrics.bytes_in.inc(written)
     if too_long:
         raise HubError(413, "upload-exceeds-length",
@@ -328,7 +337,7 @@ class _BlockWriter:
 
     BLOCK = 4 * 1024 * 1024
 
-    def __init__(self, sink: DirectWriter, digests: tuple[Any, ...]) -> None:
+    def __init__(self, sink: BlockSink, digests: tuple[Any, ...]) -> None:
         self.sink = sink
         self.digests = [d for d in digests if d is not None]
         self.parts: list[bytes] = []
@@ -393,9 +402,16 @@ class _BlockWriter:
         self.sink.close(flush=False)
 
 
-def _sync(f: object) -> None:
-    f.flush()  # type: ignore[attr-defined]
-    os.fsync(f.fileno())  # type: ignore[attr-defined]
+def _open_upload(context: HubContext, party: Party, upload_id: str, offset: int) -> UploadHandle:
+    """Open the upload at `offset`, once this request holds it: the offset is read again under
+    the lock, since a PATCH on another node may have recorded progress meanwhile."""
+    attachment = context.service.upload_target(party, upload_id)[1]
+    if attachment.state != "pending" or attachment.upload_offset != offset:
+        raise HubError(409, "offset-mismatch",
+                       f"Upload-Offset {offset} differs from the hub's offset "
+                       f"{attachment.upload_offset}; HEAD the upload and resume from there",
+                       headers=_attachment_headers(attachment))
+    return context.store.open_at(upload_id, offset, attachment.size)
 
 
 @router.delete(f"{API}/uploads/{{upload_id}}", status_code=204)
@@ -407,7 +423,7 @@ def tus_terminate(upload_id: str, request: Request) -> Response:
     return Response(status_code=204, headers=tus_headers())
 
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"^bytes=([0-9]{0,19})-([0-9]{0,19})$")
 DOWNLOAD_BLOCK = 4 * 1024 * 1024
 
 
@@ -446,6 +462,33 @@ def _content_disposition(filename: str) -> str:
     return f'attachment; filename="{filename}"'
 
 
+@router.head(f"{API}/messages/{{message_id}}/attachments/{{name}}",
+             responses={206: {"description": "Partial content"}, 416: {"model": Problem}})
+def download_head(message_id: str, name: str, request: Request) -> Response:
+    """The headers a download would have (size, ETag, range support), without the bytes; it
+    does not count as fetching the message."""
+    party = current_party(request)
+    context = hub(request)
+    _message, attachment = context.service.download_target(party, message_id, name)
+    headers, wanted = _download_headers(attachment, request)
+    return Response(status_code=206 if wanted else 200, media_type=attachment.content_type,
+                    headers=headers)
+
+
+def _download_headers(attachment: Attachment, request: Request
+                      ) -> tuple[dict[str, str], tuple[int, int] | None]:
+    etag = f'"{attachment.sha256}"'
+    wanted = _requested_range(request.headers.get("range"), attachment.size, etag,
+                              request.headers.get("if-range"))
+    start, end = wanted if wanted is not None else (0, attachment.size)
+    headers = {"ETag": etag, "Accept-Ranges": "bytes", "Cache-Control": "private, no-transform",
+               "Content-Disposition": _content_disposition(attachment.name),
+               "Content-Length": str(end - start)}
+    if wanted is not None:
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{attachment.size}"
+    return headers, wanted
+
+
 @router.get(f"{API}/messages/{{message_id}}/attachments/{{name}}",
             responses={200: {"content": {"application/octet-stream": {}}},
                        206: {"description": "Partial content"},
@@ -459,17 +502,10 @@ def download(message_id: str, name: str, request: Request) -> Response:
     party = current_party(request)
     context = hub(request)
     message, attachment = context.service.download_target(party, message_id, name)
-    etag = f'"{attachment.sha256}"'
-    wanted = _requested_range(request.headers.get("range"), attachment.size, etag,
-                              request.headers.get("if-range"))
+    headers, wanted = _download_headers(attachment, request)
     start, end = wanted if wanted is not None else (0, attachment.size)
-    context.service.mark_fetched(party, message, name)
+    context.service.mark_fetched(party, message, attachment.name)
     context.metrics.bytes_out.inc(end - start)
-    headers = {"ETag": etag, "Accept-Ranges": "bytes", "Cache-Control": "private, no-transform",
-               "Content-Disposition": _content_disposition(attachment.name),
-               "Content-Length": str(end - start)}
-    if wanted is not None:
-        headers["Content-Range"] = f"bytes {start}-{end - 1}/{attachment.size}"
     blocks = context.store.read_range(attachment.id, start, end, DOWNLOAD_BLOCK)
     return StreamingResponse(_read_ahead(blocks), status_code=206 if wanted else 200,
                              media_type=attachment.content_type, headers=headers)

@@ -18,6 +18,7 @@ _EXPORTS = {
     "build_spiegelrapport": "ggk.mirror.report",
     "load_indicators": "ggk.mirror.indicators",
     "load_reference": "ggk.mirror.reference",
+    "period_values": "ggk.mirror.report",
     "RenderedReport": "ggk.mirror.render",
     "render_pdf": "ggk.mirror.render",
     "vegalite_svg": "ggk.mirror.render",

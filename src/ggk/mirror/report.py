@@ -484,3 +484,37 @@ def build_spiegelrapport(
             "indicators": entries,
         }
     )
+
+
+def period_values(
+    definition: Definition,
+    period: str,
+    source: AcceptedDataSource,
+    register_: GemeenteRegister | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Indicator values of every gemeente in `source` that delivered the required dataset, and
+    the pooled national figure over exactly those gemeenten (code NL), for the indicators whose
+    datasets were delivered: the spiegelrapport's computation, without its cache (used by
+    ggk.publication with a source that holds only opted-in gemeenten). Columns: gemeentecode,
+    indicator, waarde, teller."""
+    reg = register_ or register()
+    indicators = _indicators_cached(str(definition.root), definition)
+    required = next(
+        (d.name for d in definition.datasets if d.required), definition.datasets[0].name
+    )
+    frames = {d.name: source.accepted(definition.statistic, period, d.name)
+              for d in definition.datasets}
+    delivered = sorted(g for g, f in frames[required].items()
+                       if (f.height if isinstance(f, pl.DataFrame) else 1))
+    table = gemeente_table(delivered, reg)
+    codes = set(table["gemeentecode"])
+    data = {}
+    for name, by_gemeente in frames.items():
+        typed = _typed(definition, name, {g: f for g, f in by_gemeente.items() if g in codes})
+        data[name] = pl.concat(list(typed.values()) or [_empty(definition, name)])
+    present = {n for n, f in frames.items() if any(g in codes for g in f)}
+    start, end = period_bounds(period)
+    values = _present(indicators, compute(indicators, data, table, start, end), present)
+    national = _present(indicators, compute(indicators, *pooled(data, table), start, end),
+                        present)
+    return values, national

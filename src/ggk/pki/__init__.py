@@ -25,7 +25,10 @@ _EXPORTS = {
     "load_certificate": "ggk.pki.certificates",
     "make_test_oin": "ggk.pki.oin",
     "municipality_oin": "ggk.pki.oin",
+    "read_crl": "ggk.pki.revocation",
     "read_identity": "ggk.pki.certificates",
+    "revoke": "ggk.pki.revocation",
+    "write_crl": "ggk.pki.revocation",
     "read_oin": "ggk.pki.certificates",
     "validate_oin": "ggk.pki.oin",
 }

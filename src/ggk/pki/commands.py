@@ -1,4 +1,4 @@
-"""`ggk pki init|issue`: a local TEST CA and party/server certificates."""
+"""`ggk pki init|issue|revoke|crl`: a local TEST CA, party/server certificates and its CRL."""
 
 from __future__ import annotations
 
@@ -63,3 +63,35 @@ def register(app: typer.Typer) -> None:
         out.touch(mode=0o600)
         out.write_bytes(pem)
         typer.echo(f"written: {out}")
+
+    @pki.command("revoke")
+    def revoke_command(
+        cert: Annotated[Path, typer.Argument(help="The certificate to revoke (PEM).")],
+        dir: CaDir = Path("."),
+        days: Annotated[int, typer.Option(help="Validity of the new CRL in days.")] = 7,
+    ) -> None:
+        """Revoke a certificate of this CA and write the CRL (crl.pem) the hub reads (--crl)."""
+        from ggk.pki import PkiError, revoke
+
+        try:
+            path = revoke(dir, cert, days=days)
+        except (PkiError, OSError) as e:
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(2) from e
+        typer.echo(f"revoked; CRL written: {path}")
+
+    @pki.command("crl")
+    def crl_command(
+        dir: CaDir = Path("."),
+        days: Annotated[int, typer.Option(help="Validity of the CRL in days.")] = 7,
+    ) -> None:
+        """Write a fresh CRL (crl.pem) of every certificate revoked so far (publish it before
+        the previous one's next update)."""
+        from ggk.pki import PkiError, write_crl
+
+        try:
+            path = write_crl(dir, days=days)
+        except (PkiError, OSError) as e:
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(2) from e
+        typer.echo(f"CRL written: {path}")

@@ -23,6 +23,7 @@ _EXPORTS = {
     "StationSettings": "ggk.station.settings",
     "SystemClock": "ggk.station.clock",
     "accepted_data_source": "ggk.station.accepted",
+    "open_accepted_data": "ggk.station.accepted",
     "grant_extension": "ggk.station.service",
     "ReplyIds": "ggk.station.outcomes",
 }

@@ -4,6 +4,7 @@ AcceptedDataSource protocol): the latest accepted version per gemeente, withdraw
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -15,7 +16,7 @@ from ggk.station.workflow import State
 
 
 def _accepted_query(statistic: str, period: str | None = None,
-                    dataset: str | None = None) -> sa.Select:
+                    dataset: str | None = None, opt_in_only: bool = False) -> sa.Select:
     w, d = t.workflow, t.deliveries
     query = (
         sa.select(w.c.period, w.c.dataset, w.c.gemeente, d.c.parquet_path)
@@ -26,6 +27,8 @@ def _accepted_query(statistic: str, period: str | None = None,
                w.c.state != State.INGETROKKEN.value, d.c.parquet_path.is_not(None))
         .order_by(w.c.period, w.c.dataset, w.c.gemeente)
     )
+    if opt_in_only:  # publication: only data whose gemeente consented (besluit opt-in)
+        query = query.where(w.c.state == State.OPT_IN.value)
     if period is not None:
         query = query.where(w.c.period == period)
     if dataset is not None:
@@ -38,16 +41,39 @@ class StationAcceptedData:
 
     Personal fields are pseudonyms (HMAC-SHA256); data of a gemeente whose state is `ingetrokken`
     is never returned, so it is excluded from every aggregate made after the withdrawal.
+
+    `opt_in_only=True` (publication, `ggk.publication`) returns only data whose state is
+    `opt-in`: undecided and withdrawn gemeenten are left out. The mirror keeps the default.
     """
 
-    def __init__(self, engine: sa.Engine, store: FileStore) -> None:
+    def __init__(self, engine: sa.Engine, store: FileStore, *, opt_in_only: bool = False) -> None:
         self.engine = engine
         self.store = store
+        self.opt_in_only = opt_in_only
 
     def accepted(self, statistic: str, period: str, dataset: str) -> dict[str, pl.DataFrame]:
         with self.engine.connect() as conn:
-            rows = conn.execute(_accepted_query(statistic, period, dataset)).all()
+            rows = conn.execute(_accepted_query(statistic, period, dataset,
+                                                self.opt_in_only)).all()
         return {gemeente: self.store.read_parquet(path) for _, _, gemeente, path in rows}
+
+    def accepted_versions(self, statistic: str, period: str, dataset: str) -> dict[str, str]:
+        """gemeentecode -> the accepted version's file (its version token), same filter; cheap
+        (no file is read): the publication step compares it with its latest release."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(_accepted_query(statistic, period, dataset,
+                                                self.opt_in_only)).all()
+        return {gemeente: str(path) for _, _, gemeente, path in rows}
+
+    def decisions(self, statistic: str, period: str, dataset: str) -> dict[str, str]:
+        """gemeentecode -> workflow state of this dataset for every gemeente with accepted data
+        (`opt-in`, `ingetrokken`, or another state: no besluit yet)."""
+        w = t.workflow
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(w.c.gemeente, w.c.state).where(
+                w.c.statistic == statistic, w.c.period == period, w.c.dataset == dataset,
+                w.c.accepted_version.is_not(None))).all()
+        return {gemeente: state for gemeente, state in rows}
 
     def snapshot(self, statistics: list[str]) -> AcceptedSnapshot:
         """The accepted data of these statistics (all periods) at this moment, as file paths:
@@ -85,6 +111,30 @@ class AcceptedSnapshot:
         return dict(self.paths.get((statistic, period, dataset), {}))
 
 
+def open_accepted_data(data_dir: Path | None, database_url: str | None, store_dir: Path | None,
+                       *, opt_in_only: bool = False) -> StationAcceptedData:
+    """A station's accepted data for a command outside the station (`ggk spiegelrapport`,
+    `ggk publicatie`): embedded (`data_dir`) or production (`database_url` with `store_dir`).
+    Raises ValueError with a one-line operator message when the options or the schema are off."""
+    from ggk.station.database import SchemaNotCurrent, require_current_schema
+    from ggk.station.settings import StationSettings
+
+    if database_url is None:
+        if data_dir is None:
+            raise ValueError("give --data-dir (embedded station) or --database-url with "
+                             "--store-dir")
+        if not (data_dir / "station.sqlite3").is_file():
+            raise ValueError(f"{data_dir}: no station database (station.sqlite3) in this folder")
+    elif store_dir is None and data_dir is None:
+        raise ValueError("give --store-dir (the station's file store) with --database-url")
+    settings = StationSettings(data_dir=data_dir, database_url=database_url, store_dir=store_dir)
+    engine = sa.create_engine(settings.resolved_database_url())
+    try:
+        require_current_schema(engine)
+    except SchemaNotCurrent as e:
+        raise ValueError(str(e)) from None
+    return StationAcceptedData(engine, FileStore(settings.resolved_store_dir()),
+                               opt_in_only=opt_in_only)
 def accepted_data_source(station_or_engine: Any, store: FileStore | None = None
                          ) -> StationAcceptedData:
     """The accepted data of a station (a `Station`, or its engine and file store) as ggk.mirror

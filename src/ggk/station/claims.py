@@ -11,6 +11,15 @@ A restarted station does not wait out the leases of its own previous run:
   `<store>/instances/<host>/<instance>.lock`. At start an instance looks at the files of its
   host: one it can lock belongs to an instance that is gone (a kill, a crash), whose unfinished
   claims it gives up at once. Instances on other hosts keep the lease rule.
+
+Heartbeat and fencing (several stations on one database): a claim's `claimed_at` is its fencing
+token, a takeover writes a new one. While a station works on a message, a heartbeat thread
+renews the lease every third of it (`Heartbeat`), so a delivery that takes longer than the lease
+is not taken over. Should it be taken over anyway (the station stalled longer than the lease),
+the old holder's decision is refused at commit: the transaction that records a decision first
+locks the claim row and checks the token (`ClaimBook.ensure_held`, called by the Recorder), so
+a decision is recorded only while the claim is still this station's; on PostgreSQL the row lock
+makes a takeover wait until that transaction has ended.
 """
 
 from __future__ import annotations
@@ -21,6 +30,10 @@ import logging
 import os
 import re
 import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -69,6 +82,68 @@ def release_claims(conn: sa.Connection, worker: str, now: dt.datetime) -> int:
             lease_until=now)).rowcount
 
 
+class ClaimLost(RuntimeError):
+    """Another station took this claim over: this station must not record its decision."""
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    claim_id: str
+    worker: str
+    claimed_at: dt.datetime  # the fencing token, exactly as stored
+
+
+def _current(claim: Claim) -> sa.ColumnElement[bool]:
+    return sa.and_(t.claims.c.message_id == claim.claim_id, t.claims.c.worker == claim.worker,
+                   t.claims.c.claimed_at == claim.claimed_at)
+
+
+def still_held(conn: sa.Connection, claim: Claim) -> bool:
+    """Inside the transaction that records a decision: lock the claim row (FOR UPDATE on
+    PostgreSQL; SQLite writers are serialised anyway) and check that it carries `claim`'s
+    token."""
+    return conn.execute(sa.select(t.claims.c.message_id).where(_current(claim))
+                        .with_for_update()).first() is not None
+
+
+def renew(engine: sa.Engine, claim: Claim, lease: dt.timedelta) -> bool:
+    """Extend the lease from now; False when the claim is no longer this station's."""
+    with engine.begin() as conn:
+        return conn.execute(sa.update(t.claims).where(_current(claim)).values(
+            lease_until=dt.datetime.now(dt.UTC) + lease)).rowcount == 1
+
+
+class Heartbeat:
+    """Renews a claim's lease every third of the lease while the work goes on (a thread);
+    `lost` is set once a renewal finds the claim taken over."""
+
+    def __init__(self, engine: sa.Engine, claim: Claim, lease: dt.timedelta) -> None:
+        self.engine, self.claim, self.lease = engine, claim, lease
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name=f"ggk-claim-{claim.claim_id[:8]}")
+
+    def _run(self) -> None:
+        interval = max(self.lease.total_seconds() / 3, 0.05)
+        while not self._stop.wait(interval):
+            try:
+                if not renew(self.engine, self.claim, self.lease):
+                    self.lost.set()
+                    return
+            except sa.exc.SQLAlchemyError:  # the next beat tries again; the lease still runs
+                log.warning("could not renew the claim of %s", self.claim.claim_id,
+                            exc_info=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", text) or "_"
 
@@ -84,6 +159,8 @@ class ClaimBook:
         self.directory = Path(instances_dir) / _safe(socket.gethostname())
         self._lock: IO[str] | None = None
         self._path: Path | None = None
+        self._held: dict[str, Claim] = {}  # claims being worked on under a heartbeat
+        self._held_guard = threading.Lock()
 
     def start(self) -> int:
         """Give up the claims of this host's instances that are gone, then mark this one as
@@ -127,6 +204,37 @@ class ClaimBook:
         """True when this instance may work on `claim_id` now (real time, also under a simulated
         clock)."""
         return claim(conn, claim_id, self.worker, dt.datetime.now(dt.UTC), self.lease)
+
+    def take(self, conn: sa.Connection, claim_id: str) -> Claim | None:
+        """`claim`, returning the claim with its fencing token; None when another has it."""
+        if not self.claim(conn, claim_id):
+            return None
+        row = conn.execute(sa.select(t.claims.c.worker, t.claims.c.claimed_at)
+                           .where(t.claims.c.message_id == claim_id)).one()
+        return Claim(claim_id, row.worker, row.claimed_at)
+
+    @contextmanager
+    def holding(self, claim: Claim) -> Iterator[Heartbeat]:
+        """While the work on `claim` goes on: its lease is renewed, and `ensure_held` fences
+        decisions recorded for its id."""
+        with self._held_guard:
+            self._held[claim.claim_id] = claim
+        try:
+            with Heartbeat(self.engine, claim, self.lease) as heartbeat:
+                yield heartbeat
+        finally:
+            with self._held_guard:
+                self._held.pop(claim.claim_id, None)
+
+    def ensure_held(self, conn: sa.Connection, claim_id: str) -> None:
+        """In the transaction that records a decision about `claim_id`: raise ClaimLost (and
+        so roll the decision back) when the claim being worked on was taken over meanwhile.
+        Nothing to check for an id not held under `holding`."""
+        with self._held_guard:
+            claim = self._held.get(claim_id)
+        if claim is not None and not still_held(conn, claim):
+            raise ClaimLost(f"{claim_id}: another station took the claim over; its decision "
+                            "counts, this one is dropped")
 
     def finish(self, conn: sa.Connection, claim_id: str) -> None:
         finish_claim(conn, claim_id)

@@ -109,9 +109,10 @@ def _migrated_engine(settings: Any) -> Any:
 
 
 def register(app: typer.Typer) -> None:
-    from ggk.station import spiegelrapport_command
+    from ggk.station import publicatie_command, spiegelrapport_command
 
     spiegelrapport_command.register(app)
+    publicatie_command.register(app)
     station = typer.Typer(help="The CBS station: process deliveries, operator view.",
                           no_args_is_help=True)
     app.add_typer(station, name="station")

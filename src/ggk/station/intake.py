@@ -189,7 +189,9 @@ class Intake:
                frame: pl.DataFrame | None, digest: str, size: int) -> Outcome:
         result: ValidationResult = report.result
         summary = report.summary
-        with self.engine.begin() as conn:
+        # the report files go to a folder of this attempt; the decision's commit publishes it
+        # (its path is recorded with the reply), a rolled back attempt removes it
+        with self.store.reply_attempt(rapport.id) as directory, self.engine.begin() as conn:
             current = records.lock_record(conn, key, self.clock.now())
             ctx = records.workflow_context(conn, definition, key, self.clock.now())
             if frame is not None and current.accepted_version is not None:
@@ -207,7 +209,6 @@ class Intake:
                 key.statistic, key.period, key.gemeente, key.dataset, result.verdict, version,
                 summary.get("rows"), summary.get("errors"), summary.get("warnings"),
                 after.state.value).as_metadata()
-            directory = self.store.reply_dir(rapport.id)
             report.write(directory)
             rapport.directory = self.store.relative(directory)
             now = self.clock.now()

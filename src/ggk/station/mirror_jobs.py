@@ -20,8 +20,10 @@ import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -113,6 +115,7 @@ class MirrorJob:
     future: Future[list[str]] | None = None
     ready: bool = False
     started: float = field(default_factory=time.monotonic)
+    hold: ExitStack = field(default_factory=ExitStack)  # the claim's heartbeat while it runs
 
 
 class MirrorJobs:
@@ -232,8 +235,23 @@ class MirrorJobs:
         delivery_id = delivery["message_id"]
         claim_id = f"spiegelrapport:{delivery_id}"
         with self.engine.begin() as conn:
-            if not self.claims.claim(conn, claim_id):
+            claim = self.claims.take(conn, claim_id)
+            if claim is None:
                 return None
+        hold = ExitStack()  # a long build must not lose its claim: renewed until _finish
+        hold.enter_context(self.claims.holding(claim))
+        try:
+            return self._begin(key, version, source, pool, delivery, claim_id, hold)
+        except BaseException:
+            hold.close()
+            raise
+
+    def _begin(self, key: WorkflowKey, version: int, source: AcceptedSnapshot,
+               pool: ProcessPoolExecutor | None, delivery: dict[str, Any], claim_id: str,
+               hold: ExitStack) -> MirrorJob:
+        """The job of a claimed mirror: its files built before a crash, or being built now."""
+        assert self.hook is not None
+        delivery_id = delivery["message_id"]
         definition = self.registry.for_period(key.statistic, key.period)
         kind = message_type(definition.statistic, Kind.SPIEGELRAPPORT)
         spiegel = Reply(kind, self.ids(delivery_id, kind), delivery["sender"],
@@ -242,7 +260,7 @@ class MirrorJobs:
                         conversation_id(key.statistic, key.period, key.gemeente,
                                         ConversationId.SPIEGELRAPPORT))
         directory = self.store.reply_dir(spiegel.id)
-        job = MirrorJob(key, version, claim_id, spiegel, definition, directory)
+        job = MirrorJob(key, version, claim_id, spiegel, definition, directory, hold=hold)
         if any(directory.iterdir()):  # built before a crash: send the same files again
             job.ready = True
         elif pool is not None:
@@ -274,6 +292,7 @@ class MirrorJobs:
             self.sender.send([spiegel])
             checkpoint("mirror-sent")
             with self.engine.begin() as conn:
+                self.claims.ensure_held(conn, job.claim_id)  # else ClaimLost: retried later
                 now = self.clock.now()
                 current = records.lock_record(conn, key, now)
                 if current.state is State.GOEDGEKEURD and current.accepted_version == version:
@@ -287,6 +306,8 @@ class MirrorJobs:
         except Exception as e:
             self._failed(key, version, e)
             return 0
+        finally:
+            job.hold.close()
         log.info("spiegelrapport %s sent to %s for %s v%d", spiegel.id, key.gemeente,
                  key.period, version)
         self.events.mirror_sent(key.statistic, time.monotonic() - job.started)

@@ -20,6 +20,7 @@ from ggk.client.interfaces import Conflict, HubApi, Message
 from ggk.conversation import Kind, MessageType, WeigeringMetadata, message_type
 from ggk.station import records
 from ggk.station import tables as t
+from ggk.station.claims import ClaimBook
 from ggk.station.clock import Clock
 from ggk.station.records import WorkflowKey
 from ggk.station.storage import FileStore
@@ -78,13 +79,18 @@ class Outcome:
 class Recorder:
     """Records decisions and refusals (the only writer of `station_processed_messages`)."""
 
-    def __init__(self, engine: sa.Engine, clock: Clock, ids: ReplyIds) -> None:
+    def __init__(self, engine: sa.Engine, clock: Clock, ids: ReplyIds,
+                 claims: ClaimBook | None = None) -> None:
         self.engine = engine
         self.clock = clock
         self.ids = ids
+        self.claims = claims  # fences every decision (see ggk.station.claims)
 
     def record(self, conn: sa.Connection, message: Message, outcome: Outcome) -> None:
-        """Store the outcome and its replies in the caller's transaction."""
+        """Store the outcome and its replies in the caller's transaction; ClaimLost (the whole
+        decision rolls back) when another station took the message's claim over meanwhile."""
+        if self.claims is not None:
+            self.claims.ensure_held(conn, message.id)
         first = outcome.replies[0] if outcome.replies else None
         conn.execute(sa.insert(t.processed_messages).values(
             message_id=message.id, type=message.type, sender=message.sender,

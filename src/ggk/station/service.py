@@ -14,7 +14,9 @@ the tests use.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -29,6 +31,7 @@ from ggk.station.database import create_engine, migrate, require_current_schema
 from ggk.station.failures import FailureBook
 from ggk.station.intake import Intake
 from ggk.station.interfaces import StationEvents
+from ggk.station.masking import masked
 from ggk.station.metrics import StationMetrics
 from ggk.station.mirror_hook import MirrorHook, default_mirror_hook
 from ggk.station.mirror_jobs import MirrorJobs
@@ -40,6 +43,8 @@ from ggk.station.settings import StationSettings
 from ggk.station.status import PeriodStatus
 from ggk.station.storage import FileStore
 from ggk.station.worker import Worker
+
+log = logging.getLogger("ggk.station")
 
 
 class Station:
@@ -65,12 +70,12 @@ class Station:
         secret = load_or_create_key(settings.resolved_key_path())
         self.pseudonymiser = Pseudonymiser(secret)
         ids = ReplyIds(secret)
-        recorder = Recorder(self.engine, self.clock, ids)
-        self.failures = FailureBook(self.engine, settings.max_attempts, settings.retry_seconds)
-        sender = ReplySender(client, self.store)
         self.claims = ClaimBook(self.engine, settings.worker_id, settings.claim_lease_seconds,
                                 self.store.root / "instances")
         self.claims.start()
+        recorder = Recorder(self.engine, self.clock, ids, self.claims)
+        self.failures = FailureBook(self.engine, settings.max_attempts, settings.retry_seconds)
+        sender = ReplySender(client, self.store)
         parties = PartyBook(client)
         self.intake = Intake(self.engine, self.store, client, self.clock, self.registry, parties,
                              self.pseudonymiser, recorder)
@@ -84,7 +89,9 @@ class Station:
                              {Kind.AANLEVERING: self.intake.decide,
                               Kind.BESLUIT: self.besluiten.decide},
                              recorder, sender, self.mirrors, self.failures, self.claims,
-                             self.events, chores=(self.send_extension_notices,))
+                             self.events,
+                             chores=(self.send_extension_notices, self.publish_due))
+        self.publication = _publication_step(settings)
 
     @property
     def mirror(self) -> MirrorHook | None:
@@ -110,6 +117,20 @@ class Station:
     def run_forever(self, stop_event: threading.Event) -> None:
         """Poll and handle until `stop_event` is set (mirror reports in a second thread)."""
         self.worker.run_forever(stop_event)
+
+    def publish_due(self, force: bool = False) -> list[Any]:
+        """Releases made now by the publication step (ggk.publication): after a period's besluit
+        deadline, when its opted-in data or the decisions changed since the latest release."""
+        from ggk.station.accepted import StationAcceptedData
+
+        if self.publication is None:
+            return []
+        source = StationAcceptedData(self.engine, self.store, opt_in_only=True)
+        try:
+            return self.publication.run(source, self.registry, self.clock, force=force)
+        except Exception as e:  # a publication must never stop the station; retried later
+            log.error("publication step failed: %s: %s", type(e).__name__, masked(str(e))[:500])
+            return []
 
     def handle(self, message: Message) -> str | None:
         """Claim, decide, reply, acknowledge one message; None when another station has it."""
@@ -149,6 +170,14 @@ class Station:
         from ggk.station.purge import purge_raw
 
         return purge_raw(self.engine, self.store, self.clock, self.settings.retention_days)
+
+
+def _publication_step(settings: StationSettings) -> Any:
+    if not settings.publish_after_besluit:
+        return None
+    from ggk.publication.station_step import PublicationStep
+
+    return PublicationStep(settings.resolved_publication_dir())
 
 
 def grant_extension(engine: sa.Engine, clock: Clock, statistic: str, period: str, gemeente: str,

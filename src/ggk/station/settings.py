@@ -38,6 +38,9 @@ class StationSettings:
     # (at most an hour); after max_attempts (~1 h in all with the defaults) it is a dead letter.
     max_attempts: int = 8
     retry_seconds: float = 30.0
+    # after a period's besluit deadline: publish its opted-in figures (ggk.publication) here
+    publish_after_besluit: bool = True
+    publication_dir: Path | None = None  # default: DATA_DIR/publicaties or beside the store
 
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -52,6 +55,13 @@ class StationSettings:
         if self.data_dir is None:
             raise ValueError("give --store-dir with --database-url (or --data-dir)")
         return Path(self.data_dir) / "station-store"
+
+    def resolved_publication_dir(self) -> Path:
+        if self.publication_dir is not None:
+            return Path(self.publication_dir)
+        if self.data_dir is not None:
+            return Path(self.data_dir) / "publicaties"
+        return self.resolved_store_dir().parent / "publicaties"
 
     def resolved_key_path(self) -> Path:
         if self.pseudonym_key is not None:

@@ -20,26 +20,12 @@ def _fail(message: str) -> typer.Exit:
 def _station_source(data_dir: Path | None, database_url: str | None, store_dir: Path | None) -> Any:
     """The accepted deliveries of a station: embedded (--data-dir) or production (--database-url
     with --store-dir), read through the station's own interface, never its tables."""
-    import sqlalchemy as sa
+    from ggk.station.accepted import open_accepted_data
 
-    from ggk.station import accepted_data_source
-    from ggk.station.database import SchemaNotCurrent, require_current_schema
-    from ggk.station.settings import StationSettings
-    from ggk.station.storage import FileStore
-
-    if database_url is None:
-        assert data_dir is not None
-        if not (data_dir / "station.sqlite3").is_file():
-            raise _fail(f"{data_dir}: no station database (station.sqlite3) in this folder")
-    elif store_dir is None and data_dir is None:
-        raise _fail("give --store-dir (the station's file store) with --database-url")
-    settings = StationSettings(data_dir=data_dir, database_url=database_url, store_dir=store_dir)
-    engine = sa.create_engine(settings.resolved_database_url())
     try:
-        require_current_schema(engine)
-    except SchemaNotCurrent as e:
+        return open_accepted_data(data_dir, database_url, store_dir)
+    except ValueError as e:
         raise _fail(str(e)) from None
-    return accepted_data_source(engine, FileStore(settings.resolved_store_dir()))
 
 
 def register(app: typer.Typer) -> None:

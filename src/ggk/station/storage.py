@@ -5,14 +5,18 @@ Layout under the store directory:
   raw/<sha[:2]>/<sha256>                                  the file as delivered (temporary)
   accepted/<statistic>/<period>/<gemeente>/<dataset>/v<N>.parquet
   replies/<reply message id>/<attachment files>            what the station sent (resent on crash)
+  replies/<reply message id>.<nonce>/                      the same, one folder per decision attempt
   incoming/<message id>/                                   partial downloads
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -26,19 +30,27 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def private_dir(path: Path) -> Path:
+    """Create `path` (and missing parents, all owner-only) and make it owner-only (0700): files
+    that arrive in it, also while they download, are not readable by other local users."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(directory, 0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
 class FileStore:
     def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = private_dir(Path(root))
 
     # raw files -------------------------------------------------------------------------------
     def raw_path(self, sha256: str) -> Path:
         return self.root / "raw" / sha256[:2] / sha256
 
     def incoming_dir(self, message_id: str) -> Path:
-        path = self.root / "incoming" / message_id
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        return private_dir(self.root / "incoming" / message_id)
 
     def keep_raw(self, downloaded: Path, sha256: str) -> Path:
         """Move a verified download into the content-addressed store (same content: kept once)."""
@@ -82,6 +94,19 @@ class FileStore:
         path = self.root / "replies" / reply_id
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    @contextlib.contextmanager
+    def reply_attempt(self, reply_id: str) -> Iterator[Path]:
+        """A new folder for one attempt at a reply's files (`replies/<id>.<nonce>`): two stations
+        that decide the same message never write into each other's files; the attempt whose
+        decision commits is the one its recorded path names. Removed when the block fails."""
+        path = self.root / "replies" / f"{reply_id}.{uuid.uuid4().hex[:12]}"
+        path.mkdir(parents=True)
+        try:
+            yield path
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
 
     def relative(self, path: Path) -> str:
         return str(Path(path).relative_to(self.root))

@@ -21,7 +21,7 @@ from ggk.conversation import PING_TYPES, Kind, kind_of
 from ggk.station import records
 from ggk.station import tables as t
 from ggk.station.checkpoints import checkpoint
-from ggk.station.claims import ClaimBook
+from ggk.station.claims import ClaimBook, ClaimLost
 from ggk.station.clock import Clock
 from ggk.station.failures import FailureBook
 from ggk.station.interfaces import Decide, StationEvents
@@ -158,13 +158,21 @@ class Worker:
             done = records.processed(conn, message.id)
             if done is not None and done["acked_at"] is not None:
                 return None  # finished (by this or another station) after the inbox was read
-            if not self.claims.claim(conn, message.id):
+            claim = self.claims.take(conn, message.id)
+            if claim is None:
                 return None
-        outcome = self.decide(message) if done is None else Recorder.outcome_of(done)
-        checkpoint("decided")
-        self.sender.send(outcome.replies)
-        checkpoint("replied")
-        self.client.ack(message.id)
+        # the lease is renewed while the work goes on, and a decision is recorded only while
+        # the claim is still this station's (heartbeat and fencing, ggk.station.claims)
+        with self.claims.holding(claim):
+            try:
+                outcome = self.decide(message) if done is None else Recorder.outcome_of(done)
+            except ClaimLost as lost:
+                log.warning("%s", lost)
+                return None
+            checkpoint("decided")
+            self.sender.send(outcome.replies)
+            checkpoint("replied")
+            self.client.ack(message.id)
         with self.engine.begin() as conn:
             conn.execute(sa.update(t.processed_messages).where(
                 t.processed_messages.c.message_id == message.id).values(
