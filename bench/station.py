@@ -207,10 +207,13 @@ def main() -> None:
     if len(period_inputs) < 342:
         import numpy as np
 
-        from ggk.testdata.voorzieningen import default_rows
+        from ggk.definitions import shipped
+        from ggk.testdata.generator import population_rows
 
         rng = np.random.default_rng(0)
-        total_rows = sum(default_rows(g.inwoners, rng) for g in register().all())
+        definition = shipped().for_period("gmsd", PERIOD)
+        total_rows = sum(population_rows(definition, "basis", g.inwoners, PERIOD, rng)
+                         for g in register().all())
         estimate = wall * total_rows / max(rows_sample, 1)
         summary.append(f"| EXTRAPOLATED to 342 ({total_rows:,} rows, by rows) | "
                        f"~{estimate:.0f} s | (sample of {len(period_inputs)}) |")

@@ -182,12 +182,19 @@ def test_rules_not_an_array_of_tables(folder: Path) -> None:
 
 
 CALENDAR_BREAKAGES: list[tuple[str, str, str, tuple[str, ...]]] = [
-    ("period not a half-year", 'periods = ["2026-H1", "2026-H2"]', 'periods = ["2026-Q1"]',
-     ("'2026-Q1'", "2026-H1")),
+    ("period of another kind", 'periods = ["2026-H1", "2026-H2"]', 'periods = ["2026-Q1"]',
+     ("'2026-Q1'", "half-year", "2026-H1")),
+    ("mixed kinds", 'periods = ["2026-H1", "2026-H2"]', 'periods = ["2026-H1", "2026-Q2"]',
+     ("'2026-Q2'", "not a half-year period")),
+    ("unknown kind", 'kind = "half-year"', 'kind = "week"', ("'week'", "quarter")),
+    ("malformed period", 'periods = ["2026-H1", "2026-H2"]', 'periods = ["2026-H3"]',
+     ("'2026-H3'", "2026-Q1")),
     ("impossible date", 'H1 = "Y-09-30"', 'H1 = "Y-09-31"', ("'Y-09-31'",)),
     ("malformed date", 'H1 = "Y-08-15"', 'H1 = "15 augustus"', ("'15 augustus'", "Y-08-15")),
     ("events out of order", 'H1 = "Y-12-01"', 'H1 = "Y-09-01"', ("chronological order",)),
-    ("missing half section", "[half.H2]", "[half.H3]", ("[half.H2]",)),
+    ("legacy half section that disagrees", 'periods = ["2026-H1", "2026-H2"]',
+     'periods = ["2026-H1", "2026-H2"]\n[half.H1]\nstart = "Y-01-01"\nend = "Y-06-29"\n[half.H2]\n'
+     'start = "Y-07-01"\nend = "Y-12-31"', ("[half.H1]", "do not match")),
     ("event missing a half", 'H2 = "Y+1-06-01"', 'H3 = "Y+1-06-01"', ("'publicatie'", "'H2'")),
     ("no periods", 'periods = ["2026-H1", "2026-H2"]', "", ("'periods'",)),
 ]

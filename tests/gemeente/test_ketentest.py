@@ -7,11 +7,13 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from ggk.cli import app
+from ggk.definitions import shipped
 from ggk.gemeente.ketentest import STEP_DEFECT, STEPS, Ketentest
 from ggk.station import SimulatedClock
 from tests.gemeente.conftest import Chain
 
 runner = CliRunner()
+GMSD = shipped().for_period("gmsd", "2026-H1")
 
 
 def test_ketentest_passes_against_a_running_station(chain: Chain, tmp_path: Path) -> None:
@@ -30,9 +32,25 @@ def test_ketentest_passes_against_a_running_station(chain: Chain, tmp_path: Path
     assert list((work / "rapporten").glob("2026-H1/besluit/bevestiging-*"))
 
 
+def test_ketentest_of_the_quarterly_iv3(chain: Chain, tmp_path: Path) -> None:
+    """The same five steps for another statistic, chosen on the command line: Iv3's verdelings-
+    matrix with the defects its definition has, a correction without duplicate cells, its own
+    spiegelrapport and the besluit. The period is the one open on the station's clock."""
+    chain.clock.set(SimulatedClock.on("2026-07-10").now())
+    work = tmp_path / "work"
+    result = runner.invoke(app, ["ketentest", *chain.options(), "--statistic", "iv3",
+                                 "--period", "2026-Q2", "--timeout", "60", "--work-dir",
+                                 str(work)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "Ketentest geslaagd" in result.output and "mislukt" not in result.output
+    assert "codelijst" in result.output and "elfproef" not in result.output
+    assert list((work / "rapporten").glob("2026-Q2/verdelingsmatrix/spiegelrapport-*"))
+    assert list((work / "rapporten").glob("2026-Q2/besluit/bevestiging-*"))
+
+
 def test_ketentest_library_reports_each_step(chain: Chain, tmp_path: Path) -> None:
     with chain.client("gemeente_b") as client:
-        report = Ketentest(client, tmp_path, timeout=60).run()
+        report = Ketentest(client, tmp_path, definition=GMSD, period="2026-H1", timeout=60).run()
     assert [s.name for s in report.steps] == list(STEPS)
     assert report.passed, [(s.name, s.outcome, s.detail) for s in report.steps]
     correction = report.steps[2]
@@ -52,7 +70,7 @@ def test_ketentest_fails_clearly_without_station(chain_without_station: Chain,
 def test_ketentest_refuses_a_non_gemeente_certificate(chain_without_station: Chain,
                                                       tmp_path: Path) -> None:
     with chain_without_station.client("cbs") as client:
-        report = Ketentest(client, tmp_path, timeout=3).run()
+        report = Ketentest(client, tmp_path, definition=GMSD, period="2026-H1", timeout=3).run()
     assert not report.passed
     first = report.steps[0]
     assert first.outcome == "mislukt" and "niet bij een gemeente" in first.detail
@@ -65,7 +83,7 @@ def test_ketentest_outside_the_stations_window_names_the_refusal(chain: Chain,
     (gmsd.weigering), and the ketentest says so at step 1 instead of waiting for a report."""
     chain.clock.set(SimulatedClock.on("2026-12-01").now())
     with chain.client() as client:
-        report = Ketentest(client, tmp_path, timeout=30).run()
+        report = Ketentest(client, tmp_path, definition=GMSD, period="2026-H1", timeout=30).run()
     assert not report.passed
     first = report.steps[0]
     assert first.name == STEP_DEFECT and first.outcome == "mislukt", first

@@ -33,8 +33,15 @@ def test_pilot_plays_the_period(tmp_path: Path) -> None:
     verdicts = sorted(
         json.loads(p.read_text("utf-8"))["verdict"]
         for p in (data_dir / "gemeenten").glob(
-            "*/rapporten/*/*/technisch-controlerapport-*/report.json"))
+            "*/rapporten/2026-H1/*/technisch-controlerapport-*/report.json"))
     assert verdicts == ["afgekeurd"] + ["goedgekeurd"] * 5  # 1 rejected, 4 first + 1 correction
+    # the second shipped statistic, by data alone: its last period, its own dataset and reports
+    assert result_other(data_dir) == {code: "opt-in" for code in PILOT_GEMEENTEN}
+    for code in PILOT_GEMEENTEN:
+        rapporten = data_dir / "gemeenten" / code / "rapporten" / "2026-Q4"
+        assert list(rapporten.glob("verdelingsmatrix/spiegelrapport-*/spiegelrapport.json")), code
+        assert list(rapporten.glob("besluit/bevestiging-*/bericht.json")), code
+    assert "10. Andere statistieken" in output
     summary = json.loads((data_dir / "pilot-samenvatting.json").read_text("utf-8"))
     assert summary["eindtoestanden"] == result.states and summary["problemen"] == []
     assert "Pilot geslaagd" in output and "Burentest" in output
@@ -51,6 +58,11 @@ def test_pilot_plays_the_period(tmp_path: Path) -> None:
                           .read_text("utf-8"))  # the publication of step 9 (ggk.publication)
     assert len(manifest["gemeenten"]) == 3 and WITHDRAWS not in manifest["gemeenten"]
     assert manifest["aantallen"]["ingetrokken"] == 1
+
+
+def result_other(data_dir: Path) -> dict[str, str]:
+    summary = json.loads((data_dir / "pilot-samenvatting.json").read_text("utf-8"))
+    return summary["andere_statistieken"]["iv3"]
 
 
 class PilotWithBrokenBurentest(Pilot):

@@ -13,10 +13,10 @@ import polars as pl
 import pytest
 
 from ggk.definitions import Definition
+from ggk.definitions.periods import period_bounds
 from ggk.mirror import build_spiegelrapport, load_indicators
 from ggk.mirror import disclosure as dc
 from ggk.mirror.indicators import compute
-from ggk.mirror.periods import period_bounds
 from ggk.mirror.population import gemeente_table
 from ggk.refdata import register
 from tests.mirror.conftest import PERIOD, class_members, synthetic_source

@@ -19,9 +19,9 @@ import tomllib
 import polars as pl
 from scipy.optimize import linprog
 
+from ggk.definitions.periods import period_bounds
 from ggk.mirror import load_indicators
 from ggk.mirror.indicators import compute
-from ggk.mirror.periods import period_bounds
 from ggk.mirror.report import gemeente_table, pooled
 from ggk.station import StationAcceptedData
 from tests.publication.conftest import PERIOD, PublicationWorld

@@ -152,7 +152,7 @@ def test_delivery_workflow_end_to_end(world: StationWorld) -> None:
                 t.deliveries.c.version)).scalars().all()
         audit = conn.execute(sa.select(t.audit.c.event, t.audit.c.detail)).all()
     assert versions == [1, 2, 3]  # history kept
-    totals = world.station.status(PERIOD).totals
+    totals = world.station.status(PERIOD, STATISTIC).totals
     assert (totals["goedgekeurd"], totals["opt-in"], totals["te laat"]) == (3, 2, 340)
     assert world.station.purge() == 3  # the 3 files of 1 Sep; those of 10 Oct stay
     events = [e for e, _ in audit]

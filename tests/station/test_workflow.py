@@ -39,6 +39,8 @@ def at(day: str, hour: int = 12) -> dt.datetime:
 
 
 def ctx(day: str, **kw: object) -> Context:
+    kw.setdefault("required_dataset", "basis")  # GMSD's; the station takes it from the definition
+    kw.setdefault("dataset", "basis")
     return Context(now=at(day), calendar=CALENDAR, **kw)  # type: ignore[arg-type]
 
 

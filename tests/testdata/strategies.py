@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from ggk.definitions import shipped
+from ggk.definitions import Definition, shipped
 from ggk.testdata.defects import FIELD_CODES, Catalogue
 
 DEFINITION = shipped().for_period("gmsd", "2026-H1")
 
 
 @st.composite
-def defect_mix(draw: st.DrawFn, dataset: str, with_basis: bool = False) -> dict[str, int]:
+def defect_mix(draw: st.DrawFn, dataset: str, with_basis: bool = False,
+               definition: Definition = DEFINITION) -> dict[str, int]:
     """A random `errors` dict over every row-level defect of the dataset (most absent)."""
     errors: dict[str, int] = {}
-    for code, columns in Catalogue.of(DEFINITION, dataset).columns.items():
+    for code, columns in Catalogue.of(definition, dataset).columns.items():
         if code == "geen-basisrecord" and not with_basis:
             continue
         n = draw(st.sampled_from([0, 0, 0, 1, 2, 3]))

@@ -2,7 +2,7 @@
 every kind, and conversation ids. The gemeente side (ggk.gemeente), the station (ggk.station)
 and the tests all build and read messages through these types, never through string literals.
 
-A message type is `<family>.<kind>` (today the family is the statistic, `gmsd`); the statistic a
+A message type is `<family>.<kind>` (the family is the statistic, e.g. `iv3`); the statistic a
 message is about is in its metadata. A reply is in the family of the message it answers.
 `ggk.ping`/`ggk.pong` belong to the channel (ggk.client), not to this conversation.
 """
@@ -187,6 +187,7 @@ class SpiegelrapportMetadata(_Metadata):
     period: str
     gemeente: str
     versie: int
+    dataset: str | None = None  # the accepted dataset the report mirrors (the required one)
 
     KIND = Kind.SPIEGELRAPPORT
 

@@ -7,12 +7,14 @@ from ggk.definitions.interfaces import (
     DefinitionRegistry,
     FieldSpec,
     ForeignKey,
+    InvalidPeriod,
     PeriodCalendar,
     Rule,
     UnknownPeriod,
 )
 from ggk.definitions.loader import load_definition, substitute_period
-from ggk.definitions.registry import FolderRegistry, shipped
+from ggk.definitions.periods import Period, period_bounds, previous_period
+from ggk.definitions.registry import FolderRegistry, registry, shipped
 
 __all__ = [
     "DatasetSpec",
@@ -22,10 +24,15 @@ __all__ = [
     "FieldSpec",
     "FolderRegistry",
     "ForeignKey",
+    "InvalidPeriod",
+    "Period",
     "PeriodCalendar",
     "Rule",
     "UnknownPeriod",
     "load_definition",
+    "period_bounds",
+    "previous_period",
+    "registry",
     "shipped",
     "substitute_period",
 ]

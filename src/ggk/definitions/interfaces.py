@@ -25,6 +25,10 @@ class UnknownPeriod(LookupError):
     """No definition covers this statistic and period."""
 
 
+class InvalidPeriod(ValueError):
+    """A period that is not written as 2026, 2026-H1, 2026-Q1 or 2026-01."""
+
+
 @dataclass(frozen=True, slots=True)
 class FieldSpec:
     name: str
@@ -101,6 +105,7 @@ class PeriodCalendar:
     end: dt.date
     events: dict[str, dt.date]  # e.g. aanlevering_open, aanlevering_sluit, correctie_sluit, ...
     titles: dict[str, str]
+    kind: str = "half-year"  # year | half-year | quarter | month (ggk.definitions.periods)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +121,11 @@ class Definition:
     timezone: str
     calendars: dict[str, PeriodCalendar] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)  # the datapackage.json as loaded
+    period_kind: str = "half-year"  # year | half-year | quarter | month
+
+    def file(self, key: str, default: str) -> Path:
+        """A file of the folder named by datapackage key `ggk:<key>` (or its default name)."""
+        return self.root / str(self.raw.get(f"ggk:{key}", default))
 
     def dataset(self, name: str) -> DatasetSpec:
         """The dataset spec by name; raises KeyError with the known names."""
@@ -128,8 +138,23 @@ class Definition:
     def dataset_names(self) -> tuple[str, ...]:
         return tuple(d.name for d in self.datasets)
 
+    @property
+    def required_dataset(self) -> str:
+        """The dataset the others build on: the first one marked required (else the first)."""
+        return next((d.name for d in self.datasets if d.required), self.datasets[0].name)
+
     def rules_for(self, dataset: str) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.dataset == dataset)
+
+    def current_period(self, today: dt.date) -> str:
+        """The period open for deliveries or corrections on `today` (from aanlevering_open to
+        the last event), else the first period of this edition."""
+        for period in self.periods:
+            events = self.calendars[period].events
+            opens = events.get("aanlevering_open", self.calendars[period].end)
+            if opens <= today <= max(events.values(), default=opens):
+                return period
+        return self.periods[0]
 
     def calendar(self, period: str) -> PeriodCalendar:
         """The calendar of one period of this edition; raises UnknownPeriod."""
@@ -151,3 +176,9 @@ class DefinitionRegistry(Protocol):
 
     def all(self) -> list[Definition]:
         """Every loaded definition."""
+
+    def default_statistic(self) -> str:
+        """The statistic used when none is named: the only one, or the first loaded."""
+
+    def latest(self, statistic: str) -> Definition:
+        """The last loaded edition of a statistic; raises UnknownPeriod when there is none."""

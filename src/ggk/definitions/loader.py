@@ -17,13 +17,14 @@ from ggk.definitions.interfaces import (
     Dialect,
     FieldSpec,
     ForeignKey,
+    InvalidPeriod,
     PeriodCalendar,
     Rule,
 )
+from ggk.definitions.periods import EXAMPLES, KINDS, Period
 
 FIELD_TYPES = {"string", "date", "number", "integer"}
 SEVERITIES = {"error", "warning"}
-PERIOD_RE = re.compile(r"^(?P<year>\d{4})-(?P<half>H[12])$")
 RELATIVE_DATE_RE = re.compile(r"^Y(?P<offset>[+-]\d+)?-(?P<month>\d{2})-(?P<day>\d{2})$")
 PERIOD_PLACEHOLDERS = (":period_start", ":period_end")
 
@@ -263,33 +264,61 @@ def _relative_date(text: str, year: int, where: str) -> dt.date:
         raise _fail(where, f"date {text!r}: {e}") from None
 
 
-def _calendars(path: Path) -> tuple[tuple[str, ...], str, dict[str, PeriodCalendar]]:
+def _calendars(path: Path) -> tuple[tuple[str, ...], str, str, dict[str, PeriodCalendar]]:
+    """Periods of one kind (year, half-year, quarter or month) and the dated events of each.
+
+    An event names its date per part of the year (`Y`, `H1`, `Q3`, `M05`) relative to the
+    period's year, or for every period at once with `after_end` (days after the period's end).
+    A legacy `[half.H1]` section (start/end) must agree with the half-year it describes.
+    """
     raw = _read_toml(path)
     periods = tuple(_require(raw, "periods", str(path), list))
-    halves = _require(raw, "half", str(path), dict)
     events = _require(raw, "event", str(path), list)
+    if not periods:
+        raise _fail(path, "'periods' lists no period")
+    parsed = []
+    for text in periods:
+        try:
+            parsed.append(Period.parse(text))
+        except (InvalidPeriod, AttributeError) as e:
+            raise _fail(path, str(e)) from None
+    kind = raw.get("kind", parsed[0].kind)
+    if kind not in KINDS:
+        raise _fail(path, f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    for p in parsed:
+        if p.kind != kind:
+            raise _fail(path, f"period {str(p)!r} is not a {kind} period (like {EXAMPLES[kind]})")
+    halves = raw.get("half", {})
     calendars = {}
-    for period in periods:
-        m = PERIOD_RE.match(period)
-        if not m:
-            raise _fail(path, f"period {period!r} must look like 2026-H1")
-        year, half = int(m["year"]), m["half"]
-        if half not in halves:
-            raise _fail(path, f"no [half.{half}] section for period {period}")
-        where = f"{path} [half.{half}]"
-        start = _relative_date(_require(halves[half], "start", where, str), year, where)
-        end = _relative_date(_require(halves[half], "end", where, str), year, where)
+    for period in parsed:
+        year = period.year
+        if halves:
+            if period.part not in halves:
+                raise _fail(path, f"no [half.{period.part}] section for period {period}")
+            where = f"{path} [half.{period.part}]"
+            bounds = tuple(_relative_date(_require(halves[period.part], key, where, str), year,
+                                          where) for key in ("start", "end"))
+            if bounds != (period.start, period.end):
+                raise _fail(where, f"start/end do not match period {period} "
+                                   f"({period.start} to {period.end})")
         dates, titles = {}, {}
         for ev in events:
             name = _require(ev, "name", f"{path} event", str)
             w = f"{path} event {name!r}"
-            dates[name] = _relative_date(_require(ev, half, w, str), year, w)
+            if period.part in ev:
+                dates[name] = _relative_date(_require(ev, period.part, w, str), year, w)
+            elif "after_end" in ev:
+                days = _require(ev, "after_end", w, int)
+                dates[name] = period.end + dt.timedelta(days=days)
+            else:
+                raise _fail(w, f"missing key {period.part!r} (or 'after_end') for {period}")
             titles[name] = ev.get("title", name)
         ordered = sorted(dates.values())
         if list(dates.values()) != ordered:
             raise _fail(path, f"events of {period} are not in chronological order")
-        calendars[period] = PeriodCalendar(period, start, end, dates, titles)
-    return periods, raw.get("timezone", "Europe/Amsterdam"), calendars
+        calendars[str(period)] = PeriodCalendar(str(period), period.start, period.end, dates,
+                                                titles, kind)
+    return periods, kind, raw.get("timezone", "Europe/Amsterdam"), calendars
 
 
 def load_definition(root: Path) -> Definition:
@@ -315,7 +344,7 @@ def load_definition(root: Path) -> Definition:
                 if n not in by_name[fk.resource].field_names:
                     raise _fail(where, f"resource {d.name!r}: foreignKey to unknown field {n!r}")
     rules = _rules(root / pkg.get("ggk:rules", "rules.toml"), by_name)
-    periods, tz, calendars = _calendars(root / pkg.get("ggk:calendar", "calendar.toml"))
+    periods, kind, tz, calendars = _calendars(root / pkg.get("ggk:calendar", "calendar.toml"))
     return Definition(
         statistic=statistic,
         edition=edition,
@@ -328,4 +357,5 @@ def load_definition(root: Path) -> Definition:
         timezone=tz,
         calendars=calendars,
         raw=pkg,
+        period_kind=kind,
     )

@@ -7,21 +7,24 @@ from typing import Annotated
 
 import typer
 
-from ggk.station.commands import DatabaseUrl, DataDir, Now, Statistic, StoreDir
+from ggk.definitions.options import DefinitionsOption, StatisticOption
+from ggk.station.commands import DatabaseUrl, DataDir, Now, StoreDir
 
 
 def register(app: typer.Typer) -> None:
     @app.command("evaluatie")
     def evaluatie(
         period: Annotated[str, typer.Option("--period", help="e.g. 2026-H1")],
-        statistic: Statistic = "gmsd",
+        statistic: StatisticOption = None,
+        definitions: DefinitionsOption = None,
         data_dir: DataDir = None, database_url: DatabaseUrl = None, store_dir: StoreDir = None,
         out: Annotated[Path, typer.Option("--out", help="Folder for the JSON, HTML and PDF.")]
         = Path("evaluatie"),
         now: Now = None,
     ) -> None:
         """The pilot evaluation for VWS (Dutch; JSON, HTML, PDF) from the station's records."""
-        from ggk.definitions import UnknownPeriod, shipped
+        from ggk.definitions import DefinitionError, UnknownPeriod
+        from ggk.definitions.options import chosen_definition
         from ggk.evaluation import EvaluationError, build_evaluation
         from ggk.station.commands import station_clock, station_engine, station_settings
         from ggk.station.evaluation_records import StationEvaluationRecords
@@ -29,8 +32,8 @@ def register(app: typer.Typer) -> None:
 
         settings = station_settings(data_dir, database_url, store_dir)
         try:
-            definition = shipped().for_period(statistic, period)
-        except UnknownPeriod as e:
+            definition = chosen_definition(statistic, definitions, period)
+        except (UnknownPeriod, DefinitionError) as e:
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(2) from None
         engine = station_engine(settings)

@@ -131,7 +131,7 @@ def build_evaluation(records: EvaluationRecords, definition: Definition, period:
         calendar = definition.calendar(period)
     except (UnknownPeriod, KeyError) as e:
         raise EvaluationError(f"no calendar for {statistic} {period}: {e}") from None
-    required = next((d.name for d in definition.datasets if d.required), "basis")
+    required = definition.required_dataset
     deliveries = records.deliveries(statistic, period)
     basis = [d for d in deliveries if d.dataset == required]
     first = _first_by_gemeente(basis)

@@ -11,12 +11,16 @@ from typing import Annotated, Any
 
 import typer
 
+from ggk.definitions.options import DefinitionsOption, StatisticOption
+
 HubOption = Annotated[str, typer.Option("--hub", envvar="GGK_HUB", help="Adres van de hub.")]
 CertOption = Annotated[Path, typer.Option(
     "--cert", envvar="GGK_CERT", help="PEM met het certificaat en de sleutel van de gemeente.")]
 CaOption = Annotated[Path, typer.Option(
     "--ca", envvar="GGK_CA", help="PEM van de CA die de hub vertrouwt.")]
-PeriodOption = Annotated[str, typer.Option("--period", help="Periode, bijvoorbeeld 2026-H1.")]
+OptionalPeriod = Annotated[str | None, typer.Option(
+    "--period", help="Periode, bijvoorbeeld 2026-H1 of 2026-Q2 (standaard: de periode waarvoor nu "
+    "aangeleverd kan worden, anders de eerste van de statistiek).")]
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -53,6 +57,23 @@ def _client(hub: str, cert: Path, ca: Path) -> Any:
         raise _fail(f"kan geen verbinding opzetten met {hub}: {e}") from e
 
 
+def _definition(statistic: str | None, definitions: list[Path] | None,
+                period: str | None) -> tuple[Any, str]:
+    """The definition of `statistic` (default: the first) and the period: the given one, or the
+    one that is open for deliveries today (else the statistic's first)."""
+    import datetime as dt
+
+    from ggk.definitions import DefinitionError, UnknownPeriod, registry
+
+    try:
+        found = registry(definitions or ())
+        name = statistic or found.default_statistic()
+        period = period or found.latest(name).current_period(dt.date.today())
+        return found.for_period(name, period), period
+    except (UnknownPeriod, DefinitionError) as e:
+        raise _fail(f"onbekende statistiek of periode: {e}") from e
+
+
 def _guard(action: Any) -> Any:
     """Run `action()`; turn hub/client errors and GemeenteError into exit 2 with a Dutch line."""
     from ggk.client.interfaces import ClientError
@@ -70,16 +91,20 @@ def _guard(action: Any) -> Any:
 
 def submit(
     file: Annotated[Path, typer.Argument(help="Het aan te leveren CSV-bestand.")],
-    period: PeriodOption = "2026-H1",
-    dataset: Annotated[str, typer.Option("--dataset", help="basis of facultatief.")] = "basis",
+    period: OptionalPeriod = None,
+    dataset: Annotated[str | None, typer.Option(
+        "--dataset", help="Dataset, bijv. basis of facultatief (standaard: de eerste verplichte "
+        "van de statistiek).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Ook versturen bij fouten.")] = False,
     basis: Annotated[Path | None, typer.Option(
         "--basis", help="Basisbestand, voor de controle van een facultatief bestand.")] = None,
     hub: HubOption = "https://127.0.0.1:8443",
     cert: CertOption = Path("gemeente.pem"),
     ca: CaOption = Path("ca.pem"),
+    statistic: StatisticOption = None,
+    definitions: DefinitionsOption = None,
 ) -> None:
-    """Controleer een bestand lokaal en lever het aan bij CBS (gmsd.aanlevering)."""
+    """Controleer een bestand lokaal en lever het aan bij CBS (een aanlevering)."""
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
@@ -88,10 +113,13 @@ def submit(
     console = Console()
     if not file.is_file():
         raise _fail(f"bestand niet gevonden: {file}")
+    definition, period = _definition(statistic, definitions, period)
+    dataset = dataset or definition.required_dataset
     with _client(hub, cert, ca) as client:
         gemeente = _guard(lambda: own_gemeentecode(client))
         result = _guard(lambda: check_locally(file, period=period, dataset=dataset,
-                                              gemeente=gemeente, basis=basis))
+                                              gemeente=gemeente, definition=definition,
+                                              basis=basis))
         from ggk.validation.commands import print_summary
 
         print_summary(result.report)
@@ -105,7 +133,8 @@ def submit(
                       TransferSpeedColumn(), console=console, transient=True) as bar:
             task = bar.add_task(upload_description(file.name), total=file.stat().st_size)
             sent = _guard(lambda: submit_file(
-                client, file, period=period, dataset=dataset, gemeente=gemeente,
+                client, file, statistic=definition.statistic, period=period, dataset=dataset,
+                gemeente=gemeente,
                 progress=lambda _name, done, total: bar.update(task, completed=done, total=total)))
     if sent.state == "refused":
         raise _fail(f"de hub weigerde het bestand ({sent.refusal_reason}); verstuur het opnieuw")
@@ -227,11 +256,13 @@ def reports(
 
 def besluit(
     keuze: Annotated[str, typer.Argument(help="opt-in of intrekken")],
-    period: PeriodOption = "2026-H1",
+    period: OptionalPeriod = None,
     toelichting: Annotated[str | None, typer.Option("--toelichting")] = None,
     hub: HubOption = "https://127.0.0.1:8443",
     cert: CertOption = Path("gemeente.pem"),
     ca: CaOption = Path("ca.pem"),
+    statistic: StatisticOption = None,
+    definitions: DefinitionsOption = None,
 ) -> None:
     """Geef toestemming voor publicatie (opt-in) of trek uw gegevens in (intrekken)."""
     from rich.console import Console
@@ -240,10 +271,12 @@ def besluit(
 
     if keuze not in BESLUITEN:
         raise _fail(f"onbekend besluit {keuze!r}: kies opt-in of intrekken")
+    definition, period = _definition(statistic, definitions, period)
     with _client(hub, cert, ca) as client:
         gemeente = _guard(lambda: own_gemeentecode(client))
-        sent = _guard(lambda: send_besluit(client, period=period, besluit=keuze,
-                                           gemeente=gemeente, toelichting=toelichting))
+        sent = _guard(lambda: send_besluit(client, statistic=definition.statistic, period=period,
+                                           besluit=keuze, gemeente=gemeente,
+                                           toelichting=toelichting))
     Console().print(f"[green]Besluit {keuze} verstuurd[/] ({period}, {gemeente}, {sent.id}). "
                     "De bevestiging van CBS haalt u op met `ggk gemeente reports`.")
 
@@ -252,7 +285,9 @@ def ketentest(
     hub: HubOption = "https://127.0.0.1:8443",
     cert: CertOption = Path("gemeente.pem"),
     ca: CaOption = Path("ca.pem"),
-    period: PeriodOption = "2026-H1",
+    period: OptionalPeriod = None,
+    statistic: StatisticOption = None,
+    definitions: DefinitionsOption = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconden wachten per stap.")] = 120,
     work_dir: Annotated[Path | None, typer.Option(
         "--work-dir", help="Map voor testbestanden en rapporten (standaard een tijdelijke map).")
@@ -268,6 +303,7 @@ def ketentest(
     from ggk.gemeente.views import ketentest_table
 
     console = Console()
+    definition, period = _definition(statistic, definitions, period)
 
     def show(step: StepResult) -> None:
         colour = {"geslaagd": "green", "mislukt": "red"}.get(step.outcome, "yellow")
@@ -276,8 +312,8 @@ def ketentest(
     with tempfile.TemporaryDirectory(prefix="ggk-ketentest-") as tmp:
         directory = work_dir or Path(tmp)
         with _client(hub, cert, ca) as client:
-            report = Ketentest(client, directory, period=period, timeout=timeout,
-                               on_step=show).run()
+            report = Ketentest(client, directory, definition=definition, period=period,
+                               timeout=timeout, on_step=show).run()
     console.print(ketentest_table(report))
     if not report.passed:
         failed = [s.name for s in report.steps if s.outcome == "mislukt"]

@@ -26,7 +26,6 @@ from ggk.client.interfaces import ClientError, HubApi, HubUnreachable, Message
 from ggk.client.interfaces import HubError as HubAnswer
 from ggk.conversation import PING_TYPES, ConversationId, Kind, kind_of
 
-MIRRORED_DATASET = "basis"  # the spiegelrapport follows each accepted basis delivery (issue 5)
 ATTEMPTS = 3  # per message and run; pauses of RETRY_PAUSE, 2 * RETRY_PAUSE, ... in between
 RETRY_PAUSE = 0.5
 
@@ -103,7 +102,7 @@ def report_folder(message: Message) -> Path:
 
     Period and dataset come from the metadata, else from the conversation id
     (`statistic/period/gemeente/topic`: topic `besluit` for the answer to a besluit; the
-    spiegelrapport, built after every accepted basis, goes beside that basis's reports). The
+    spiegelrapport names the dataset it mirrors, so it goes beside that dataset's reports). The
     timestamp is when the hub accepted the message (UTC); the first 8 characters of the message
     id keep two reports of the same second apart. The name depends on the message only, so
     fetching again after a crash finds the same folder and skips the complete attachments."""
@@ -111,8 +110,6 @@ def report_folder(message: Message) -> Path:
     conversation = ConversationId.parse(message.conversation_id)
     period = metadata.get("period") or (conversation.period if conversation else None)
     topic = metadata.get("dataset") or (conversation.topic if conversation else None)
-    if topic == ConversationId.SPIEGELRAPPORT:  # the station's own: it mirrors the basis set
-        topic = MIRRORED_DATASET
     created = message.created_at
     stamp = created.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ") if created else "zonder-tijd"
     kind = kind_of(message.type) or message.type

@@ -19,12 +19,15 @@ from typing import Any, Literal
 
 from ggk.client.interfaces import ClientError, HubApi
 from ggk.conversation import ANSWERS, Kind
+from ggk.definitions import Definition
 from ggk.gemeente.inbox import Inbox
 from ggk.gemeente.submit import own_gemeentecode, send_besluit, submit_file
 
 Outcome = Literal["geslaagd", "mislukt", "overgeslagen"]
-DEFECTS = {"elfproef": 3, "verplicht:bsn": 2, "dubbel-record": 2}
-ROWS = 400
+# the defects of step 1, as far as the statistic's definition has them (field codes are spread
+# over the columns they apply to, the same way for the same seed)
+DEFECT_COUNTS = {"elfproef": 3, "verplicht": 2, "codelijst": 2, "dubbel-record": 2}
+ROWS = 400  # at most; a statistic whose recipe holds fewer rows gets as many as it holds
 REMOVED, ADDED = 10, 5
 
 
@@ -74,27 +77,52 @@ def _describe(counts: dict[tuple[str, str | None], int]) -> str:
                      sorted(counts.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))) or "geen"
 
 
-def make_correction(accepted: Path, extra: Path, dest: Path) -> tuple[int, int]:
+def make_correction(accepted: Path, extra: Path, dest: Path,
+                    key_of: Callable[[bytes], tuple[str, ...]] | None = None) -> tuple[int, int]:
     """A correctielevering: `accepted` with its last REMOVED data lines left out and the first
-    ADDED data lines of `extra` (same layout) added. Returns (removed, added)."""
+    ADDED data lines of `extra` (same layout) added whose key (`key_of`) the kept lines do not
+    have. Returns (removed, added)."""
     lines = accepted.read_bytes().splitlines(keepends=True)
     extra_lines = [line for line in extra.read_bytes().splitlines(keepends=True)[1:]
                    if line.strip()]
     body = [line for line in lines[1:] if line.strip()]
     kept = body[:-REMOVED]
-    dest.write_bytes(b"".join([lines[0], *kept, *extra_lines[:ADDED]]))
-    return REMOVED, ADDED
+    if key_of is not None:
+        taken = {key_of(line) for line in body}
+        extra_lines = [line for line in extra_lines if key_of(line) not in taken]
+    added = extra_lines[:ADDED]
+    dest.write_bytes(b"".join([lines[0], *kept, *added]))
+    return REMOVED, len(added)
+
+
+def key_reader(definition: Definition, dataset: str, header: bytes) -> Callable[
+        [bytes], tuple[str, ...]]:
+    """The primary key of a data line of a file with this header, written in the dataset's
+    dialect (as the generator writes it: no quoting needed)."""
+    spec = definition.dataset(dataset)
+    delimiter = spec.dialect.delimiter.encode()
+    names = [n.strip().lower() for n in header.decode("utf-8-sig").strip().split(
+        spec.dialect.delimiter)]
+    where = [names.index(c) for c in spec.primary_key]
+    return lambda line: tuple(line.rstrip(b"\r\n").split(delimiter)[i].decode() for i in where)
 
 
 class Ketentest:
     """Runs the steps with one gemeente certificate; `work_dir` holds the files and reports."""
 
-    def __init__(self, client: HubApi, work_dir: Path, *, period: str = "2026-H1",
+    def __init__(self, client: HubApi, work_dir: Path, *, definition: Definition, period: str,
                  timeout: float = 120.0, seed: int = 11,
                  on_step: Callable[[StepResult], None] | None = None) -> None:
+        from ggk.testdata.defects import Catalogue
+
         self.client = client
         self.work_dir = work_dir
+        self.definition = definition
+        self.statistic = definition.statistic
         self.period = period
+        self.dataset = definition.required_dataset
+        catalogue = Catalogue.of(definition, self.dataset)
+        self.defects = {code: n for code, n in DEFECT_COUNTS.items() if code in catalogue.columns}
         self.timeout = timeout
         self.seed = seed
         self.on_step = on_step
@@ -144,16 +172,16 @@ class Ketentest:
     # -- helpers -------------------------------------------------------------------------------
 
     def _generate(self, errors: dict[str, int] | None, seed: int, name: str) -> Any:
-        from ggk.definitions import shipped
         from ggk.testdata import generate
+        from ggk.testdata.generator import row_limit
 
-        definition = shipped().for_period("gmsd", self.period)
-        return generate(definition, "basis", self.gemeente, self.period, rows=ROWS,
+        rows = min(ROWS, row_limit(self.definition, self.dataset) or ROWS)
+        return generate(self.definition, self.dataset, self.gemeente, self.period, rows=rows,
                         errors=errors, seed=seed, out=self.work_dir / "bestanden" / name)
 
     def _deliver(self, path: Path) -> tuple[str, dict[str, Any]]:
-        sent = submit_file(self.client, path, period=self.period, dataset="basis",
-                           gemeente=self.gemeente, cbs_oin=self.cbs_oin)
+        sent = submit_file(self.client, path, statistic=self.statistic, period=self.period,
+                           dataset=self.dataset, gemeente=self.gemeente, cbs_oin=self.cbs_oin)
         if sent.state == "refused":
             raise StepFailed(f"de hub weigerde de aanlevering: {sent.refusal_reason}")
         reply = self.inbox.wait_for(sent.id, ANSWERS[Kind.AANLEVERING], self.timeout)
@@ -170,7 +198,7 @@ class Ketentest:
     # -- steps ---------------------------------------------------------------------------------
 
     def step_defects(self) -> str:
-        generated = self._generate(DEFECTS, self.seed, "met-fouten")
+        generated = self._generate(self.defects, self.seed, "met-fouten")
         expected = dict(generated.key.counts())
         _, report = self._deliver(generated.path)
         got = findings_by_code(report)
@@ -194,7 +222,9 @@ class Ketentest:
     def step_correction(self) -> str:
         extra = self._generate(None, self.seed + 1000, "extra")
         path = self.work_dir / "bestanden" / "correctie.csv"
-        removed, added = make_correction(self.good.path, extra.path, path)
+        header = self.good.path.read_bytes().splitlines()[0]
+        removed, added = make_correction(self.good.path, extra.path, path,
+                                         key_reader(self.definition, self.dataset, header))
         message_id, report = self._deliver(path)
         if report["verdict"] != "goedgekeurd":
             raise StepFailed(f"correctie niet goedgekeurd: {_describe(findings_by_code(report))}")
@@ -224,7 +254,8 @@ class Ketentest:
             self.inbox.collect(wait=min(remaining, 2.0))
 
     def step_besluit(self) -> str:
-        sent = send_besluit(self.client, period=self.period, besluit="opt-in",
+        sent = send_besluit(self.client, statistic=self.statistic, period=self.period,
+                            besluit="opt-in",
                             gemeente=self.gemeente, toelichting="ketentest", cbs_oin=self.cbs_oin)
         reply = self.inbox.wait_for(sent.id, ANSWERS[Kind.BESLUIT], self.timeout)
         if reply is None:

@@ -26,6 +26,7 @@ from rich.table import Table
 
 from ggk.client import HubClient
 from ggk.conversation import ANSWERS, Kind
+from ggk.definitions import shipped
 from ggk.gemeente.inbox import Inbox, ReceivedReport
 from ggk.gemeente.ketentest import findings_by_code, make_correction
 from ggk.gemeente.submit import send_besluit, submit_file
@@ -93,6 +94,7 @@ class Pilot:
         self._closers: list[Any] = []
         self._current = ""
         self._stopped = False
+        self.other_states: dict[str, dict[str, str]] = {}
 
     # -- structure -----------------------------------------------------------------------------
 
@@ -145,6 +147,10 @@ class Pilot:
                                                         self.console)
                 if self.release is None:
                     self.problem("geen publicatie gemaakt (zie logs/pilot.log)")
+            others = [d for d in shipped().all() if d.statistic != STATISTIC]
+            with self.step("10. Andere statistieken, alleen als data: " + ", ".join(
+                    f"{d.title} ({d.periods[-1]})" for d in others)):
+                self.other_states = self._other_statistics(others)
         except PilotError:
             raise
         except Exception as e:  # noqa: BLE001 - a broken piece ends the play with a clear panel
@@ -350,14 +356,17 @@ class Pilot:
         self.clock.set(self.clock.on(day).now())
         self.console.print(f"[bold]{dt.date.fromisoformat(day):%d-%m-%Y}[/]")
 
-    def _deliver(self, g: PilotGemeente, file_key: str, *, expect: str) -> ReceivedReport | None:
+    def _deliver(self, g: PilotGemeente, file_key: str, *, expect: str,
+                 statistic: str = STATISTIC, period: str = PERIOD,
+                 dataset: str = "basis") -> ReceivedReport | None:
         assert g.client is not None and g.inbox is not None
         path = g.files[file_key]
         with Progress("  [progress.description]{task.description}", BarColumn(),
                       DownloadColumn(), TransferSpeedColumn(), console=self.console,
                       transient=True) as bar:
             task = bar.add_task(f"{g.naam} uploadt {path.name}", total=path.stat().st_size)
-            sent = submit_file(g.client, path, period=PERIOD, dataset="basis", gemeente=g.code,
+            sent = submit_file(g.client, path, statistic=statistic, period=period,
+                               dataset=dataset, gemeente=g.code,
                                cbs_oin=self.cbs_oin, progress=lambda _n, done, total:
                                bar.update(task, completed=done, total=total))
         size = f"{path.stat().st_size / 1e6:.1f} MB"
@@ -424,13 +433,13 @@ class Pilot:
         self._at("2026-09-29")
         self._deliver(g[WITHDRAWS], "basis", expect="goedgekeurd")
 
-    def _check_answer_key(self, g: PilotGemeente) -> None:
+    def _check_answer_key(self, g: PilotGemeente, key: str = "antwoordsleutel") -> None:
         from ggk.testdata import AnswerKey
 
         assert g.inbox is not None
         reports = [r.report_json() for r in g.inbox.received
                    if r.kind is Kind.TECHNISCH_CONTROLERAPPORT]
-        expected = AnswerKey.read(g.files["antwoordsleutel"]).counts()
+        expected = AnswerKey.read(g.files[key]).counts()
         got = findings_by_code(reports[-1] or {}) if reports else {}
         if got == dict(expected):
             self.say("    [green]precies de fouten uit de antwoordsleutel gevonden[/]")
@@ -442,9 +451,11 @@ class Pilot:
         self._at("2026-10-06")
         self._deliver(self.gemeenten[CORRECTS], "correctie", expect="goedgekeurd")
 
-    def _besluit(self, g: PilotGemeente, besluit: str, toelichting: str) -> None:
+    def _besluit(self, g: PilotGemeente, besluit: str, toelichting: str, *,
+                 statistic: str = STATISTIC, period: str = PERIOD) -> None:
         assert g.client is not None and g.inbox is not None
-        sent = send_besluit(g.client, period=PERIOD, besluit=besluit, gemeente=g.code,
+        sent = send_besluit(g.client, statistic=statistic, period=period, besluit=besluit,
+                            gemeente=g.code,
                             toelichting=toelichting, cbs_oin=self.cbs_oin)
         reply = g.inbox.wait_for(sent.id, ANSWERS[Kind.BESLUIT], REPLY_TIMEOUT)
         if reply is None or reply.kind is not Kind.BEVESTIGING:
@@ -461,6 +472,58 @@ class Pilot:
         self._besluit(self.gemeenten[WITHDRAWS], "intrekken",
                       "Registratiefout ontdekt bij de leverancier; wij trekken in.")
 
+    # -- 10. the other statistics ---------------------------------------------------------------
+
+    def _other_statistics(self, definitions: list[Any]) -> dict[str, dict[str, str]]:
+        """Every other shipped statistic through the same chain, by its definition alone: the
+        last period of its edition, on its own calendar (the clock only moves forward). One
+        gemeente first delivers a file with the defects the definition has; everyone delivers a
+        clean file, receives the spiegelrapport with the statistic's own indicators and opts in."""
+        from ggk.gemeente.ketentest import DEFECT_COUNTS
+        from ggk.refdata import register
+        from ggk.station.status_view import print_status
+        from ggk.testdata import generate
+        from ggk.testdata.defects import Catalogue
+
+        states: dict[str, dict[str, str]] = {}
+        for definition in definitions:
+            name, period = definition.statistic, definition.periods[-1]
+            dataset = definition.required_dataset
+            events = definition.calendar(period).events
+            opens = events["aanlevering_open"] + dt.timedelta(days=2)
+            if opens <= self.clock.now().date():
+                self.problem(f"{name} {period}: de aanleverperiode ligt al achter de klok")
+                continue
+            self.say(f"[bold]{definition.title}[/]: periode {period} ({definition.period_kind}), "
+                     f"dataset {dataset}")
+            catalogue = Catalogue.of(definition, dataset)
+            defects = {c: n for c, n in DEFECT_COUNTS.items() if c in catalogue.columns}
+            self._at(opens.isoformat())
+            for i, g in enumerate(self.gemeenten.values()):
+                out = self.data_dir / "invoer" / g.code / name
+                if g.code == REJECTED_FIRST:
+                    bad = generate(definition, dataset, g.code, period, errors=defects,
+                                   seed=self.seed + i, out=out / "eerste-poging")
+                    g.files[f"{name}-eerste-poging"] = bad.path
+                    g.files[f"{name}-antwoordsleutel"] = bad.key_path
+                    self._deliver(g, f"{name}-eerste-poging", expect="afgekeurd", statistic=name,
+                                  period=period, dataset=dataset)
+                    self._check_answer_key(g, f"{name}-antwoordsleutel")
+                good = generate(definition, dataset, g.code, period, seed=self.seed + i, out=out)
+                g.files[name] = good.path
+                self._deliver(g, name, expect="goedgekeurd", statistic=name, period=period,
+                              dataset=dataset)
+            self._at((events["correctie_sluit"] + dt.timedelta(days=1)).isoformat())
+            for g in self.gemeenten.values():
+                self._besluit(g, "opt-in", "Akkoord na controle spiegelrapport.",
+                              statistic=name, period=period)
+            gemeenten = [(g.code, g.naam) for g in register().all()]
+            status = print_status(self.station.engine, definition, period, self.clock, gemeenten,
+                                  console=self.console)
+            states[name] = {row.gemeente: str(row.state) for row in status.rows
+                            if row.gemeente in self.gemeenten and row.dataset == dataset}
+        return states
+
     # -- 7. operator view ----------------------------------------------------------------------
 
     def _operator_view(self) -> dict[str, str]:
@@ -475,8 +538,6 @@ class Pilot:
                 health = [(parties.get(m.oin), m) for m in operator.monitoring()]
         except Exception as e:  # noqa: BLE001 - the view still works without channel health
             self.say(f"[yellow]geen kanaalgezondheid: {e}[/]")
-        from ggk.definitions import shipped
-
         definition = shipped().for_period(STATISTIC, PERIOD)
         gemeenten = [(g.code, g.naam) for g in register().all()]
         status = print_status(self.station.engine, definition, PERIOD, self.clock, gemeenten,
@@ -500,8 +561,13 @@ class Pilot:
         for code, state in expected.items():
             if not self._stopped and states.get(code) != state:
                 self.problem(f"{code}: eindtoestand {states.get(code)}, verwacht {state}")
+        for name, other in self.other_states.items():
+            for code in self.gemeenten:
+                if not self._stopped and other.get(code) != "opt-in":
+                    self.problem(f"{name} {code}: eindtoestand {other.get(code)}, verwacht opt-in")
         summary = {
             "periode": PERIOD, "seconden": round(seconds, 1), "eindtoestanden": states,
+            "andere_statistieken": self.other_states,
             "stappen": [{"stap": t, "seconden": round(s, 1)} for t, s in self.steps],
             "problemen": self.problems, "hub": self.base_url,
             "gemeenten": {g.code: {"naam": g.naam, "oin": g.oin, "grootteklasse": g.klasse,

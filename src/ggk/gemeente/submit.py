@@ -22,6 +22,7 @@ from ggk.conversation import (
 )
 
 if TYPE_CHECKING:  # the validator (Polars) is imported when a file is checked, not before
+    from ggk.definitions import Definition
     from ggk.validation.interfaces import ValidationResult
 
 Progress = Callable[[str, int, int], None]
@@ -41,21 +42,21 @@ def own_gemeentecode(client: HubApi) -> str:
 
 
 def check_locally(path: Path, *, period: str, dataset: str, gemeente: str,
-                  statistic: str = "gmsd", basis: Path | None = None) -> ValidationResult:
-    """Validate `path` as CBS will (`ggk.validation`).
+                  definition: Definition, basis: Path | None = None) -> ValidationResult:
+    """Validate `path` as CBS will (`ggk.validation`) against `definition`.
 
     Raises GemeenteError when validation cannot start (missing file, unknown period/dataset)."""
     from ggk.validation import ValidationInputError, validate_file  # Polars: only when checking
 
     try:
         return validate_file(path, dataset=dataset, gemeente=gemeente, period=period,
-                             statistic=statistic, basis=basis)
+                             definition=definition, basis=basis)
     except ValidationInputError as e:
         raise GemeenteError(str(e)) from e
 
 
-def submit_file(client: HubApi, path: Path, *, period: str, dataset: str, gemeente: str,
-                cbs_oin: str | None = None, statistic: str = "gmsd",
+def submit_file(client: HubApi, path: Path, *, statistic: str, period: str, dataset: str,
+                gemeente: str, cbs_oin: str | None = None,
                 progress: Progress | None = None, message_id: str | None = None) -> Message:
     """Send one delivery file as an aanlevering to CBS; returns the hub's message."""
     if not path.is_file():
@@ -67,9 +68,8 @@ def submit_file(client: HubApi, path: Path, *, period: str, dataset: str, gemeen
                        conversation_id=metadata.conversation, progress=progress)
 
 
-def send_besluit(client: HubApi, *, period: str, besluit: str, gemeente: str,
-                 toelichting: str | None = None, cbs_oin: str | None = None,
-                 statistic: str = "gmsd") -> Message:
+def send_besluit(client: HubApi, *, statistic: str, period: str, besluit: str, gemeente: str,
+                 toelichting: str | None = None, cbs_oin: str | None = None) -> Message:
     """Send a besluit (`opt-in` or `intrekken`) for a period to CBS."""
     if besluit not in BESLUITEN:
         raise GemeenteError(f"onbekend besluit {besluit!r}: kies opt-in of intrekken")

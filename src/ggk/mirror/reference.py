@@ -57,8 +57,8 @@ def load_reference(statistic: str, period: str) -> Reference | None:
 
 def generate_reference(seed: int = REFERENCE_SEED, period: str = REFERENCE_PERIOD) -> pl.DataFrame:
     from ggk.definitions import shipped
+    from ggk.definitions.periods import period_bounds
     from ggk.mirror.indicators import compute, load_indicators
-    from ggk.mirror.periods import period_bounds
     from ggk.mirror.population import gemeente_table, pooled
     from ggk.mirror.synthetic import basis_frame, facultatief_frame
     from ggk.refdata import register

@@ -18,11 +18,11 @@ import polars as pl
 
 from ggk.definitions import Definition
 from ggk.definitions.loader import POLARS_TYPES
+from ggk.definitions.periods import period_bounds, previous_period
 from ggk.mirror import disclosure
 from ggk.mirror.indicators import compute, load_indicators
 from ggk.mirror.interfaces import AcceptedDataSource, IndicatorSet, MirrorError
 from ggk.mirror.peers import peer_group
-from ggk.mirror.periods import period_bounds, previous_period
 from ggk.mirror.plausibility import flags_for, ordered
 from ggk.mirror.population import NATIONAL, gemeente_table, pooled
 from ggk.mirror.reference import Reference, load_reference

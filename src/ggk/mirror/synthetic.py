@@ -13,7 +13,7 @@ import hashlib
 import numpy as np
 import polars as pl
 
-from ggk.mirror.periods import period_bounds
+from ggk.definitions.periods import period_bounds
 from ggk.refdata import Gemeente
 
 PROFILE_SEED = 20250701

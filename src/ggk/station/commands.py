@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
+from ggk.definitions.options import DefinitionsOption, StatisticOption
+
 DataDir = Annotated[Path | None, typer.Option(
     "--data-dir", help="Embedded: SQLite file, store and pseudonym key in here.")]
 DatabaseUrl = Annotated[str | None, typer.Option(
@@ -19,7 +21,6 @@ KeyFile = Annotated[Path | None, typer.Option(
     "--pseudonym-key", help="HMAC key file (created 0600 if missing; keep it outside the "
     "database and its backups).")]
 Period = Annotated[str, typer.Option("--period", help="e.g. 2026-H1")]
-Statistic = Annotated[str, typer.Option("--statistic", help="The statistic (default gmsd).")]
 Now = Annotated[str | None, typer.Option(
     "--now", help="Pretend it is this date/time (ISO), for simulations; default: real time.")]
 
@@ -156,13 +157,16 @@ def register(app: typer.Typer) -> None:
         metrics_address: Annotated[str, typer.Option(
             "--metrics-address", help="Address of the metrics endpoint (loopback by default; "
             "it has no authentication).")] = "127.0.0.1",
+        definitions: DefinitionsOption = None,
     ) -> None:
-        """Process deliveries and besluiten from the CBS mailbox and send the reports."""
+        """Process deliveries and besluiten from the CBS mailbox and send the reports, for every
+        defined statistic (the shipped ones and those in --definitions / GGK_DEFINITIONS)."""
         import logging
         import signal
         import threading
 
         from ggk.client import HubClient
+        from ggk.definitions import DefinitionError, registry
         from ggk.station.service import Station
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -175,6 +179,10 @@ def register(app: typer.Typer) -> None:
         settings = _settings(data_dir, database_url, store_dir, pseudonym_key,
                              retention_days=retention_days, claim_lease_seconds=claim_lease,
                              poll_wait=wait, mirror_workers=mirror_workers)
+        try:
+            known = registry(definitions or ())
+        except DefinitionError as e:
+            raise _fail(str(e)) from None
         try:
             client = HubClient(hub, cert=cert, ca=ca)
         except Exception as e:
@@ -189,7 +197,10 @@ def register(app: typer.Typer) -> None:
             if me.role != "cbs":
                 raise _fail(f"the certificate {cert} is party {me.oin} with role {me.role}; the "
                             "station needs the CBS certificate")
-            station = Station(settings, client, _clock(now))
+            try:
+                station = Station(settings, client, _clock(now), registry=known)
+            except DefinitionError as e:
+                raise _fail(str(e)) from None
             if not spiegelrapport:
                 station.mirror = None
             metrics_server = None
@@ -220,7 +231,7 @@ def register(app: typer.Typer) -> None:
 
     @station.command("status")
     def status(
-        period: Period, statistic: Statistic = "gmsd",
+        period: Period, statistic: StatisticOption = None, definitions: DefinitionsOption = None,
         data_dir: DataDir = None, database_url: DatabaseUrl = None, store_dir: StoreDir = None,
         all_gemeenten: Annotated[bool, typer.Option(
             "--all", help="Show every municipality, not only those with activity.")] = False,
@@ -231,15 +242,16 @@ def register(app: typer.Typer) -> None:
         now: Now = None,
     ) -> None:
         """Every municipality x dataset of a period: state, last delivery, deadline, totals."""
-        from ggk.definitions import UnknownPeriod, shipped
+        from ggk.definitions import DefinitionError, UnknownPeriod
+        from ggk.definitions.options import chosen_definition
         from ggk.refdata import register as gemeente_register
         from ggk.station.failures import FailureBook
         from ggk.station.status_view import print_status
 
         settings = _settings(data_dir, database_url, store_dir)
         try:
-            definition = shipped().for_period(statistic, period)
-        except UnknownPeriod as e:
+            definition = chosen_definition(statistic, definitions, period)
+        except (UnknownPeriod, DefinitionError) as e:
             raise _fail(str(e)) from None
         engine = _migrated_engine(settings)
         gemeenten = [(g.code, g.naam) for g in gemeente_register().all()]
@@ -284,12 +296,14 @@ def register(app: typer.Typer) -> None:
         gemeente: Annotated[str, typer.Option("--gemeente", help="GM code, e.g. GM0363")],
         period: Period,
         until: Annotated[str, typer.Option("--until", help="Last allowed day, YYYY-MM-DD")],
-        statistic: Statistic = "gmsd",
+        statistic: StatisticOption = None,
+        definitions: DefinitionsOption = None,
         reason: Annotated[str | None, typer.Option("--reason")] = None,
         data_dir: DataDir = None, database_url: DatabaseUrl = None, store_dir: StoreDir = None,
     ) -> None:
         """Grant a municipality an extension: its deadlines of the period move to --until."""
-        from ggk.definitions import UnknownPeriod, shipped
+        from ggk.definitions import DefinitionError, UnknownPeriod
+        from ggk.definitions.options import chosen_definition
         from ggk.refdata import register as gemeente_register
         from ggk.refdata.interfaces import UnknownGemeente
         from ggk.station.clock import SystemClock
@@ -300,9 +314,9 @@ def register(app: typer.Typer) -> None:
         except ValueError:
             raise _fail(f"--until {until!r} is not a date YYYY-MM-DD") from None
         try:
-            shipped().for_period(statistic, period)
+            statistic = chosen_definition(statistic, definitions, period).statistic
             gemeente_register().get(gemeente)
-        except (UnknownPeriod, UnknownGemeente) as e:
+        except (UnknownPeriod, UnknownGemeente, DefinitionError) as e:
             raise _fail(str(e)) from None
         engine = _migrated_engine(_settings(data_dir, database_url, store_dir))
         grant_extension(engine, SystemClock(), statistic, period, gemeente, day, reason)

@@ -9,12 +9,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ggk.conversation import Kind, kind_of
 from ggk.evaluation.interfaces import DecisionFact, DeliveryFact, IncidentFact, RefusalFact
 from ggk.station import tables as t
 from ggk.station.metrics import CHANNEL_DOWN, CHANNEL_UP
 from ggk.station.storage import FileStore
 
-RAPPORT = "gmsd.technisch-controlerapport"
 BESLUIT_OUTCOMES = ("opt-in", "intrekken")
 
 
@@ -51,7 +51,8 @@ class StationEvaluationRecords:
 
     def _error_codes(self, replies: list[dict[str, Any]] | None) -> dict[str, int]:
         """Error codes and their counts from the stored technical report (report.json)."""
-        rapport = next((r for r in replies or [] if r.get("type") == RAPPORT), None)
+        rapport = next((r for r in replies or []
+                        if kind_of(r.get("type") or "") is Kind.TECHNISCH_CONTROLERAPPORT), None)
         if rapport is None or not rapport.get("directory"):
             return {}
         path = self.store.absolute(rapport["directory"]) / "report.json"

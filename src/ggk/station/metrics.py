@@ -87,7 +87,7 @@ class _ScrapeTimeCollector(Collector):
                 definition = station.registry.for_period(statistic, period)
             except Exception:  # a period this ggk does not know: no mirror is made for it
                 continue
-            if dataset == next((d.name for d in definition.datasets if d.required), "basis"):
+            if dataset == definition.required_dataset:
                 since.append(updated_at)
         return since
 

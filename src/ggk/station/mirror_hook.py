@@ -1,8 +1,9 @@
 """The hook through which the station asks for a spiegelrapport (mirror report).
 
 A MirrorHook writes the report files (json/html/pdf) into a directory and returns their paths;
-the station sends every file as an attachment of one `gmsd.spiegelrapport`. The default hook is
-`ggk.mirror.build_spiegelrapport` (a part of ggk: when it cannot be imported, that is an error).
+the station sends every file as an attachment of one `<statistic>.spiegelrapport`. The default
+hook is `ggk.mirror.build_spiegelrapport` (a part of ggk: when it cannot be imported, that is an
+error).
 """
 
 from __future__ import annotations

@@ -256,7 +256,7 @@ class MirrorJobs:
         kind = message_type(definition.statistic, Kind.SPIEGELRAPPORT)
         spiegel = Reply(kind, self.ids(delivery_id, kind), delivery["sender"],
                         SpiegelrapportMetadata(key.statistic, key.period, key.gemeente,
-                                               version).as_metadata(), delivery_id,
+                                               version, key.dataset).as_metadata(), delivery_id,
                         conversation_id(key.statistic, key.period, key.gemeente,
                                         ConversationId.SPIEGELRAPPORT))
         directory = self.store.reply_dir(spiegel.id)

@@ -116,8 +116,8 @@ def processed(conn: sa.Connection, message_id: str) -> dict[str, Any] | None:
 
 
 def required_dataset(definition: Definition) -> str:
-    """The dataset every other one builds on (basis): the first one marked required."""
-    return next((d.name for d in definition.datasets if d.required), "basis")
+    """The dataset every other one builds on (for GMSD: basis)."""
+    return definition.required_dataset
 
 
 def workflow_context(conn: sa.Connection, definition: Definition, key: WorkflowKey,

@@ -43,6 +43,7 @@ from ggk.station.settings import StationSettings
 from ggk.station.status import PeriodStatus
 from ggk.station.storage import FileStore
 from ggk.station.worker import Worker
+from ggk.station.workflow import check_calendars
 
 log = logging.getLogger("ggk.station")
 
@@ -62,6 +63,8 @@ class Station:
         self.metrics = StationMetrics(self)
         self.events: StationEvents = events if events is not None else self.metrics
         self.registry = registry or shipped()
+        for definition in self.registry.all():
+            check_calendars(definition)
         self.engine = create_engine(settings.resolved_database_url())
         if auto_migrate:
             migrate(self.engine)
@@ -145,7 +148,7 @@ class Station:
 
     # -- operator actions ----------------------------------------------------------------------
 
-    def extend(self, gemeente: str, period: str, until: dt.date, *, statistic: str = "gmsd",
+    def extend(self, gemeente: str, period: str, until: dt.date, *, statistic: str,
                reason: str | None = None) -> None:
         """Operator extension: the gemeente's deadlines of this period move to `until`."""
         grant_extension(self.engine, self.clock, statistic, period, gemeente, until, reason)
@@ -156,7 +159,7 @@ class Station:
 
         return send_extension_notices(self)
 
-    def status(self, period: str, statistic: str = "gmsd") -> PeriodStatus:
+    def status(self, period: str, statistic: str) -> PeriodStatus:
         """The operator view as data (`ggk.station.status.PeriodStatus`) for all 342 gemeenten."""
         from ggk.refdata import register
         from ggk.station.status import period_status

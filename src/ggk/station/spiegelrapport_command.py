@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
+from ggk.definitions.options import DefinitionsOption, StatisticOption
+
 FORMATS = ("json", "html", "pdf")
 
 
@@ -56,13 +58,15 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option("--store-dir", help="the station's file store (with --database-url)"),
         ] = None,
-        statistic: Annotated[str, typer.Option("--statistic")] = "gmsd",
+        statistic: StatisticOption = None,
+        definitions: DefinitionsOption = None,
         formats: Annotated[
             str, typer.Option("--format", help="comma list of json,html,pdf")
         ] = "html,json,pdf",
     ) -> None:
         """Make the spiegelrapport (mirror report) of one municipality and period."""
-        from ggk.definitions import UnknownPeriod, shipped
+        from ggk.definitions import DefinitionError, UnknownPeriod
+        from ggk.definitions.options import chosen_definition
         from ggk.mirror import CsvFolderSource, MirrorError, build_spiegelrapport
         from ggk.refdata import UnknownGemeente
         from ggk.refdata import register as gemeente_register
@@ -81,14 +85,14 @@ def register(app: typer.Typer) -> None:
             )
         try:
             code = gemeente_register().get(gemeente).code
-            definition = shipped().for_period(statistic, period)
-        except (UnknownGemeente, UnknownPeriod) as e:
+            definition = chosen_definition(statistic, definitions, period)
+        except (UnknownGemeente, UnknownPeriod, DefinitionError) as e:
             raise _fail(str(e)) from None
         try:
             source = (
                 _station_source(data_dir, database_url, store_dir)
                 if station
-                else CsvFolderSource(csv_dir, {statistic: definition})
+                else CsvFolderSource(csv_dir, {definition.statistic: definition})
             )  # type: ignore[arg-type]
             report = build_spiegelrapport(definition, period, code, source)
             paths = report.write(out, tuple(f for f in FORMATS if f in wanted))

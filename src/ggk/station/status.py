@@ -50,7 +50,7 @@ def period_status(engine: sa.Engine, definition: Definition, period: str, clock:
     """`gemeenten` is [(code, naam)] of every municipality to show (e.g. the refdata register)."""
     statistic = definition.statistic
     calendar = definition.calendar(period)
-    required = next((d.name for d in definition.datasets if d.required), "basis")
+    required = definition.required_dataset
     with engine.connect() as conn:
         flows = {(r.gemeente, r.dataset): r for r in conn.execute(sa.select(t.workflow).where(
             t.workflow.c.statistic == statistic, t.workflow.c.period == period))}

@@ -17,7 +17,21 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from ggk.definitions import PeriodCalendar
+from ggk.definitions import Definition, DefinitionError, PeriodCalendar
+
+# The calendar events this workflow reads: a statistic the station handles must date all four.
+CALENDAR_EVENTS = ("aanlevering_open", "aanlevering_sluit", "correctie_sluit", "besluit_deadline")
+
+
+def check_calendars(definition: Definition) -> None:
+    """Refuse (DefinitionError) a definition whose calendar lacks an event this workflow reads,
+    before any message of it arrives."""
+    for period, calendar in definition.calendars.items():
+        missing = [e for e in CALENDAR_EVENTS if e not in calendar.events]
+        if missing:
+            raise DefinitionError(
+                f"{definition.root}: the calendar of {definition.statistic} {period} lacks "
+                f"{', '.join(missing)}; the delivery workflow needs {', '.join(CALENDAR_EVENTS)}")
 
 
 class State(StrEnum):
@@ -104,9 +118,9 @@ class Context:
     calendar: PeriodCalendar
     timezone: str = "Europe/Amsterdam"
     extension_until: dt.date | None = None  # operator extension for this gemeente
-    dataset: str = "basis"
+    dataset: str = ""  # the dataset of this record; empty: the required one
     basis_accepted: bool = True  # only relevant for a facultatief delivery
-    required_dataset: str = "basis"  # the dataset a facultatief one refers to
+    required_dataset: str = ""  # the dataset the others build on (Definition.required_dataset)
 
     @property
     def today(self) -> dt.date:

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from ggk.definitions.options import DefinitionsOption, StatisticOption
+
 ERRORS_HELP = (
     "Defects to inject, e.g. elfproef=10,dubbel-record=5,verplicht:bsn=3,codelijst:eenheid=2."
 )
@@ -18,9 +20,11 @@ def register(app: typer.Typer) -> None:
 
 def testdata(
     gemeente: Annotated[str, typer.Option("--gemeente", help="Gemeentecode, e.g. GM0363.")],
-    period: Annotated[str, typer.Option("--period", help="Period, e.g. 2026-H1.")],
+    period: Annotated[str, typer.Option(
+        "--period", help="Period, e.g. 2026-H1 (half-year), 2026-Q1 (quarter), 2026 or 2026-05.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for the CSV and its answer key.")],
-    dataset: Annotated[str, typer.Option("--dataset", help="basis or facultatief.")] = "basis",
+    dataset: Annotated[str | None, typer.Option(
+        "--dataset", help="Dataset of the statistic (default: its first, e.g. basis).")] = None,
     rows: Annotated[
         int | None,
         typer.Option("--rows", min=0, help="Data lines (default: sized from the population)."),
@@ -33,7 +37,8 @@ def testdata(
             "--basis",
             exists=True,
             dir_okay=False,
-            help="facultatief: the basis file the amounts belong to (for geen-basisrecord).",
+            help="A dataset with a foreign key (e.g. facultatief): the file of the dataset it "
+            "refers to (for geen-basisrecord).",
         ),
     ] = None,
     vary_style: Annotated[
@@ -43,24 +48,26 @@ def testdata(
             help="Vary line ends, BOM, quoting, spaces, header case, column order (all valid).",
         ),
     ] = False,
-    statistic: Annotated[str, typer.Option("--statistic", help="Statistic.")] = "gmsd",
+    statistic: StatisticOption = None,
+    definitions: DefinitionsOption = None,
 ) -> None:
     """Generate a realistic synthetic delivery file plus an answer key with the exact findings."""
     from rich.console import Console
 
-    from ggk.definitions import UnknownPeriod, shipped
+    from ggk.definitions import DefinitionError, UnknownPeriod
+    from ggk.definitions.options import chosen_definition
     from ggk.testdata.defects import parse_errors
     from ggk.testdata.generator import generate
     from ggk.testdata.interfaces import FileStyle, TestdataError
 
     err = Console(stderr=True, soft_wrap=True)
     try:
-        definition = shipped().for_period(statistic, period)
+        definition = chosen_definition(statistic, definitions, period)
         parsed = parse_errors(errors)
         style = FileStyle.varied(seed) if vary_style else FileStyle()
-        result = generate(definition, dataset, gemeente, period, rows, parsed, seed, basis,
-                          out=out, style=style)  # fmt: skip
-    except (TestdataError, UnknownPeriod) as e:
+        result = generate(definition, dataset or definition.dataset_names[0], gemeente, period,
+                          rows, parsed, seed, basis, out=out, style=style)
+    except (TestdataError, UnknownPeriod, DefinitionError) as e:
         err.print(f"[red]error:[/red] {e}", highlight=False)
         raise typer.Exit(2) from None
     except OSError as e:

@@ -14,20 +14,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ggk.definitions import DatasetSpec, Definition, FieldSpec
+import numpy as np
+import polars as pl
+
+from ggk.definitions import DatasetSpec, Definition, FieldSpec, Rule, substitute_period
+from ggk.definitions.loader import POLARS_TYPES
 from ggk.testdata.interfaces import TestdataError, UnknownDefect
-from ggk.testdata.voorzieningen import CATEGORIES
 
 FIELD_CODES = ("verplicht", "type", "patroon", "codelijst", "minimum", "elfproef")
 FILE_CODES = ("bestand-leeg", "codering", "scheidingsteken")
 HEADER_CODES = ("kolom-ontbreekt", "kolom-onbekend", "kolom-dubbel")
-# Rules of rules.toml the generator knows how to break (GMSD column names).
-RULE_MUTATORS = (
-    "einddatum-voor-begindatum",
-    "buiten-periode",
-    "eenheid-ontbreekt",
-    "reden-ontbreekt",
-)
 UNKNOWN_COLUMNS = (
     "opmerking",
     "clientnummer",
@@ -74,16 +70,15 @@ class Catalogue:
         }
         if spec.primary_key:
             columns["dubbel-record"] = (None,)
-        if spec.foreign_keys:
+        if any(orphan_field(spec, fk.fields) for fk in spec.foreign_keys):
             columns["geen-basisrecord"] = (None,)
         severities = {code: "error" for code in columns}
         severities["geen-basisrecord"] = "warning"
         rule_columns = {}
-        for rule in definition.rules_for(dataset):
-            if rule.code in RULE_MUTATORS:
-                columns[rule.code] = (rule.column,)
-                severities[rule.code] = rule.severity
-                rule_columns[rule.code] = rule.column
+        for rule in definition.rules_for(dataset):  # every rule: broken by search (RuleBreaker)
+            columns[rule.code] = (rule.column,)
+            severities[rule.code] = rule.severity
+            rule_columns[rule.code] = rule.column
         columns = {k: v for k, v in columns.items() if v}
         for code in (*FILE_CODES, *HEADER_CODES):
             severities[code] = "error"
@@ -231,12 +226,6 @@ def _number_text(value: float, field: FieldSpec) -> str:
     return text.replace(".", field.decimal_char)
 
 
-def _ensure_unit(row: Row) -> None:
-    if "eenheid" in row and not row.get("eenheid"):
-        cat = CATEGORIES.get(row.get("productcategorie") or "")
-        row["eenheid"] = cat.eenheid if cat else "uur"
-
-
 def _bad_type(field: FieldSpec, ctx: MutationContext) -> str:
     if field.type == "date":
         return ctx.rng.choice(BAD_DATES)
@@ -289,24 +278,20 @@ def _elfproef_fail(value: str | None, ctx: MutationContext) -> str:
     return digits[:8] + str(last)
 
 
-def _day(d: dt.date, offset: int) -> str:
-    return (d + dt.timedelta(days=offset)).isoformat()
-
-
-def _valid_reden(ctx: MutationContext) -> str:
-    enum = ctx.spec.field("reden_beeindiging").enum or ("01",)
-    return ctx.rng.choice(list(enum))
+def orphan_field(spec: DatasetSpec, fields: tuple[str, ...]) -> str | None:
+    """The foreign-key field a `geen-basisrecord` line changes: one that holds a BSN, for which
+    the generator can draw a valid value used nowhere else; None when the key has none."""
+    return next((f for f in fields if spec.field(f).elfproef), None)
 
 
 def mutate(row: Row, defect: Defect, ctx: MutationContext) -> None:
-    """Change a clean row so that it carries exactly this one finding (in place)."""
+    """Change a clean row so that it carries exactly this one field finding (in place).
+    Rule findings are made by RuleBreaker; aantal-velden and dubbel-record where lines are
+    written."""
     code, column = defect.code, defect.column
-    span = (ctx.end - ctx.start).days
     if code in ("verplicht", "type", "patroon", "codelijst", "minimum"):
         assert column is not None
         field = ctx.spec.field(column)
-        if column in ("intensiteit",):
-            _ensure_unit(row)
         if code == "verplicht":
             row[column] = None
         elif code == "type":
@@ -323,32 +308,98 @@ def mutate(row: Row, defect: Defect, ctx: MutationContext) -> None:
     elif code == "gemeentecode-afzender":
         assert column is not None
         row[column] = ctx.rng.choice(ctx.other_gemeenten)
-    elif code == "einddatum-voor-begindatum":
-        # both inside the period, so the record is still active in it (no buiten-periode)
-        begin = ctx.rng.randint(1, span)
-        row["begindatum"] = _day(ctx.start, begin)
-        row["einddatum"] = _day(ctx.start, ctx.rng.randint(0, begin - 1))
-        row["reden_beeindiging"] = _valid_reden(ctx)
-    elif code == "buiten-periode":
-        if ctx.rng.random() < 0.5:  # starts after the period
-            row["begindatum"] = _day(ctx.end, ctx.rng.randint(1, 200))
-            row["einddatum"] = None
-            row["reden_beeindiging"] = None
-        else:  # ended before the period
-            end = ctx.rng.randint(1, 400)
-            row["einddatum"] = _day(ctx.start, -end)
-            row["begindatum"] = _day(ctx.start, -end - ctx.rng.randint(0, 700))
-            row["reden_beeindiging"] = _valid_reden(ctx)
-    elif code == "eenheid-ontbreekt":
-        if not row.get("intensiteit"):
-            row["intensiteit"] = str(ctx.rng.randint(1, 12))
-        row["eenheid"] = None
-    elif code == "reden-ontbreekt":
-        begin = dt.date.fromisoformat(row["begindatum"] or ctx.start.isoformat())
-        first = max((begin - ctx.start).days, 0)
-        row["einddatum"] = _day(ctx.start, ctx.rng.randint(first, span))
-        row["reden_beeindiging"] = None
     elif code == "geen-basisrecord":
-        row["bsn"] = ctx.fresh_bsn()
-    else:  # aantal-velden and dubbel-record are applied where lines are written
+        fk = next(k for k in ctx.spec.foreign_keys if orphan_field(ctx.spec, k.fields))
+        row[orphan_field(ctx.spec, fk.fields)] = ctx.fresh_bsn()  # type: ignore[index]
+    else:
         raise AssertionError(code)
+
+
+# --- rule breaking ------------------------------------------------------------------------------
+
+CANDIDATES = 256
+ATTEMPTS = 20
+EMPTY_SHARE = 0.15  # of candidate values of optional fields
+
+
+class RuleBreaker:
+    """Makes a record break exactly one rule, for any definition: it re-draws the fields the rule
+    reads (wide, valid values) and keeps a candidate where that rule's SQL is true and every other
+    rule's is not, whose key no other line has. The rules' own SQL decides, so the answer key stays
+    exact whatever the rule says."""
+
+    def __init__(self, definition: Definition, spec: DatasetSpec, start: dt.date, end: dt.date,
+                 rng: random.Random, keys: set[tuple[str | None, ...]],
+                 render: Callable[[pl.DataFrame], pl.DataFrame]) -> None:
+        self.spec, self.start, self.end = spec, start, end
+        self.rules = definition.rules_for(spec.name)
+        self.rng = np.random.default_rng(rng.getrandbits(64))
+        self.keys = keys  # primary keys of the file's lines as written (updated here)
+        self.render = render
+        self.schema = {f.name: getattr(pl, POLARS_TYPES[f.type]) for f in spec.fields}
+        self.fixed = {f for fk in spec.foreign_keys for f in fk.fields}
+        self.exprs = [pl.sql_expr(substitute_period(r.violation, start, end)).fill_null(False)
+                      .alias(r.code) for r in self.rules]
+
+    def break_rule(self, code: str, typed: dict[str, object]) -> Row:
+        rule = next(r for r in self.rules if r.code == code)
+        # the fields this rule reads, and those of every rule that shares one with it: breaking
+        # one rule may wake another, which then has to be kept quiet
+        reads = set(rule.requires)
+        grown = True
+        while grown:
+            wider = reads.union(*(r.requires for r in self.rules if reads & set(r.requires)))
+            grown, reads = wider != reads, wider
+        free = [c for c in self.spec.field_names if c in reads and c not in self.fixed]
+        if not free:
+            raise TestdataError(f"rule {code} reads only key fields; the generator cannot break it")
+        own = self._key(self.render(pl.DataFrame([typed], schema=self.schema)).row(0, named=True))
+        wider = free + [c for c in self.spec.primary_key if c not in free and c not in self.fixed]
+        for attempt in range(ATTEMPTS):
+            if attempt == ATTEMPTS // 2:  # every key the rule allows is taken: move the line
+                free = wider
+            columns = {name: [typed[name]] * CANDIDATES for name in self.spec.field_names}
+            for name in free:
+                pool = self._pool(self.spec.field(name), typed[name])
+                columns[name] = pool
+            frame = pl.DataFrame(columns, schema=self.schema)
+            hits = frame.select(self.exprs)
+            others = [r.code for r in self.rules if r.code != code]
+            ok = hits[code] & ~pl.any_horizontal(hits.select(others)) if others else hits[code]
+            good = self.render(frame.filter(ok)).to_dicts()
+            for row in good:
+                key = self._key(row)
+                if key == own or key not in self.keys:
+                    self.keys.discard(own)
+                    self.keys.add(key)
+                    return row
+        raise TestdataError(f"cannot make a record that breaks only rule {code} of "
+                            f"{self.spec.name} (tried {ATTEMPTS * CANDIDATES} candidates)")
+
+    def _key(self, row: Row) -> tuple[str | None, ...]:
+        return tuple(row[c] for c in self.spec.primary_key)
+
+    def _pool(self, field: FieldSpec, current: object) -> list[object]:
+        """Candidate values of a field: valid ones, around the period; free text keeps its value
+        (or is left empty when optional)."""
+        n, rng = CANDIDATES, self.rng
+        if field.type == "date":
+            s = self.start.toordinal()
+            values: list[object] = [dt.date.fromordinal(int(d)) for d in
+                                    rng.integers(s - 800, self.end.toordinal() + 401, n)]
+        elif field.enum:
+            values = list(rng.choice(list(field.enum), n))
+        elif field.type in ("number", "integer"):
+            low = int(field.minimum) if field.minimum is not None else -1000
+            values = [int(v) if field.type == "integer" else float(v)
+                      for v in rng.integers(low, 1001, n)]
+        else:
+            values = [current] * n
+        if not field.required:
+            values = [None if e else v for v, e in zip(values, rng.random(n) < EMPTY_SHARE,
+                                                       strict=True)]
+        return values
+
+
+def rule_of(definition: Definition, dataset: str, code: str) -> Rule | None:
+    return next((r for r in definition.rules_for(dataset) if r.code == code), None)

@@ -10,13 +10,15 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ggk.definitions import Definition, UnknownPeriod
+from ggk.definitions import Definition, Period, UnknownPeriod, substitute_period
+from ggk.definitions.interfaces import DatasetSpec
 from ggk.refdata import UnknownGemeente, register
 from ggk.testdata.bsn import passes_elfproef, synthetic_bsns
 from ggk.testdata.defects import (
     Catalogue,
     Defect,
     MutationContext,
+    RuleBreaker,
     mutate,
     parse_errors,
     plan,
@@ -28,10 +30,17 @@ from ggk.testdata.interfaces import (
     GeneratedFile,
     TestdataError,
 )
-from ggk.testdata.voorzieningen import basis_records, default_rows, kosten_records
+from ggk.testdata.recipe import (
+    DrawContext,
+    RecipeError,
+    cell_capacity,
+    default_rows,
+    draw_records,
+    load_recipe,
+    render,
+)
 
 GM_RE = re.compile(r"^GM\d{4}$")
-FACULTATIEF_SHARE = 0.85  # share of basis voorzieningen with a payment in the period
 
 
 def file_name(gemeente: str, period: str, dataset: str) -> str:
@@ -86,32 +95,37 @@ def generate(
         raise TestdataError("geen-basisrecord needs a basis file (--basis) to be relative to")
 
     basis_path = Path(basis.path if isinstance(basis, GeneratedFile) else basis) if basis else None
-    if dataset == "basis" or not spec.foreign_keys:
-        n = rows if rows is not None else default_rows(gm.inwoners, rng)
-        frame = basis_records(n, gm.code, calendar.start, calendar.end, rng)
+    recipe = load_recipe(definition)
+    ds_recipe = recipe.dataset(dataset)
+    ctx0 = DrawContext(gm.code, gm.inwoners, Period.parse(period), rng)
+    if ds_recipe.refers_to is None:
+        n = rows if rows is not None else default_rows(ds_recipe, spec, ctx0)
+        typed = draw_records(ds_recipe, spec, n, ctx0)
         taken_bsns: set[int] = set()
     else:
+        parent_spec = definition.dataset(ds_recipe.refers_to)
+        parent_recipe = recipe.dataset(ds_recipe.refers_to)
+        fk = next(k for k in spec.foreign_keys if k.resource == ds_recipe.refers_to)
         if basis_path is not None:
-            keys, basis_bsns = read_basis(basis_path, definition, gm.code)
+            keys, taken_bsns = read_basis(basis_path, definition, gm.code,
+                                          parent=ds_recipe.refers_to, fields=fk.reference_fields)
         else:
-            size = (
-                default_rows(gm.inwoners, rng)
-                if rows is None
-                else int(rows / FACULTATIEF_SHARE) + 8
-            )
-            keys = basis_records(size, gm.code, calendar.start, calendar.end, rng)
-            basis_bsns = set(keys["bsn"].cast(pl.Int64).to_list())
-        n = rows if rows is not None else round(keys.height * FACULTATIEF_SHARE)
+            size = (default_rows(parent_recipe, parent_spec, ctx0) if rows is None
+                    else int(rows / ds_recipe.share) + 8)
+            parent = draw_records(parent_recipe, parent_spec, size, ctx0)
+            keys = parent.select(fk.reference_fields).unique(maintain_order=True)
+            taken_bsns = _bsns(parent, parent_spec)
+        n = rows if rows is not None else round(keys.height * ds_recipe.share)
         if n > keys.height:
             raise TestdataError(
-                f"{n} facultatief rows need as many distinct basis voorzieningen; "
-                f"the basis has {keys.height}"
+                f"{n} {dataset} rows need as many distinct {ds_recipe.refers_to} records; "
+                f"the {ds_recipe.refers_to} has {keys.height}"
             )
-        keys = keys.select("bsn", "productcategorie", "begindatum")
         picked = np.sort(rng.choice(keys.height, size=n, replace=False)) if n else np.zeros(0, int)
-        frame = kosten_records(keys[picked], gm.code, rng)
-        taken_bsns = basis_bsns
-    frame = _conform(frame, definition, dataset)
+        parent_rows = keys[picked].rename(dict(zip(fk.reference_fields, fk.fields, strict=True)))
+        typed = draw_records(ds_recipe, spec, n, ctx0, parent=parent_rows)
+    _check_clean(typed, definition, spec, calendar.start, calendar.end, recipe.path)
+    frame = render(typed, spec, ds_recipe)
 
     row_defects = [d for d in defects.rows if d.code not in ("dubbel-record",)]
     doubles = sum(1 for d in defects.rows if d.code == "dubbel-record")
@@ -128,12 +142,10 @@ def generate(
     clean = np.setdiff1d(np.arange(n), positions)
     originals = rng.choice(clean, size=doubles, replace=False) if doubles else np.zeros(0, int)
 
-    fresh = sum(d.code == "geen-basisrecord" for d in order)
+    fresh = sum(d.code == "geen-basisrecord" for d in order) + sum(
+        d.code == "elfproef" for d in order)
     if fresh:  # BSNs that occur nowhere in the basis nor in this file
-        used = set(taken_bsns) | set(
-            frame["bsn"].drop_nulls().cast(pl.Int64, strict=False).drop_nulls().to_list()
-        )
-        extra = iter(synthetic_bsns(fresh, rng, used))
+        extra = iter(synthetic_bsns(fresh, rng, set(taken_bsns) | _bsns(frame, spec)))
     else:
         extra = iter(())
     others = [g.code for g in register().all() if g.code != gm.code]
@@ -150,12 +162,24 @@ def generate(
     changed: list[dict] = []
     field_names = list(spec.field_names)
     source = frame[positions.tolist()].to_dicts() if len(positions) else []
+    typed_source = typed[positions.tolist()].to_dicts() if len(positions) else []
     copies = frame[originals.tolist()].to_dicts() if doubles else []
+    rule_codes = {r.code for r in definition.rules_for(dataset)}
+    breaker = RuleBreaker(
+        definition, spec, calendar.start, calendar.end, prng,
+        set(frame.select(spec.primary_key).rows()) if spec.primary_key else set(),
+        lambda f: render(f, spec, ds_recipe),
+    ) if rule_codes & {d.code for d in order} else None
+    flip = _detail_field(definition, spec)
     for i, (row, defect) in enumerate(zip(source, order, strict=True)):
         if defect.code == "dubbel-record":
             row = dict(copies[i - len(row_defects)])
-            if "leveringsvorm" in row and prng.random() < 0.5:  # same key, other details
-                row["leveringsvorm"] = "PGB" if row["leveringsvorm"] == "ZIN" else "ZIN"
+            if flip and prng.random() < 0.5:  # same key, other details
+                enum = spec.field(flip).enum or ()
+                row[flip] = prng.choice([v for v in enum if v != row[flip]])
+        elif defect.code in rule_codes:
+            assert breaker is not None
+            row = breaker.break_rule(defect.code, typed_source[i])
         elif defect.code != "aantal-velden":
             mutate(row, defect, ctx)
         changed.append(row)
@@ -184,8 +208,7 @@ def generate(
     text_lines, header = _render(frame, spec, style, defects.header, defects.file, rng, prng)
     for pos, defect in zip(positions.tolist(), order, strict=True):
         if defect.code == "aantal-velden":
-            delim = ";" if defects.file != "scheidingsteken" else None
-            text_lines[pos] = _wrong_field_count(text_lines[pos], delim or ";", prng)
+            text_lines[pos] = _wrong_field_count(text_lines[pos], spec.dialect.delimiter, prng)
     body = _assemble(header, text_lines, blank_before, style)
     data = _encode(body, style, defects.file, n, prng)
 
@@ -251,47 +274,111 @@ def generate(
     return GeneratedFile(path, key_path, key)
 
 
-def _conform(frame: pl.DataFrame, definition: Definition, dataset: str) -> pl.DataFrame:
-    names = list(definition.dataset(dataset).field_names)
-    missing = [c for c in names if c not in frame.columns]
-    if missing:
-        raise TestdataError(
-            f"the generator makes GMSD records; {definition.statistic}/{dataset} has columns it "
-            f"cannot fill: {', '.join(missing)}"
-        )
-    return frame.select(names)
+def population_rows(definition: Definition, dataset: str, inwoners: int, period: str,
+                    rng: np.random.Generator) -> int:
+    """The rows `generate` writes by default for a municipality of `inwoners` inhabitants."""
+    recipe = load_recipe(definition).dataset(dataset)
+    ctx = DrawContext("GM0000", inwoners, Period.parse(period), rng)
+    if recipe.refers_to is None:
+        return default_rows(recipe, definition.dataset(dataset), ctx)
+    parent = definition.dataset(recipe.refers_to)
+    return round(default_rows(load_recipe(definition).dataset(recipe.refers_to), parent, ctx)
+                 * recipe.share)
 
 
-def read_basis(path: Path, definition: Definition, gemeente: str) -> tuple[pl.DataFrame, set[int]]:
-    """Distinct, well-formed (bsn, productcategorie, begindatum) keys of a basis file, and every
-    numeric BSN that occurs in it (a geen-basisrecord line must use none of them)."""
+def row_limit(definition: Definition, dataset: str) -> int | None:
+    """The most rows the dataset's recipe can draw (a matrix of cells); None: no limit."""
+    recipe = load_recipe(definition).dataset(dataset)
+    return cell_capacity(recipe, definition.dataset(dataset)) if recipe.cells else None
+
+
+def _bsns(frame: pl.DataFrame, spec: DatasetSpec) -> set[int]:
+    """Every numeric value of the dataset's BSN fields (a fresh BSN must be none of them)."""
+    found: set[int] = set()
+    for f in spec.fields:
+        if f.elfproef and f.name in frame.columns:
+            found |= set(frame[f.name].cast(pl.String).str.strip_chars()
+                         .cast(pl.Int64, strict=False).drop_nulls().to_list())
+    return found
+
+
+def _detail_field(definition: Definition, spec: DatasetSpec) -> str | None:
+    """A coded field outside the key that no rule reads: a double may differ in it."""
+    read = {c for r in definition.rules_for(spec.name) for c in (*r.requires, r.column) if c}
+    return next((f.name for f in spec.fields if f.enum and len(f.enum) > 1
+                 and f.name not in spec.primary_key and f.name not in read
+                 and not f.is_sender), None)
+
+
+def _check_clean(typed: pl.DataFrame, definition: Definition, spec: DatasetSpec,
+                 start, end, where: Path) -> None:
+    """The recipe must draw clean records: no rule broken, codes in the code lists, minimums,
+    required fields filled, unique keys. Otherwise the answer key would be wrong."""
+    problems = []
+    for rule in definition.rules_for(spec.name):
+        broken = typed.select(pl.sql_expr(substitute_period(rule.violation, start, end))
+                              .fill_null(False).sum()).item()
+        if broken:
+            problems.append(f"{broken} records break rule {rule.code}")
+    for f in spec.fields:
+        col = typed[f.name]
+        if f.required and col.null_count():
+            problems.append(f"{col.null_count()} records leave required {f.name} empty")
+        if f.enum and not col.drop_nulls().is_in(list(f.enum)).all():
+            problems.append(f"{f.name} has values outside its code list")
+        if f.minimum is not None and (col.drop_nulls() < f.minimum).any():
+            problems.append(f"{f.name} has values below {f.minimum}")
+        if f.pattern and not col.drop_nulls().cast(pl.String).str.contains(
+                f"^(?:{f.pattern})$").all():
+            problems.append(f"{f.name} has values that do not match {f.pattern}")
+    if spec.primary_key and typed.select(spec.primary_key).is_duplicated().any():
+        problems.append(f"the key {', '.join(spec.primary_key)} is not unique")
+    if problems:
+        raise RecipeError(f"{where} [dataset.{spec.name}] draws records that are not clean: "
+                          + "; ".join(problems))
+
+
+def read_basis(path: Path, definition: Definition, gemeente: str, *, parent: str,
+               fields: tuple[str, ...]) -> tuple[pl.DataFrame, set[int]]:
+    """Distinct, well-formed key values (`fields`) of the referenced dataset's file, typed, and
+    every numeric BSN that occurs in it (a geen-basisrecord line must use none of them)."""
+    spec = definition.dataset(parent)
     try:
-        raw = pl.read_csv(
-            path,
-            separator=";",
-            infer_schema=False,
-            truncate_ragged_lines=True,
-            encoding="utf8-lossy",
-        )
+        raw = pl.read_csv(path, separator=spec.dialect.delimiter,
+                          quote_char=spec.dialect.quote_char, infer_schema=False,
+                          truncate_ragged_lines=True, encoding="utf8-lossy")
     except (OSError, pl.exceptions.PolarsError) as e:
-        raise TestdataError(f"cannot read basis file {path}: {e}") from None
+        raise TestdataError(f"cannot read {parent} file {path}: {e}") from None
     raw = raw.rename({c: c.strip().lower().lstrip("\ufeff") for c in raw.columns})
-    need = ("gemeentecode", "bsn", "productcategorie", "begindatum")
+    sender = next((f.name for f in spec.fields if f.is_sender), None)
+    need = tuple(dict.fromkeys([*([sender] if sender else []), *fields]))
     if any(c not in raw.columns for c in need):
-        raise TestdataError(f"basis file {path} lacks one of the columns {', '.join(need)}")
-    enum = definition.dataset("basis").field("productcategorie").enum or ()
-    keys = raw.select([pl.col(c).str.strip_chars() for c in need]).filter(
-        pl.col("gemeentecode") == gemeente,
-        pl.col("bsn").str.contains(r"^\d{9}$"),
-        pl.col("productcategorie").is_in(list(enum)),
-        pl.col("begindatum").str.to_date("%Y-%m-%d", strict=False).is_not_null(),
-    )
-    keys = keys.filter(pl.struct("bsn", "productcategorie", "begindatum").is_unique())
-    ok = (
-        passes_elfproef(keys["bsn"].cast(pl.Int64).to_numpy()) if keys.height else np.zeros(0, bool)
-    )
-    every = raw["bsn"].str.strip_chars().cast(pl.Int64, strict=False).drop_nulls().to_list()
-    return keys.filter(pl.Series(ok)), set(every)
+        raise TestdataError(f"{parent} file {path} lacks one of the columns {', '.join(need)}")
+    text = raw.select([pl.col(c).str.strip_chars() for c in need])
+    conditions = [pl.col(sender) == gemeente] if sender else []
+    typed_cols = []
+    for name in fields:
+        f = spec.field(name)
+        col = pl.col(name)
+        if f.pattern:
+            conditions.append(col.str.contains(f"^(?:{f.pattern})$"))
+        if f.enum:
+            conditions.append(col.is_in(list(f.enum)))
+        if f.type == "date":
+            typed_cols.append(col.str.to_date(f.date_format, strict=False))
+        elif f.type in ("number", "integer"):
+            typed_cols.append(col.str.replace(f.decimal_char, ".", literal=True)
+                              .cast(pl.Float64 if f.type == "number" else pl.Int64, strict=False))
+        else:
+            typed_cols.append(col)
+        conditions.append(typed_cols[-1].is_not_null())
+    keys = text.filter(*conditions).select(typed_cols) if conditions else text.select(typed_cols)
+    keys = keys.filter(pl.struct(*fields).is_unique())
+    for name in fields:
+        if spec.field(name).elfproef and keys.height:
+            ok = passes_elfproef(keys[name].cast(pl.Int64).to_numpy())
+            keys = keys.filter(pl.Series(ok))
+    return keys, _bsns(raw, spec)
 
 
 def _render(
@@ -322,7 +409,10 @@ def _render(
                 dtype=pl.String,
             )
             columns.insert(prng.randint(0, len(columns)), (d.column, values, True))  # type: ignore[arg-type]
-    delim = {"scheidingsteken": prng.choice([",", "\t"])}.get(file_defect or "", ";")
+    delim = spec.dialect.delimiter
+    if file_defect == "scheidingsteken":  # one the reader recognises as a wrong delimiter
+        delim = prng.choice([d for d in (",", "\t") if d != spec.dialect.delimiter])
+    quote = spec.dialect.quote_char
 
     def head(name: str) -> str:
         if name not in spec.field_names:
@@ -341,7 +431,7 @@ def _render(
         if quoted:
             value = (
                 pl.when(present)
-                .then(pl.concat_str([pl.lit('"'), col, pl.lit('"')]))
+                .then(pl.concat_str([pl.lit(quote), col, pl.lit(quote)]))
                 .otherwise(pl.lit(""))
             )
         elif style.pad_spaces:

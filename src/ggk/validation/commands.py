@@ -12,6 +12,8 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
+from ggk.definitions.options import DefinitionsOption, StatisticOption
+
 EXIT_GOEDGEKEURD, EXIT_AFGEKEURD, EXIT_USAGE = 0, 1, 2
 GEMEENTECODE = re.compile(r"^GM\d{4}$")
 
@@ -98,7 +100,7 @@ def validate(
     gemeente: Annotated[str, typer.Option(
         help="Gemeentecode van de aanleverende gemeente, bijv. GM0363.")],
     period: Annotated[str, typer.Option(help="Periode, bijv. 2026-H1.")],
-    dataset: Annotated[str, typer.Option(help="Dataset: basis of facultatief.")],
+    dataset: Annotated[str, typer.Option(help="Dataset, bijv. basis of facultatief.")],
     basis: Annotated[Path | None, typer.Option(
         help="Laatst goedgekeurde basisbestand (voor de controle geen-basisrecord bij "
         "facultatief).")] = None,
@@ -108,13 +110,16 @@ def validate(
         help="Schrijf het rapport naar dit bestand.")] = None,
     findings_csv: Annotated[Path | None, typer.Option(
         help="Schrijf alle bevindingen (onbeperkt) als CSV naar dit bestand.")] = None,
-    statistic: Annotated[str, typer.Option(help="Statistiek.")] = "gmsd",
+    statistic: StatisticOption = None,
+    definitions: DefinitionsOption = None,
 ) -> None:
     """Controleer een bestand met precies de controles die CBS bij ontvangst uitvoert.
 
     Exitcode 0 = goedgekeurd, 1 = afgekeurd, 2 = gebruiks- of leesfout, geen gewoon bestand of
     interne fout (het bestand is dan niet beoordeeld).
     """
+    from ggk.definitions import DefinitionError, UnknownPeriod
+    from ggk.definitions.options import chosen_definition
     from ggk.validation import ValidationInputError, validate_file
 
     code = check_gemeente(gemeente)
@@ -123,8 +128,14 @@ def validate(
     if basis is not None and not basis.exists():
         raise _fail(f"basisbestand niet gevonden: {basis}")
     try:
+        definition = chosen_definition(statistic, definitions, period)
+    except UnknownPeriod as e:
+        raise _fail(f"onbekende periode of statistiek: {e}") from None
+    except DefinitionError as e:
+        raise _fail(f"definitie niet te laden: {e}") from None
+    try:
         result = validate_file(file, dataset=dataset, gemeente=code, period=period, basis=basis,
-                               statistic=statistic)
+                               definition=definition)
         _write_outputs(result, output_format, output, findings_csv)
     except ValidationInputError as e:
         raise _fail(str(e)) from None

@@ -55,7 +55,7 @@ class Validator(Protocol):
         gemeente: str,
         period: str,
         definition: Definition | None = None,
-        statistic: str = "gmsd",
+        statistic: str | None = None,
         basis: Path | None = None,
         basis_keys: pl.DataFrame | None = None,
         key_transform: KeyTransform | None = None,

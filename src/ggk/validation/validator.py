@@ -64,8 +64,11 @@ class CheckedFile:
         return render_report(self.report, self.checks, self.definition, self.dataset)
 
 
-def resolve_definition(definition: Definition | None, statistic: str, period: str,
+def resolve_definition(definition: Definition | None, statistic: str | None, period: str,
                        dataset: str) -> tuple[Definition, DatasetSpec]:
+    """The given definition, or the shipped one of `statistic` (default: the first) for
+    `period`."""
+    statistic = definition.statistic if definition else statistic or shipped().default_statistic()
     try:
         definition = definition or shipped().for_period(statistic, period)
         definition.calendar(period)
@@ -140,7 +143,7 @@ def validate_file(
     gemeente: str,
     period: str,
     definition: Definition | None = None,
-    statistic: str = "gmsd",
+    statistic: str | None = None,
     basis: Path | None = None,
     basis_keys: pl.DataFrame | None = None,
     key_transform: KeyTransform | None = None,
