@@ -128,18 +128,13 @@ class Pki:
 
 
 def make_pki(folder: Path) -> Pki:
-    folder.mkdir(parents=True, exist_ok=True)
-    pki = Pki(
-        folder, folder / "ca.pem", folder / "hub.pem", folder / "gemeente.pem", folder / "cbs.pem"
-    )
-    ggk("pki", "init", "--dir", folder)
-    ggk("pki", "issue", "--dir", folder, "--server", "--host", "127.0.0.1", "--out", pki.server)
-    ggk(
-        "pki", "issue", "--dir", folder, "--oin", pki.gemeente_oin, "--name", "Gemeente Amsterdam",
-        "--gemeentecode", "GM0363", "--out", pki.gemeente,
-    )  # fmt: skip
-    ggk("pki", "issue", "--dir", folder, "--oin", pki.cbs_oin, "--name", "CBS", "--out", pki.cbs)
-    return pki
+    """The TEST PKI of ggk.world: a CA, the hub's certificate, a gemeente and CBS."""
+    from ggk.world import build_pki, cbs_party, gemeente_party
+
+    world = build_pki(folder, [
+        gemeente_party("GM0363", "gemeente", organisation="Gemeente Amsterdam"), cbs_party()])
+    return Pki(folder, world.ca, world.server_pem, world.pem["gemeente"], world.pem["cbs"],
+               world.oin["gemeente"], world.oin["cbs"])
 
 
 class HubProcess:

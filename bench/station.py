@@ -23,7 +23,6 @@ import resource
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -36,59 +35,27 @@ SIZES = (1_000, 5_000, 50_000, 500_000)
 
 
 def make_world(tmp: Path, gemeenten: list[str], mirror_workers: int = 1):  # type: ignore[no-untyped-def]
-    """PKI, a hub with CBS and these gemeenten registered, and a running station."""
-    from ggk.client import HubClient
-    from ggk.hub.database import create_engine, migrate
-    from ggk.hub.parties import PartyRegistry
-    from ggk.hub.server import HubServer
-    from ggk.hub.settings import HubSettings
-    from ggk.pki import init_ca, issue_party_cert, issue_server_cert, make_test_oin
-    from ggk.refdata import register
-    from ggk.station import SimulatedClock, Station, StationSettings
+    """PKI, a hub with CBS and these gemeenten registered, and a running station (ggk.world)."""
+    from ggk.station import SimulatedClock, StationSettings
+    from ggk.world import build_pki, cbs_party, gemeente_party, run_station, start_hub
 
-    ca_dir = tmp / "ca"
-    init_ca(ca_dir)
-    server = tmp / "hub.pem"
-    server.write_bytes(issue_server_cert(ca_dir, ["127.0.0.1"]))
-    pems: dict[str, Path] = {}
-    cbs = tmp / "cbs.pem"
-    cbs.write_bytes(issue_party_cert(ca_dir, make_test_oin(1), "CBS", role="cbs"))
-    for code in gemeenten:
-        pems[code] = tmp / f"{code}.pem"
-        pems[code].write_bytes(issue_party_cert(
-            ca_dir, make_test_oin(int(code[2:]) + 10_000), f"Gemeente {register().get(code).naam}",
-            role="gemeente", gemeentecode=code))
-    url = f"sqlite:///{tmp / 'hub.sqlite3'}"
-    engine = create_engine(url)
-    migrate(engine)
-    registry = PartyRegistry(engine)
-    for pem in (cbs, *pems.values()):
-        registry.add(pem)
-    engine.dispose()
-    hub = HubServer(HubSettings(ca_file=ca_dir / "ca.pem", server_cert=server, database_url=url,
-                                store_dir=tmp / "store", port=0, long_poll_interval=0.1))
-    base = hub.start()
-    ca = ca_dir / "ca.pem"
+    pki = build_pki(tmp / "pki", [cbs_party(), *(gemeente_party(code, oin_number=int(code[2:])
+                                                                + 10_000) for code in gemeenten)])
+    hub = start_hub(pki, database_url=f"sqlite:///{tmp / 'hub.sqlite3'}",
+                    store_dir=tmp / "store", long_poll_interval=0.1)
     clock = SimulatedClock(dt.datetime(2026, 9, 1, 10, tzinfo=dt.UTC))
-    station_client = HubClient(base, cert=cbs, ca=ca)
-    station = Station(StationSettings(data_dir=tmp / "station", poll_wait=5,
-                                      mirror_workers=mirror_workers), station_client, clock)
-    stop = threading.Event()
-    thread = threading.Thread(target=station.run_forever, args=(stop,), daemon=True)
-    thread.start()
-    clients = {code: HubClient(base, cert=pem, ca=ca) for code, pem in pems.items()}
-    cbs_oin = make_test_oin(1)
+    running = run_station(hub.base_url, pki.pem["cbs"], pki.ca, clock,
+                          StationSettings(data_dir=tmp / "station", poll_wait=5,
+                                          mirror_workers=mirror_workers))
+    clients = {code: hub.client_for(code) for code in gemeenten}
 
     def close() -> None:
-        stop.set()
-        thread.join(30)
-        station.close()
-        station_client.close()
+        running.stop()
         for c in clients.values():
             c.close()
         hub.stop()
 
-    return clients, cbs_oin, close, station
+    return clients, pki.oin["cbs"], close, running.station
 
 
 def basis_file(code: str, rows: int | None, seed: int = 2026) -> tuple[Path, int]:

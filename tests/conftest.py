@@ -6,6 +6,7 @@ Outside CI a missing or unreachable server skips those tests; in CI (CI=true) it
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -26,9 +27,10 @@ def _postgres_server_url() -> str | None:
     return url
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """URL of a brand-new, empty PostgreSQL database, dropped after the test."""
+@contextlib.contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """URL of a brand-new, empty PostgreSQL database, dropped afterwards (skips, outside CI,
+    where PostgreSQL is absent)."""
     import sqlalchemy as sa
 
     server = _postgres_server_url()
@@ -57,6 +59,13 @@ def postgres_url() -> Iterator[str]:
             )
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         engine.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """URL of a brand-new, empty PostgreSQL database, dropped after the test."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "ggk.client.commands",
     "ggk.station.commands",
     "ggk.gemeente.commands",
+    "ggk.pilot.commands",
     "ggk.evaluation.commands",
 )
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from ggk.world import WorldPki, build_pki, cbs_party, gemeente_party, start_hub
+
 GEMEENTE_OIN = "00000099000000000363"
 GEMEENTE2_OIN = "00000099000000000599"
 CBS_OIN = "00000099000000000001"
@@ -29,67 +31,28 @@ class RunningHub:
 
 
 @pytest.fixture(scope="session")
-def client_pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    from ggk.pki import init_ca, issue_party_cert, issue_server_cert
-
-    folder = tmp_path_factory.mktemp("client-pki")
-    init_ca(folder)
-    files = {
-        "server": issue_server_cert(folder, ["127.0.0.1"]),
-        "gemeente": issue_party_cert(
-            folder, GEMEENTE_OIN, "Gemeente Amsterdam", role="gemeente", gemeentecode="GM0363"
-        ),
-        "gemeente2": issue_party_cert(
-            folder, GEMEENTE2_OIN, "Gemeente Rotterdam", role="gemeente", gemeentecode="GM0599"
-        ),
-        "cbs": issue_party_cert(folder, CBS_OIN, "Centraal Bureau voor de Statistiek", role="cbs"),
-    }
-    paths = {"ca": folder / "ca.pem"}
-    for name, pem in files.items():
-        paths[name] = folder / f"{name}.pem"
-        paths[name].write_bytes(pem)
-    return paths
+def client_pki(tmp_path_factory: pytest.TempPathFactory) -> WorldPki:
+    return build_pki(tmp_path_factory.mktemp("client-pki"), [
+        gemeente_party("GM0363", "gemeente", organisation="Gemeente Amsterdam"),
+        gemeente_party("GM0599", "gemeente2", organisation="Gemeente Rotterdam"),
+        cbs_party()])
 
 
-def _start_hub(database_url: str, data_dir: Path, pki: dict[str, Path]) -> Iterator[RunningHub]:
-    from ggk.hub.database import create_engine, migrate
-    from ggk.hub.parties import PartyRegistry
-    from ggk.hub.server import HubServer
-    from ggk.hub.settings import HubSettings
-
-    engine = create_engine(database_url)
-    migrate(engine)
-    registry = PartyRegistry(engine)
-    for name in ("gemeente", "gemeente2", "cbs"):
-        registry.add(pki[name])
-    engine.dispose()
-    settings = HubSettings(
-        ca_file=pki["ca"],
-        server_cert=pki["server"],
-        data_dir=data_dir,
-        database_url=database_url,
-        store_dir=data_dir / "store",
-        port=0,
-        long_poll_interval=0.2,
-    )
-    server = HubServer(settings)
-    url = server.start()
-    try:
-        yield RunningHub(
-            url, int(url.rsplit(":", 1)[1]), pki["ca"], pki["gemeente"], pki["gemeente2"],
-            pki["cbs"], data_dir,
-        )  # fmt: skip
-    finally:
-        server.stop()
+def _start_hub(database_url: str, data_dir: Path, pki: WorldPki) -> Iterator[RunningHub]:
+    with start_hub(pki, database_url=database_url, data_dir=data_dir,
+                   store_dir=data_dir / "store", long_poll_interval=0.2) as hub:
+        url = hub.base_url
+        yield RunningHub(url, int(url.rsplit(":", 1)[1]), pki.ca, pki.pem["gemeente"],
+                         pki.pem["gemeente2"], pki.pem["cbs"], data_dir)
 
 
 @pytest.fixture
-def hub(sqlite_url: str, tmp_path: Path, client_pki: dict[str, Path]) -> Iterator[RunningHub]:
+def hub(sqlite_url: str, tmp_path: Path, client_pki: WorldPki) -> Iterator[RunningHub]:
     yield from _start_hub(sqlite_url, tmp_path / "hub", client_pki)
 
 
 @pytest.fixture
 def hub_on_each_database(
-    database_url: str, tmp_path: Path, client_pki: dict[str, Path]
+    database_url: str, tmp_path: Path, client_pki: WorldPki
 ) -> Iterator[RunningHub]:
     yield from _start_hub(database_url, tmp_path / "hub", client_pki)

@@ -12,12 +12,13 @@ from ggk.client import HubClient, HubUnreachable
 from ggk.client.burentest import BurentestReport, _certificate_check, run_burentest
 from ggk.client.tls_check import own_certificate
 from ggk.pki import issue_party_cert
+from ggk.world import WorldPki
 from tests.client.conftest import RunningHub
 
 
-def _certificate(pki: dict[str, Path], tmp_path: Path, **kwargs: object) -> Path:
+def _certificate(pki: WorldPki, tmp_path: Path, **kwargs: object) -> Path:
     path = tmp_path / "party.pem"
-    path.write_bytes(issue_party_cert(pki["ca"].parent, "00000099000000000042", "Test", **kwargs))
+    path.write_bytes(issue_party_cert(pki.ca_dir, "00000099000000000042", "Test", **kwargs))
     return path
 
 
@@ -34,7 +35,7 @@ def _certificate(pki: dict[str, Path], tmp_path: Path, **kwargs: object) -> Path
     ],
 )
 def test_certificate_validity_and_expiry(
-    client_pki: dict[str, Path], tmp_path: Path, kwargs: dict[str, object], status: str, words: str
+    client_pki: WorldPki, tmp_path: Path, kwargs: dict[str, object], status: str, words: str
 ) -> None:
     report = BurentestReport("peer")
     _certificate_check(
@@ -50,12 +51,12 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
-def test_unreachable_hub_is_a_clear_error(client_pki: dict[str, Path]) -> None:
+def test_unreachable_hub_is_a_clear_error(client_pki: WorldPki) -> None:
     url = f"https://127.0.0.1:{_closed_port()}"
-    with HubClient(url, client_pki["gemeente"], client_pki["ca"]) as client:
+    with HubClient(url, client_pki.pem["gemeente"], client_pki.ca) as client:
         with pytest.raises(HubUnreachable, match=f"cannot reach the hub at {url}"):
             client.me()
-    report = run_burentest(url, client_pki["gemeente"], client_pki["ca"], "x", timeout=1)
+    report = run_burentest(url, client_pki.pem["gemeente"], client_pki.ca, "x", timeout=1)
     assert report.checks[0].status == "failed"
     assert report.checks[0].detail.startswith(f"no TLS connection to {url}")
 

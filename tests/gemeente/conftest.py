@@ -8,7 +8,6 @@ station stays on SQLite (its own tests cover PostgreSQL)."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from ggk.client import HubClient
-from ggk.station import SimulatedClock, Station, StationSettings
+from ggk.station import SimulatedClock, StationSettings
+from ggk.world import run_station
 from tests.hub.conftest import RunningHub, hub_pki, running_hub, start_hub  # noqa: F401
 
 PERIOD = "2026-H1"
@@ -57,16 +57,7 @@ def chain_without_station(running_hub: RunningHub, tmp_path: Path) -> Chain:  # 
 def chain(chain_without_station: Chain) -> Iterator[Chain]:
     """The hub plus a running station (2026-09-01: aanleverperiode, besluit allowed)."""
     c = chain_without_station
-    cbs = HubClient(c.hub.base_url, cert=c.hub.pem["cbs"], ca=c.hub.ca)
-    station = Station(StationSettings(data_dir=c.tmp / "station", poll_wait=0.5,
-                                      rescan_seconds=5.0), cbs, c.clock)
-    stop = threading.Event()
-    thread = threading.Thread(target=station.run_forever, args=(stop,), daemon=True)
-    thread.start()
-    try:
+    with run_station(c.hub.base_url, c.hub.pem["cbs"], c.hub.ca, c.clock,
+                     StationSettings(data_dir=c.tmp / "station", poll_wait=0.5,
+                                     rescan_seconds=5.0)):
         yield c
-    finally:
-        stop.set()
-        thread.join(timeout=15)
-        station.close()
-        cbs.close()

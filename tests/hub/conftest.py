@@ -9,10 +9,14 @@
   `pem[name]` (party PEM paths: certificate + key), `oin[name]` and `client(name)` (an httpx.Client
   with that party's certificate).
 - `start_hub(**settings)`: the same with changed HubSettings (limits, TTL, proxy options).
+- `shared_hub` (per module, SQLite and PostgreSQL): the same hub, started once for all tests of a
+  module that do not need one of their own (routing and refusal matrices: they send and check a
+  status, never count a mailbox), so many small cases do not each pay a hub start.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,56 +29,36 @@ from ggk.hub.database import create_engine, migrate
 from ggk.hub.parties import PartyRegistry
 from ggk.hub.server import HubServer
 from ggk.hub.settings import HubSettings
-from ggk.pki import init_ca, issue_party_cert, issue_server_cert, make_test_oin
+from ggk.pki import make_test_oin
+from ggk.world import Party, WorldPki, build_pki, cbs_party, gemeente_party, operator_party
+from ggk.world.hub import start_hub as start_world_hub
+from tests.conftest import fresh_postgres_database
 
-PARTIES: dict[str, tuple[int, str, str, str | None]] = {
-    # name: (test OIN number, organisation name, role, gemeentecode)
-    "cbs": (1, "Centraal Bureau voor de Statistiek", "cbs", None),
-    "gemeente_a": (363, "Gemeente Amsterdam", "gemeente", "GM0363"),
-    "gemeente_b": (599, "Gemeente Rotterdam", "gemeente", "GM0599"),
-    "operator": (9001, "Beheer ggk", "operator", None),
-    "revoked": (518, "Gemeente 's-Gravenhage", "gemeente", "GM0518"),
+PARTIES: dict[str, Party] = {
+    "cbs": cbs_party(),
+    "gemeente_a": gemeente_party("GM0363", "gemeente_a", organisation="Gemeente Amsterdam"),
+    "gemeente_b": gemeente_party("GM0599", "gemeente_b", organisation="Gemeente Rotterdam"),
+    "operator": operator_party(),
+    "revoked": gemeente_party("GM0518", "revoked", organisation="Gemeente 's-Gravenhage"),
 }
 REGISTERED = ("cbs", "gemeente_a", "gemeente_b", "operator", "revoked")
 # certificates that must be refused: not registered / expired / same OIN, other certificate
-UNREGISTERED = {"stranger": (777, "Gemeente Nergenshuizen", "gemeente", "GM0777")}
+UNREGISTERED = {"stranger": gemeente_party("GM0777", "stranger",
+                                           organisation="Gemeente Nergenshuizen")}
 
-
-@dataclass
-class HubPki:
-    directory: Path
-    ca: Path
-    server_pem: Path
-    pem: dict[str, Path]
-    oin: dict[str, str]
+HubPki = WorldPki
 
 
 @pytest.fixture(scope="session")
 def hub_pki(tmp_path_factory: pytest.TempPathFactory) -> HubPki:
-    directory = tmp_path_factory.mktemp("hub-pki")
-    ca_dir = directory / "ca"
-    init_ca(ca_dir)
-    server_pem = directory / "hub.pem"
-    server_pem.write_bytes(issue_server_cert(ca_dir, ["127.0.0.1"]))
-    pem: dict[str, Path] = {}
-    oin: dict[str, str] = {}
-    for name, (number, org, role, code) in {**PARTIES, **UNREGISTERED}.items():
-        oin[name] = make_test_oin(number)
-        pem[name] = directory / f"{name}.pem"
-        pem[name].write_bytes(issue_party_cert(ca_dir, oin[name], org, role=role,  # type: ignore[arg-type]
-                                               gemeentecode=code))
+    pki = build_pki(tmp_path_factory.mktemp("hub-pki"), [*PARTIES.values(),
+                                                         *UNREGISTERED.values()])
     # same OIN as gemeente_a, but not the registered certificate
-    pem["impostor"] = directory / "impostor.pem"
-    pem["impostor"].write_bytes(issue_party_cert(ca_dir, oin["gemeente_a"], "Gemeente Amsterdam",
-                                                 role="gemeente", gemeentecode="GM0363"))
-    oin["impostor"] = oin["gemeente_a"]
+    pki.add(Party("impostor", pki.oin["gemeente_a"], "Gemeente Amsterdam", "gemeente", "GM0363"))
     # an expired certificate of a registered party (registered with exactly this certificate)
-    oin["expired"] = make_test_oin(1680)
-    pem["expired"] = directory / "expired.pem"
-    pem["expired"].write_bytes(issue_party_cert(
-        ca_dir, oin["expired"], "Gemeente Aa en Hunze", role="gemeente", gemeentecode="GM1680",
-        days=1, not_before=dt.datetime.now(dt.UTC) - dt.timedelta(days=3)))
-    return HubPki(directory, ca_dir / "ca.pem", server_pem, pem, oin)
+    pki.add(Party("expired", make_test_oin(1680), "Gemeente Aa en Hunze", "gemeente", "GM1680",
+                  not_before=dt.datetime.now(dt.UTC) - dt.timedelta(days=3), days=1))
+    return pki
 
 
 @dataclass
@@ -126,13 +110,10 @@ def start_hub(database_url: str, hub_pki: HubPki, tmp_path: Path) -> Iterator[St
     register_parties(database_url, hub_pki)
 
     def start(**overrides: object) -> RunningHub:
-        settings = HubSettings(ca_file=hub_pki.ca, server_cert=hub_pki.server_pem,
-                               database_url=database_url, store_dir=tmp_path / "store", port=0)
-        for key, value in overrides.items():
-            setattr(settings, key, value)
-        server = HubServer(settings)
-        running = RunningHub(server.start(), hub_pki.ca, hub_pki.pem, hub_pki.oin, settings,
-                             server)
+        hub = start_world_hub(hub_pki, database_url=database_url, store_dir=tmp_path / "store",
+                              register=(), **overrides)
+        running = RunningHub(hub.base_url, hub_pki.ca, hub_pki.pem, hub_pki.oin, hub.settings,
+                             hub.server)
         started.append(running)
         return running
 
@@ -145,3 +126,20 @@ def start_hub(database_url: str, hub_pki: HubPki, tmp_path: Path) -> Iterator[St
 def running_hub(start_hub: StartHub) -> RunningHub:
     """A hub on real TLS with cbs, gemeente_a, gemeente_b, operator registered (see module doc)."""
     return start_hub(long_poll_interval=0.2)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared_hub(request: pytest.FixtureRequest, hub_pki: HubPki,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
+    """One hub per module and database for tests that do not need their own (module doc)."""
+    tmp = tmp_path_factory.mktemp("shared-hub")
+    with contextlib.ExitStack() as stack:
+        url = (f"sqlite:///{tmp / 'ggk.sqlite3'}" if request.param == "sqlite"
+               else stack.enter_context(fresh_postgres_database()))
+        register_parties(url, hub_pki)
+        hub = start_world_hub(hub_pki, database_url=url, store_dir=tmp / "store", register=(),
+                              long_poll_interval=0.2)
+        running = RunningHub(hub.base_url, hub_pki.ca, hub_pki.pem, hub_pki.oin, hub.settings,
+                             hub.server)
+        stack.callback(running.close)
+        yield running

@@ -81,10 +81,10 @@ def test_every_role_against_every_endpoint(running_hub: RunningHub) -> None:
     ("gemeente_a", "revoked", "ggk.ping", 422),
     ("gemeente_a", "stranger", "gmsd.aanlevering", 422),
 ])
-def test_routing_table(running_hub: RunningHub, sender: str, receiver: str, type: str,
+def test_routing_table(shared_hub: RunningHub, sender: str, receiver: str, type: str,
                        status: int) -> None:
-    body = message_body(running_hub.oin[receiver], type=type)
-    response = running_hub.client(sender).post("/api/v1/messages", json=body)
+    body = message_body(shared_hub.oin[receiver], type=type)
+    response = shared_hub.client(sender).post("/api/v1/messages", json=body)
     assert response.status_code == status, response.text
 
 
@@ -122,11 +122,11 @@ def test_explicit_sender_must_be_the_certificate(running_hub: RunningHub) -> Non
     ("revoked", "party-revoked"),
     ("impostor", "certificate-mismatch"),
 ])
-def test_refused_certificates_get_403(running_hub: RunningHub, party: str, code: str) -> None:
-    client = running_hub.client(party)
+def test_refused_certificates_get_403(shared_hub: RunningHub, party: str, code: str) -> None:
+    client = shared_hub.client(party)
     for method, path in [("GET", "/api/v1/me"), ("GET", "/api/v1/messages"),
                          ("POST", "/api/v1/messages"), ("GET", "/api/v1/parties")]:
-        response = client.request(method, path, json=message_body(running_hub.oin["cbs"])
+        response = client.request(method, path, json=message_body(shared_hub.oin["cbs"])
                                   if method == "POST" else None)
         assert response.status_code == 403
         assert response.json()["code"] == code

@@ -5,6 +5,11 @@ and the tests all build and read messages through these types, never through str
 A message type is `<family>.<kind>` (the family is the statistic, e.g. `iv3`); the statistic a
 message is about is in its metadata. A reply is in the family of the message it answers.
 `ggk.ping`/`ggk.pong` belong to the channel (ggk.client), not to this conversation.
+
+TEST: an aanlevering or besluit with `test: true` in its metadata is test traffic (the ketentest
+and the burentest send it). CBS answers it like any other message (reports, spiegelrapport,
+bevestiging, each with `test: true`), but it never counts as the municipality's accepted data,
+in figures of others or publications, nor as its besluit.
 """
 
 from __future__ import annotations
@@ -142,6 +147,7 @@ class AanleveringMetadata(_Metadata):
     dataset: str
     gemeente: str
     file_name: str | None = None
+    test: bool | None = None  # sent by the ketentest/burentest: never counts (TEST below)
 
     KIND = Kind.AANLEVERING
     REQUIRED = ("statistic", "period", "dataset", "gemeente")
@@ -158,6 +164,7 @@ class BesluitMetadata(_Metadata):
     besluit: str  # one of BESLUITEN
     toelichting: str | None = None
     gemeente: str | None = None  # optional: the station takes it from the sender's certificate
+    test: bool | None = None  # about the test deliveries only (TEST below)
 
     KIND = Kind.BESLUIT
     REQUIRED = ("statistic", "period", "besluit")
@@ -177,6 +184,7 @@ class RapportMetadata(_Metadata):
     errors: int | None
     warnings: int | None
     toestand: str  # the workflow state after this delivery
+    test: bool | None = None  # the delivery was test traffic
 
     KIND = Kind.TECHNISCH_CONTROLERAPPORT
 
@@ -186,8 +194,9 @@ class SpiegelrapportMetadata(_Metadata):
     statistic: str
     period: str
     gemeente: str
-    versie: int
-    dataset: str | None = None  # the accepted dataset the report mirrors (the required one)
+    versie: int  # the version of `dataset` whose acceptance this report follows
+    dataset: str | None = None  # the accepted dataset it follows: basis, or facultatief
+    test: bool | None = None  # built on the gemeente's test deliveries (TEST below)
 
     KIND = Kind.SPIEGELRAPPORT
 
@@ -200,6 +209,7 @@ class BevestigingMetadata(_Metadata):
     besluit: str
     datasets: list[str] = field(default_factory=list)
     bericht: str = ""
+    test: bool | None = None  # a besluit about test deliveries: recorded for the test only
 
     KIND = Kind.BEVESTIGING
 

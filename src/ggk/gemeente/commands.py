@@ -1,4 +1,4 @@
-"""CLI: `ggk gemeente submit|status|reports|besluit`, `ggk ketentest` and `ggk pilot`.
+"""CLI: `ggk gemeente submit|status|reports|besluit`, and `ggk ketentest`.
 
 User text is Dutch (municipalities read it). Exit codes: 0 ok, 1 the chain said no (afgekeurd,
 ketentest failed), 2 usage or I/O errors (missing file, unreachable hub, wrong certificate).
@@ -321,24 +321,6 @@ def ketentest(
     console.print("[bold green]Ketentest geslaagd.[/]")
 
 
-def pilot(
-    data_dir: Annotated[Path, typer.Option("--data-dir", help="Map voor alles van de pilot "
-                                           "(wordt eerst leeggemaakt).")] = Path("pilot-data"),
-    seed: Annotated[int, typer.Option("--seed", help="Zaadwaarde voor de testbestanden.")] = 2026,
-    max_rows: Annotated[int, typer.Option(
-        "--max-rows", help="Bovengrens aan regels per bestand (de grote gemeente).")] = 25_000,
-) -> None:
-    """Speel periode 2026-H1 na: hub en station in dit proces, 4 proefgemeenten."""
-    from ggk.gemeente.pilot import PilotError, run_pilot
-
-    try:
-        result = run_pilot(data_dir, seed=seed, max_rows=max_rows)
-    except PilotError as e:
-        raise _fail(str(e)) from e
-    if not result.ok:
-        raise typer.Exit(1)
-
-
 def register(app: typer.Typer) -> None:
     gemeente_app = typer.Typer(help="Voor gemeenten: aanleveren, status, rapporten, besluit.",
                                no_args_is_help=True)
@@ -348,5 +330,4 @@ def register(app: typer.Typer) -> None:
     gemeente_app.command("besluit")(besluit)
     app.add_typer(gemeente_app, name="gemeente")
     app.command("ketentest")(ketentest)
-    app.command("pilot")(pilot)
 

@@ -6,6 +6,8 @@ Steps, each asserted, each timed:
 3. a correctielevering (rows removed and added) -> goedgekeurd with a change summary (wijzigingen);
 4. a spiegelrapport, when the station produces one within the timeout (else skipped, with why);
 5. besluit opt-in -> bevestiging.
+Every delivery and the besluit are marked as test (ggk.conversation): CBS answers them on a track
+of their own, so they never count as the municipality's data, in others' figures or as its besluit.
 A failed step stops the test: the steps after it are skipped (they depend on it).
 """
 
@@ -181,7 +183,8 @@ class Ketentest:
 
     def _deliver(self, path: Path) -> tuple[str, dict[str, Any]]:
         sent = submit_file(self.client, path, statistic=self.statistic, period=self.period,
-                           dataset=self.dataset, gemeente=self.gemeente, cbs_oin=self.cbs_oin)
+                           dataset=self.dataset, gemeente=self.gemeente, cbs_oin=self.cbs_oin,
+                           test=True)
         if sent.state == "refused":
             raise StepFailed(f"de hub weigerde de aanlevering: {sent.refusal_reason}")
         reply = self.inbox.wait_for(sent.id, ANSWERS[Kind.AANLEVERING], self.timeout)
@@ -255,8 +258,8 @@ class Ketentest:
 
     def step_besluit(self) -> str:
         sent = send_besluit(self.client, statistic=self.statistic, period=self.period,
-                            besluit="opt-in",
-                            gemeente=self.gemeente, toelichting="ketentest", cbs_oin=self.cbs_oin)
+                            besluit="opt-in", gemeente=self.gemeente, toelichting="ketentest",
+                            cbs_oin=self.cbs_oin, test=True)
         reply = self.inbox.wait_for(sent.id, ANSWERS[Kind.BESLUIT], self.timeout)
         if reply is None:
             raise StepFailed(f"geen bevestiging binnen {self.timeout:.0f} s")

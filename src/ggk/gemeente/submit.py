@@ -57,24 +57,30 @@ def check_locally(path: Path, *, period: str, dataset: str, gemeente: str,
 
 def submit_file(client: HubApi, path: Path, *, statistic: str, period: str, dataset: str,
                 gemeente: str, cbs_oin: str | None = None,
-                progress: Progress | None = None, message_id: str | None = None) -> Message:
-    """Send one delivery file as an aanlevering to CBS; returns the hub's message."""
+                progress: Progress | None = None, message_id: str | None = None,
+                test: bool = False) -> Message:
+    """Send one delivery file as an aanlevering to CBS; returns the hub's message. `test`
+    marks test traffic (the ketentest): answered, but never counted (ggk.conversation)."""
     if not path.is_file():
         raise GemeenteError(f"bestand niet gevonden: {path}")
     receiver = cbs_oin or client.find_party(role="cbs").oin
-    metadata = AanleveringMetadata(statistic, period, dataset, gemeente, path.name)
+    metadata = AanleveringMetadata(statistic, period, dataset, gemeente, path.name,
+                                   test=test or None)
     return client.send(receiver, message_type(statistic, Kind.AANLEVERING),
                        metadata.as_metadata(), [path], id=message_id,
                        conversation_id=metadata.conversation, progress=progress)
 
 
 def send_besluit(client: HubApi, *, statistic: str, period: str, besluit: str, gemeente: str,
-                 toelichting: str | None = None, cbs_oin: str | None = None) -> Message:
-    """Send a besluit (`opt-in` or `intrekken`) for a period to CBS."""
+                 toelichting: str | None = None, cbs_oin: str | None = None,
+                 test: bool = False) -> Message:
+    """Send a besluit (`opt-in` or `intrekken`) for a period to CBS; with `test` it is about
+    the test deliveries only and never the municipality's besluit."""
     if besluit not in BESLUITEN:
         raise GemeenteError(f"onbekend besluit {besluit!r}: kies opt-in of intrekken")
     receiver = cbs_oin or client.find_party(role="cbs").oin
-    metadata = BesluitMetadata(statistic, period, besluit, toelichting or None)
+    metadata = BesluitMetadata(statistic, period, besluit, toelichting or None,
+                               test=test or None)
     return client.send(receiver, message_type(statistic, Kind.BESLUIT), metadata.as_metadata(),
                        [], conversation_id=conversation_id(statistic, period, gemeente,
                                                            ConversationId.BESLUIT))

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from ggk.database import interfaces as _database
+
 Role = Literal["gemeente", "cbs", "operator"]
 MessageState = Literal["accepted", "available", "fetched", "acknowledged", "refused", "expired"]
 AttachmentState = Literal["pending", "complete", "refused"]
@@ -37,8 +39,7 @@ class HubError(Exception):
         self.headers = headers or {}
 
 
-class SchemaNotCurrent(RuntimeError):
-    """The hub database is not migrated to this version's schema (`ggk hub migrate`)."""
+SchemaNotCurrent = _database.SchemaNotCurrent  # the hub database is not migrated (ggk hub migrate)
 
 
 class StoreUnwritable(OSError):

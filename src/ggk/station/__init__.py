@@ -12,16 +12,16 @@ from __future__ import annotations
 from ggk.lazy_exports import lazy_exports
 
 _EXPORTS = {
-    "Clock": "ggk.station.clock",
+    "Clock": "ggk.clock",
     "Event": "ggk.station.workflow",
     "Record": "ggk.station.workflow",
     "Refused": "ggk.station.workflow",
-    "SimulatedClock": "ggk.station.clock",
+    "SimulatedClock": "ggk.clock",
     "State": "ggk.station.workflow",
     "Station": "ggk.station.service",
     "StationAcceptedData": "ggk.station.accepted",
     "StationSettings": "ggk.station.settings",
-    "SystemClock": "ggk.station.clock",
+    "SystemClock": "ggk.clock",
     "accepted_data_source": "ggk.station.accepted",
     "open_accepted_data": "ggk.station.accepted",
     "grant_extension": "ggk.station.service",

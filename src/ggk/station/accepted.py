@@ -110,6 +110,23 @@ class AcceptedSnapshot:
     def versions(self, statistic: str, period: str, dataset: str) -> dict[str, str]:
         return dict(self.paths.get((statistic, period, dataset), {}))
 
+    def with_test_data_of(self, statistic: str, test_statistic: str,
+                          gemeente: str) -> AcceptedSnapshot:
+        """The snapshot as the mirror report of a test delivery sees it: `gemeente`'s own data
+        from its test track (`test_statistic`, only what it delivered as test), every other
+        gemeente's real accepted data. Nobody else's snapshot ever holds test data."""
+        paths: dict[tuple[str, str, str], dict[str, str]] = {}
+        for stat, period, dataset in self.paths:
+            if stat not in (statistic, test_statistic):
+                continue
+            others = {g: p for g, p in self.paths.get((statistic, period, dataset), {}).items()
+                      if g != gemeente}
+            own = self.paths.get((test_statistic, period, dataset), {})
+            if gemeente in own:
+                others[gemeente] = own[gemeente]
+            paths[(statistic, period, dataset)] = others
+        return AcceptedSnapshot(paths)
+
 
 def open_accepted_data(data_dir: Path | None, database_url: str | None, store_dir: Path | None,
                        *, opt_in_only: bool = False) -> StationAcceptedData:

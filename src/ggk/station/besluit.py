@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ggk.client.interfaces import Message
+from ggk.clock import Clock
 from ggk.conversation import (
     BesluitMetadata,
     BevestigingMetadata,
@@ -15,7 +16,6 @@ from ggk.conversation import (
 )
 from ggk.definitions import Definition, DefinitionRegistry, UnknownPeriod
 from ggk.station import records
-from ggk.station.clock import Clock
 from ggk.station.masking import masked
 from ggk.station.outcomes import Outcome, Recorder, Reply, answer_type
 from ggk.station.parties import PartyBook
@@ -68,17 +68,19 @@ class BesluitDesk:
                     f"CBS kent geen uitvraag '{statistic}' voor periode '{period}'. Geef de "
                     "periode op, bijvoorbeeld 2026-H1.")) from None
             return self._store(message, definition, period, gemeente, Event(besluit),
-                               toelichting, conversation)
+                               toelichting, conversation, test=bool(meta.test))
         except Refused as refused:
             return self.recorder.refuse(message, refused, conversation_id=conversation, **extra)
 
     def _store(self, message: Message, definition: Definition, period: str, gemeente: str,
-               event: Event, toelichting: str, conversation: str) -> Outcome:
+               event: Event, toelichting: str, conversation: str, *, test: bool) -> Outcome:
+        """Record the besluit over every dataset with accepted data; a test besluit only over
+        the test track (records.stored_statistic), never over the municipality's real data."""
         besluit, statistic = event.value, definition.statistic
         with self.engine.begin() as conn:
             changes: list[tuple[WorkflowKey, Record, Record]] = []
             for spec in definition.datasets:
-                key = WorkflowKey(statistic, period, gemeente, spec.name)
+                key = WorkflowKey(statistic, period, gemeente, spec.name, test)
                 record = records.load_record(conn, key, for_update=True)
                 if record.accepted_version is None:
                     continue
@@ -102,10 +104,15 @@ class BesluitDesk:
                     f"CBS heeft uw intrekking voor {period} vastgelegd voor {', '.join(datasets)}: "
                     "uw gegevens worden niet gebruikt in cijfers en publicaties. Tot de uiterste "
                     "datum kunt u alsnog opt-in geven.")
+            if test:
+                text = (f"Testbesluit ({besluit}) over uw testaanleveringen van {period} "
+                        f"vastgelegd voor {', '.join(datasets)}. Dit telt niet als uw besluit en "
+                        "raakt uw echte aanlevering niet.")
             kind = answer_type(message, Kind.BEVESTIGING, statistic)
             reply = Reply(kind, self.recorder.ids(message.id, kind), message.sender,
                           BevestigingMetadata(statistic, period, gemeente, besluit, datasets,
-                                              text).as_metadata(), message.id, conversation)
+                                              text, test or None).as_metadata(), message.id,
+                          conversation)
             outcome = Outcome(besluit, [reply])
             self.recorder.record(conn, message, outcome)
         return outcome

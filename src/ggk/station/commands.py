@@ -43,7 +43,7 @@ def _settings(data_dir: Path | None, database_url: str | None, store_dir: Path |
 
 
 def _clock(now: str | None) -> Any:
-    from ggk.station.clock import SimulatedClock, SystemClock
+    from ggk.clock import SimulatedClock, SystemClock
 
     if now is None:
         return SystemClock()
@@ -302,11 +302,11 @@ def register(app: typer.Typer) -> None:
         data_dir: DataDir = None, database_url: DatabaseUrl = None, store_dir: StoreDir = None,
     ) -> None:
         """Grant a municipality an extension: its deadlines of the period move to --until."""
+        from ggk.clock import SystemClock
         from ggk.definitions import DefinitionError, UnknownPeriod
         from ggk.definitions.options import chosen_definition
         from ggk.refdata import register as gemeente_register
         from ggk.refdata.interfaces import UnknownGemeente
-        from ggk.station.clock import SystemClock
         from ggk.station.service import grant_extension
 
         try:

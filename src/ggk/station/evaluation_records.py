@@ -80,7 +80,7 @@ class StationEvaluationRecords:
     def decisions(self, statistic: str, period: str) -> list[DecisionFact]:
         return [DecisionFact(str(m.get("gemeente")), str(m.get("besluit")), at)
                 for at, m in self._replies(BESLUIT_OUTCOMES, period)
-                if m.get("statistic", statistic) == statistic]
+                if m.get("statistic", statistic) == statistic and not m.get("test")]
 
     def final_states(self, statistic: str, period: str, dataset: str) -> dict[str, str]:
         w = t.workflow

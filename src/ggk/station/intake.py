@@ -16,12 +16,12 @@ import polars as pl
 import sqlalchemy as sa
 
 from ggk.client.interfaces import HubApi, Message
+from ggk.clock import Clock, sent_moment
 from ggk.conversation import AanleveringMetadata, Kind, MissingMetadata, RapportMetadata
 from ggk.definitions import Definition, DefinitionRegistry, UnknownPeriod
 from ggk.station import records
 from ggk.station import tables as t
 from ggk.station.checkpoints import checkpoint
-from ggk.station.clock import Clock, sent_moment
 from ggk.station.diff import compare
 from ggk.station.outcomes import Outcome, Recorder, Reply, answer_type
 from ggk.station.parties import PartyBook
@@ -110,7 +110,7 @@ class Intake:
             raise Refused("bijlage", (
                 f"Een aanlevering bevat precies één CSV-bestand; dit bericht heeft er "
                 f"{len(message.attachments)}. Verstuur één bestand per dataset."))
-        return definition, WorkflowKey(statistic, period, gemeente, dataset)
+        return definition, WorkflowKey(statistic, period, gemeente, dataset, bool(meta.test))
 
     # -- validate and pseudonymise -------------------------------------------------------------
 
@@ -130,7 +130,7 @@ class Intake:
         fk = next(iter(dataset.foreign_keys), None)
         if fk is None:
             return None
-        base = WorkflowKey(key.statistic, key.period, key.gemeente, fk.resource)
+        base = key.sibling(fk.resource)
         with self.engine.connect() as conn:
             record = records.load_record(conn, base)
             if record.accepted_version is None:
@@ -162,7 +162,7 @@ class Intake:
             frame = self.pseudonymiser.frame(  # only the schema's fields (no line numbers)
                 rows.select([c for c in fields if c in rows.columns]), personal)
             parquet_rel = self.store.accepted_relpath(
-                key.statistic, key.period, key.gemeente, key.dataset, 0).replace(
+                key.stored_statistic, key.period, key.gemeente, key.dataset, 0).replace(
                     "v0.parquet", f"{message.id}.parquet")
             self.store.write_parquet(parquet_rel, frame)
         kind = answer_type(message, Kind.TECHNISCH_CONTROLERAPPORT, definition.statistic)
@@ -208,13 +208,13 @@ class Intake:
             rapport.metadata = RapportMetadata(
                 key.statistic, key.period, key.gemeente, key.dataset, result.verdict, version,
                 summary.get("rows"), summary.get("errors"), summary.get("warnings"),
-                after.state.value).as_metadata()
+                after.state.value, test=key.test or None).as_metadata()
             report.write(directory)
             rapport.directory = self.store.relative(directory)
             now = self.clock.now()
             changes = report.wijzigingen
             conn.execute(sa.insert(t.deliveries).values(
-                message_id=message.id, statistic=key.statistic, period=key.period,
+                message_id=message.id, statistic=key.stored_statistic, period=key.period,
                 gemeente=key.gemeente, dataset=key.dataset, version=version,
                 sender=message.sender, file_name=report.file_name, sha256=digest,
                 bytes=size, verdict="goedgekeurd" if result.accepted else "afgekeurd",
@@ -237,6 +237,6 @@ class Intake:
         if not result.accepted and parquet_rel:
             self.store.absolute(parquet_rel).unlink(missing_ok=True)
         log.info("delivery %s %s/%s/%s/%s v%d: %s (%s rows, %s errors)", message.id,
-                 key.statistic, key.period, key.gemeente, key.dataset, version,
+                 key.stored_statistic, key.period, key.gemeente, key.dataset, version,
                  result.verdict, summary.get("rows"), summary.get("errors"))
         return outcome

@@ -87,7 +87,7 @@ class _ScrapeTimeCollector(Collector):
                 definition = station.registry.for_period(statistic, period)
             except Exception:  # a period this ggk does not know: no mirror is made for it
                 continue
-            if dataset == definition.required_dataset:
+            if dataset in definition.dataset_names:  # every accepted dataset gets a mirror
                 since.append(updated_at)
         return since
 

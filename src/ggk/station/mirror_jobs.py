@@ -27,6 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ggk.clock import Clock
 from ggk.conversation import (
     ConversationId,
     Kind,
@@ -40,7 +41,6 @@ from ggk.station import tables as t
 from ggk.station.accepted import AcceptedSnapshot, StationAcceptedData
 from ggk.station.checkpoints import checkpoint
 from ggk.station.claims import ClaimBook
-from ggk.station.clock import Clock
 from ggk.station.interfaces import StationEvents
 from ggk.station.masking import masked
 from ggk.station.mirror_hook import GgkMirror, MirrorHook, build_into
@@ -145,8 +145,9 @@ class MirrorJobs:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def pending(self) -> list[tuple[WorkflowKey, int]]:
-        """Required datasets (basis) accepted but without a spiegelrapport yet: the workflow state
-        `goedgekeurd` is the durable to-do marker (after a first delivery or a correction)."""
+        """Accepted datasets (basis, facultatief) without a spiegelrapport yet: the workflow
+        state `goedgekeurd` is the durable to-do marker (after a first delivery or a
+        correction). Test deliveries (their own track) get one too, built on their own data."""
         if self.hook is None:
             return []
         w = t.workflow
@@ -156,15 +157,16 @@ class MirrorJobs:
                 w.c.state == State.GOEDGEKEURD.value, w.c.accepted_version.is_not(None)
             ).order_by(w.c.updated_at)).all()
         pending = []
-        for statistic, period, gemeente, dataset, version in rows:
+        for stored, period, gemeente, dataset, version in rows:
+            statistic, test = records.track_of(stored)
             try:
                 definition = self.registry.for_period(statistic, period)
             except UnknownPeriod:
                 continue
-            key = WorkflowKey(statistic, period, gemeente, dataset)
+            key = WorkflowKey(statistic, period, gemeente, dataset, test)
             if self._later.get((key, version), 0) > time.monotonic():
                 continue
-            if dataset == records.required_dataset(definition):
+            if dataset in definition.dataset_names:
                 pending.append((key, version))
         return pending
 
@@ -181,7 +183,8 @@ class MirrorJobs:
         if not pending or self.hook is None:
             return 0
         source = StationAcceptedData(self.engine, self.store).snapshot(
-            sorted({key.statistic for key, _ in pending}))
+            sorted({key.statistic for key, _ in pending}
+                   | {key.stored_statistic for key, _ in pending}))
         pool = self._worker_pool()
         in_flight: deque[MirrorJob] = deque()
         sent = 0
@@ -256,9 +259,12 @@ class MirrorJobs:
         kind = message_type(definition.statistic, Kind.SPIEGELRAPPORT)
         spiegel = Reply(kind, self.ids(delivery_id, kind), delivery["sender"],
                         SpiegelrapportMetadata(key.statistic, key.period, key.gemeente,
-                                               version, key.dataset).as_metadata(), delivery_id,
+                                               version, key.dataset,
+                                               key.test or None).as_metadata(), delivery_id,
                         conversation_id(key.statistic, key.period, key.gemeente,
                                         ConversationId.SPIEGELRAPPORT))
+        if key.test:  # its own figures from the test deliveries, never in anyone else's report
+            source = source.with_test_data_of(key.statistic, key.stored_statistic, key.gemeente)
         directory = self.store.reply_dir(spiegel.id)
         job = MirrorJob(key, version, claim_id, spiegel, definition, directory, hold=hold)
         if any(directory.iterdir()):  # built before a crash: send the same files again

@@ -17,11 +17,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from ggk.client.interfaces import Conflict, HubApi, Message
+from ggk.clock import Clock
 from ggk.conversation import Kind, MessageType, WeigeringMetadata, message_type
 from ggk.station import records
 from ggk.station import tables as t
 from ggk.station.claims import ClaimBook
-from ggk.station.clock import Clock
 from ggk.station.records import WorkflowKey
 from ggk.station.storage import FileStore
 from ggk.station.workflow import Refused

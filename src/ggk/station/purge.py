@@ -7,9 +7,9 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from ggk.clock import Clock
 from ggk.station import records
 from ggk.station import tables as t
-from ggk.station.clock import Clock
 from ggk.station.storage import FileStore
 
 

@@ -14,6 +14,24 @@ from ggk.definitions import Definition
 from ggk.station import tables as t
 from ggk.station.workflow import Context, Record, State
 
+TEST_TRACK = "+test"
+
+
+def stored_statistic(statistic: str, test: bool) -> str:
+    """The statistic key in the station's tables and store. Test traffic (ketentest, burentest:
+    `test` in the conversation metadata) has a track of its own, `<statistic>+test`: every
+    question asked by statistic (accepted data, mirror figures of others, publication, status,
+    decisions) leaves it out by construction, while the test itself gets versions, corrections,
+    reports and a bevestiging like a real delivery."""
+    return statistic + TEST_TRACK if test else statistic
+
+
+def track_of(stored: str) -> tuple[str, bool]:
+    """(statistic, test) of a statistic key read from the tables."""
+    if stored.endswith(TEST_TRACK):
+        return stored.removesuffix(TEST_TRACK), True
+    return stored, False
+
 
 @dataclass(frozen=True, slots=True)
 class WorkflowKey:
@@ -21,9 +39,18 @@ class WorkflowKey:
     period: str
     gemeente: str
     dataset: str
+    test: bool = False  # the test track (see stored_statistic)
+
+    @property
+    def stored_statistic(self) -> str:
+        return stored_statistic(self.statistic, self.test)
+
+    def sibling(self, dataset: str) -> WorkflowKey:
+        """Another dataset of the same statistic, period, gemeente and track."""
+        return WorkflowKey(self.statistic, self.period, self.gemeente, dataset, self.test)
 
     def where(self, table: sa.Table) -> sa.ColumnElement[bool]:
-        return sa.and_(table.c.statistic == self.statistic, table.c.period == self.period,
+        return sa.and_(table.c.statistic == self.stored_statistic, table.c.period == self.period,
                        table.c.gemeente == self.gemeente, table.c.dataset == self.dataset)
 
     @property
@@ -39,8 +66,9 @@ def lock_record(conn: sa.Connection, key: WorkflowKey, now: dt.datetime) -> Reco
     else:
         from sqlalchemy.dialects.sqlite import insert  # BEGIN IMMEDIATE serialises writers
     conn.execute(insert(t.workflow).values(
-        statistic=key.statistic, period=key.period, gemeente=key.gemeente, dataset=key.dataset,
-        state=State.GEEN_AANLEVERING.value, accepted_version=None, versions=0, updated_at=now,
+        statistic=key.stored_statistic, period=key.period, gemeente=key.gemeente,
+        dataset=key.dataset, state=State.GEEN_AANLEVERING.value, accepted_version=None,
+        versions=0, updated_at=now,
     ).on_conflict_do_nothing())
     return load_record(conn, key, for_update=True)
 
@@ -65,7 +93,7 @@ def save_record(conn: sa.Connection, key: WorkflowKey, record: Record, now: dt.d
     updated = conn.execute(sa.update(t.workflow).where(key.where(t.workflow)).values(**values))
     if updated.rowcount == 0:
         conn.execute(sa.insert(t.workflow).values(
-            statistic=key.statistic, period=key.period, gemeente=key.gemeente,
+            statistic=key.stored_statistic, period=key.period, gemeente=key.gemeente,
             dataset=key.dataset, **values))
 
 
@@ -77,7 +105,7 @@ def write_audit(conn: sa.Connection, now: dt.datetime, event: str, *,
                 detail: str | None = None) -> None:
     conn.execute(sa.insert(t.audit).values(
         at=now, event=event,
-        statistic=key.statistic if key else statistic, period=key.period if key else period,
+        statistic=key.stored_statistic if key else statistic, period=key.period if key else period,
         gemeente=key.gemeente if key else gemeente, dataset=key.dataset if key else None,
         from_state=from_state.value if from_state else None,
         to_state=to_state.value if to_state else None, message_id=message_id, detail=detail))
@@ -124,7 +152,7 @@ def workflow_context(conn: sa.Connection, definition: Definition, key: WorkflowK
                      now: dt.datetime) -> Context:
     """What the workflow's guards need to know about one record at `now`."""
     required = required_dataset(definition)
-    basis = load_record(conn, WorkflowKey(key.statistic, key.period, key.gemeente, required))
+    basis = load_record(conn, key.sibling(required))
     return Context(
         now=now, calendar=definition.calendar(key.period), timezone=definition.timezone,
         extension_until=extension_until(conn, key.statistic, key.period, key.gemeente),

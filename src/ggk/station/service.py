@@ -21,12 +21,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from ggk.client.interfaces import HubApi, Message
+from ggk.clock import Clock, SystemClock
 from ggk.conversation import Kind
 from ggk.definitions import DefinitionRegistry, shipped
 from ggk.station import records
 from ggk.station.besluit import BesluitDesk
 from ggk.station.claims import ClaimBook
-from ggk.station.clock import Clock, SystemClock
 from ggk.station.database import create_engine, migrate, require_current_schema
 from ggk.station.failures import FailureBook
 from ggk.station.intake import Intake

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from ggk.clock import Clock
 from ggk.definitions import Definition
 from ggk.station import tables as t
-from ggk.station.clock import Clock
 from ggk.station.database import as_utc
 from ggk.station.workflow import Context, Record, State, counts_in_aggregates, is_overdue
 

@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ggk.clock import Clock
 from ggk.definitions import Definition
 from ggk.localtime import shown
-from ggk.station.clock import Clock
 from ggk.station.failures import Failure
 from ggk.station.status import PeriodStatus, period_status
 from ggk.station.workflow import State

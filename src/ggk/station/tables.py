@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ggk.station.database import UtcDateTime
+from ggk.database.engine import UtcDateTime
 
 metadata = sa.MetaData()
 

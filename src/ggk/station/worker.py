@@ -17,12 +17,12 @@ from collections.abc import Callable, Mapping, Sequence
 import sqlalchemy as sa
 
 from ggk.client.interfaces import HubApi, HubUnreachable, Message
+from ggk.clock import Clock
 from ggk.conversation import PING_TYPES, Kind, kind_of
 from ggk.station import records
 from ggk.station import tables as t
 from ggk.station.checkpoints import checkpoint
 from ggk.station.claims import ClaimBook, ClaimLost
-from ggk.station.clock import Clock
 from ggk.station.failures import FailureBook
 from ggk.station.interfaces import Decide, StationEvents
 from ggk.station.masking import masked

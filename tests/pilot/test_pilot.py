@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ggk.gemeente.pilot import PILOT_GEMEENTEN, WITHDRAWS, Pilot, run_pilot
+from ggk.pilot.play import PILOT_GEMEENTEN, WITHDRAWS, Pilot, run_pilot
 
 
 def test_pilot_plays_the_period(tmp_path: Path) -> None:

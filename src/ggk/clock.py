@@ -1,10 +1,16 @@
-"""Injectable time: the station asks a Clock, so a whole period can be simulated (tests, pilot)."""
+"""Injectable time: hub, station and the web applications ask a Clock, so a whole period can be
+simulated (tests, pilot); `utcnow()` is the real time for what is never simulated."""
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
 from typing import Protocol
+
+
+def utcnow() -> dt.datetime:
+    """The real time, aware UTC."""
+    return dt.datetime.now(dt.UTC)
 
 
 class Clock(Protocol):
@@ -26,7 +32,7 @@ class SystemClock:
     """The real time (UTC)."""
 
     def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC)
+        return utcnow()
 
 
 class SimulatedClock:

@@ -87,7 +87,6 @@ class Pilot:
         self.steps: list[tuple[str, float]] = []
         self.problems: list[str] = []
         self.gemeenten: dict[str, PilotGemeente] = {}
-        self.mirror_available = False
         self.release: Any = None  # the publication release of step 8
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -182,34 +181,26 @@ class Pilot:
     # -- 1. setup ------------------------------------------------------------------------------
 
     def _pki(self) -> None:
-        from ggk.pki import init_ca, issue_party_cert, issue_server_cert, make_test_oin
         from ggk.refdata import register
+        from ggk.world import build_pki, cbs_party, gemeente_party, operator_party
 
-        pki = self.data_dir / "pki"
-        init_ca(pki / "ca")
-        self.ca = pki / "ca" / "ca.pem"
-        self.server_pem = pki / "hub.pem"
-        self.server_pem.write_bytes(issue_server_cert(pki / "ca", ["127.0.0.1", "localhost"]))
-        self.cbs_oin = make_test_oin(1)
-        self.cbs_pem = pki / "cbs.pem"
-        self.cbs_pem.write_bytes(issue_party_cert(pki / "ca", self.cbs_oin,
-                                                  "Centraal Bureau voor de Statistiek", role="cbs"))
-        self.operator_oin = make_test_oin(9001)
-        self.operator_pem = pki / "beheer.pem"
-        self.operator_pem.write_bytes(issue_party_cert(pki / "ca", self.operator_oin,
-                                                       "Beheer ggk", role="operator"))
+        pki_dir = self.data_dir / "pki"
+        refdata = register()
+        self.pki = build_pki(pki_dir, [cbs_party(), operator_party("beheer"),
+                                       *(gemeente_party(code) for code in PILOT_GEMEENTEN)],
+                             server_hosts=("127.0.0.1", "localhost"))
+        self.ca = self.pki.ca
+        self.server_pem = self.pki.server_pem
+        self.cbs_oin, self.cbs_pem = self.pki.oin["cbs"], self.pki.pem["cbs"]
+        self.operator_oin, self.operator_pem = self.pki.oin["beheer"], self.pki.pem["beheer"]
         table = Table(title="Partijen (test-OIN's, test-CA: nooit voor productie)")
         for column in ("partij", "OIN", "rol", "klasse", "inwoners", "regels"):
             table.add_column(column, no_wrap=column == "OIN")
         table.add_row("CBS", self.cbs_oin, "cbs", "", "", "")
         table.add_row("Beheer ggk", self.operator_oin, "operator", "", "", "")
-        refdata = register()
         for code in PILOT_GEMEENTEN:
             g = refdata.get(code)
-            oin = make_test_oin(int(code[2:]))
-            pem = pki / f"{code}.pem"
-            pem.write_bytes(issue_party_cert(pki / "ca", oin, f"Gemeente {g.naam}",
-                                             role="gemeente", gemeentecode=code))
+            oin, pem = self.pki.oin[code], self.pki.pem[code]
             natural = self._natural_rows(g.inwoners)
             rows = min(natural, self.max_rows)
             self.gemeenten[code] = PilotGemeente(code, g.naam, g.inwoners, g.grootteklasse, oin,
@@ -218,7 +209,7 @@ class Pilot:
                 ",", ".") if rows < natural else "")
             table.add_row(f"{g.naam} ({code})", oin, "gemeente", str(g.grootteklasse),
                           f"{g.inwoners:,}".replace(",", "."), label)
-        self.say(f"Test-CA (CN zegt TEST) in {self.ca.parent}; partijcertificaten in {pki}.")
+        self.say(f"Test-CA (CN zegt TEST) in {self.ca.parent}; partijcertificaten in {pki_dir}.")
         self.console.print(table)
 
     @staticmethod
@@ -227,53 +218,35 @@ class Pilot:
         return max(50, round(inwoners * 0.060 * 1.6))
 
     def _start_hub(self) -> None:
-        from ggk.hub.database import create_engine, migrate
-        from ggk.hub.parties import PartyRegistry
-        from ggk.hub.server import HubServer
-        from ggk.hub.settings import HubSettings
+        from ggk.world import start_hub
 
-        settings = HubSettings(ca_file=self.ca, server_cert=self.server_pem,
-                               data_dir=self.data_dir / "hub", port=0)
-        engine = create_engine(settings.resolved_database_url())
         try:
-            migrate(engine)
-            registry = PartyRegistry(engine)
-            registry.add(self.cbs_pem)
-            registry.add(self.operator_pem)
-            for g in self.gemeenten.values():
-                registry.add(g.pem)
-        finally:
-            engine.dispose()
-        self.hub = HubServer(settings, migrate=True)
-        try:
-            self.base_url = self.hub.start()
+            self.hub = start_hub(self.pki, data_dir=self.data_dir / "hub")
         except Exception as e:
             raise PilotError(f"the hub did not start: {e}") from e
+        self.base_url = self.hub.base_url
         self._closers.append(self.hub.stop)
         self.say(f"Hub draait op [bold]{self.base_url}[/] (mutual TLS, SQLite in "
-                 f"{settings.resolved_database_url().removeprefix('sqlite:///')}); "
+                 f"{self.hub.settings.resolved_database_url().removeprefix('sqlite:///')}); "
                  f"{2 + len(self.gemeenten)} partijen geregistreerd.")
 
     def _start_station(self) -> None:
-        from ggk.station import SimulatedClock, Station, StationSettings
-        from ggk.station.mirror_hook import default_mirror_hook
+        from ggk.station import SimulatedClock, StationSettings
+        from ggk.world import run_station
 
         self.clock = SimulatedClock.on("2026-08-01")
-        self.cbs_client = HubClient(self.base_url, cert=self.cbs_pem, ca=self.ca)
-        self._closers.append(self.cbs_client.close)
-        self.station = Station(StationSettings(data_dir=self.data_dir / "station", poll_wait=1.0,
-                                               rescan_seconds=5.0), self.cbs_client, self.clock)
-        self._closers.append(self.station.close)
-        thread = threading.Thread(target=self.station.run_forever, args=(self._stop,),
-                                  name="ggk-pilot-station", daemon=True)
-        thread.start()
-        self._threads.append(thread)
-        self.mirror_available = default_mirror_hook() is not None
+        self.running_station = run_station(
+            self.base_url, self.cbs_pem, self.ca, self.clock,
+            StationSettings(data_dir=self.data_dir / "station", poll_wait=1.0,
+                            rescan_seconds=5.0), stop=self._stop)
+        self.station = self.running_station.station
+        self.cbs_client = self.running_station.client
+        self._closers.append(self.running_station.close)
+        self._threads.append(self.running_station.thread)
         self.say("Station (CBS) draait in dit proces met een gesimuleerde klok; "
-                 + ("spiegelrapporten via ggk.mirror." if self.mirror_available else
-                    "[yellow]ggk.mirror ontbreekt: spiegelrapporten worden overgeslagen.[/]"))
+                 "spiegelrapporten via ggk.mirror.")
         for g in self.gemeenten.values():
-            g.client = HubClient(self.base_url, cert=g.pem, ca=self.ca)
+            g.client = self.hub.client_for(g.code)
             self._closers.append(g.client.close)
             g.inbox = Inbox(g.client, self.data_dir / "gemeenten" / g.code / "rapporten")
 
@@ -401,9 +374,6 @@ class Pilot:
 
     def _mirror(self, g: PilotGemeente, message_id: str) -> None:
         assert g.inbox is not None
-        if not self.mirror_available:
-            self.say("    [yellow]spiegelrapport overgeslagen: ggk.mirror is niet beschikbaar[/]")
-            return
         reply = g.inbox.wait_for(message_id, (Kind.SPIEGELRAPPORT,), MIRROR_TIMEOUT)
         if reply is None:
             self.say(f"    [yellow]geen spiegelrapport binnen {MIRROR_TIMEOUT:.0f} s "
