@@ -71,11 +71,12 @@ def test_a_taken_reply_id_stops_nothing_and_a_poison_ping_is_a_dead_letter(
     seen = _station_with_fast_retries(world)
     attacker = world.gemeente["gemeente_a"]
     cbs, b_oin = world.hub.oin["cbs"], world.hub.oin["gemeente_b"]
-    # the attacker takes the id of the pong the station's client will send to its next ping
+    # the attacker takes the id of the ping-back the station's client will send to its next ping
+    # (the pong's id it cannot compute: see tests/client/test_pong_ids.py)
     ping_id = str(uuid.uuid4())
     attacker.send(b_oin, PING, {"sent_at": time.time(), "ping_back": False},
-                  id=client_reply_id("pong", ping_id))
-    ping = attacker.send(cbs, PING, {"sent_at": time.time(), "ping_back": False}, id=ping_id)
+                  id=client_reply_id("ping-back", ping_id))
+    ping = attacker.send(cbs, PING, {"sent_at": time.time(), "ping_back": True}, id=ping_id)
     # ... and the id the station's report to its own delivery had before (uuid5, public)
     path = gen(world.definition, world.tmp, "GM0363", 30, seed=3)
     delivery_id = str(uuid.uuid4())

@@ -71,8 +71,9 @@ def _certificate_check(report: BurentestReport, label: str, facts: CertificateFa
 class _Exchange:
     """The ping/pong exchange with one peer, driven by long-polling our inbox.
 
-    Reply ids are derived from the ping id (`reply_id`), so the backward direction is found even
-    when another client of ours (a station using the same certificate) answered the ping back.
+    Reply ids are derived from the ping id (`reply_id` for the peer's ping-back, `pong_id` under
+    our own key for our pong), so the backward direction is found even when another client of ours
+    (a station using the same certificate) answered the ping back.
     """
 
     def __init__(self, client: HubClient, peer: str, timeout: float) -> None:
@@ -94,7 +95,7 @@ class _Exchange:
         self.ping_sent_at = time.monotonic()
         self.our_ping = self.client.ping(self.peer, ping_back=True)
         self.ping_back_id = reply_id("ping-back", self.our_ping.id)
-        self.our_pong_id = reply_id("pong", self.ping_back_id)
+        self.our_pong_id = self.client.pong_id(self.ping_back_id)
         cursor: int | None = None
         while self.remaining() > 0:
             need_inbox = self.forward_seconds is None or self.ping_back is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import mimetypes
 import time
 import uuid
@@ -39,9 +41,20 @@ _PONG_NAMESPACE = uuid.UUID("5d6f3c1e-9a0b-4c55-8f1e-7a2b3c4d5e60")
 
 
 def reply_id(kind: str, message_id: str) -> str:
-    """The id of our automatic reply (`pong` or `ping-back`) to a message: derived, so that
-    answering the same ping twice is idempotent at the hub and a burentest can look it up."""
+    """The id of the `ping-back` to a ping: derived from the ping id with a public namespace, so
+    that the pinging side's burentest can look it up. Anyone can compute it, so a party can take it
+    first; the ping-back is then refused and the ping is retried as any failed message (the
+    station books it as a dead letter). Pongs use `pong_id`, which nobody else can compute."""
     return str(uuid.uuid5(_PONG_NAMESPACE, f"{kind}:{message_id}"))
+
+
+def pong_id(secret: bytes, ping_id: str) -> str:
+    """The id of our pong to `ping_id`: an HMAC of the ping id under `secret` (derived from our
+    private key), so answering the same ping twice is idempotent at the hub, every client with our
+    certificate (a station, a burentest) computes the same id, and no other party can take it
+    first (issue 10, finding 1)."""
+    digest = hmac.new(secret, f"pong:{ping_id}".encode(), hashlib.sha256).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))
 
 
 def parse_message(data: dict[str, Any]) -> Message:
@@ -128,6 +141,7 @@ class HubClient:
         self._hub_key = HubKey(PINNED, "Ed25519", hub_key_pem) if hub_key_pem else None
         self._hub_keys: tuple[HubKey, ...] | None = None
         self._me: Party | None = None
+        self._pong_secret: bytes | None = None
 
     @property
     def base_url(self) -> str:
@@ -348,6 +362,14 @@ class HubClient:
         metadata = {"sent_at": time.time(), "ping_back": ping_back}
         return self.send(receiver, PING_TYPE, metadata)
 
+    def pong_id(self, ping_id: str) -> str:
+        """The id of our pong to `ping_id` (see `pong_id`): keyed by our certificate file, which
+        holds our private key, so only clients of this party can compute it."""
+        if self._pong_secret is None:
+            pem = self.transport.cert.read_bytes()
+            self._pong_secret = hashlib.sha256(b"ggk pong id\0" + pem).digest()
+        return pong_id(self._pong_secret, ping_id)
+
     def answer_pings(self, messages: Sequence[Message]) -> PingAnswers:
         me = self.me().oin
         pongs: list[Message] = []
@@ -363,7 +385,7 @@ class HubClient:
                         message.sender,
                         PONG_TYPE,
                         {"ping_id": message.id, "answers_ping_back": bool(back_of)},
-                        id=reply_id("pong", message.id),
+                        id=self.pong_id(message.id),
                         conversation_id=message.conversation_id,
                         in_reply_to=message.id,
                     )

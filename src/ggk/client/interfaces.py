@@ -270,6 +270,10 @@ class HubApi(Protocol):
     def monitoring(self) -> list[PartyMonitoring]:
         """Per-party unacknowledged counts and bytes (roles operator and cbs)."""
 
+    def pong_id(self, ping_id: str) -> str:
+        """The id of our pong to `ping_id`: the same for every client with our certificate,
+        impossible for another party to compute (so nobody can take it first)."""
+
     def answer_pings(self, messages: Sequence[Message]) -> PingAnswers:
         """Answer every `ggk.ping` addressed to me with a `ggk.pong` (and a ping back when the
         ping asks for it) and ack it; ack pongs that answer such pings back."""

@@ -25,9 +25,24 @@ OptionalPeriod = Annotated[str | None, typer.Option(
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
     from rich.console import Console
+    from rich.markup import escape
 
-    Console(stderr=True).print(f"[bold red]Fout:[/] {message}")
+    from ggk.validation.commands import printable
+
+    # the message may hold a file name or a hub's text: shown as text, never read as markup
+    Console(stderr=True).print(f"[bold red]Fout:[/] {escape(printable(message))}")
     return typer.Exit(code)
+
+
+def upload_description(file_name: str) -> str:
+    """The progress bar's description (Rich markup) for uploading `file_name`: the name is shown
+    as text, never read as markup (`[/]`, `[bold]`), and its control characters are shown, not
+    sent to the terminal."""
+    from rich.markup import escape
+
+    from ggk.validation.commands import printable
+
+    return f"uploaden {escape(printable(file_name))}"
 
 
 def _client(hub: str, cert: Path, ca: Path) -> Any:
@@ -116,7 +131,7 @@ def submit(
                           "afkeuren.[/]")
         with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                       TransferSpeedColumn(), console=console, transient=True) as bar:
-            task = bar.add_task(f"uploaden {file.name}", total=file.stat().st_size)
+            task = bar.add_task(upload_description(file.name), total=file.stat().st_size)
             sent = _guard(lambda: submit_file(
                 client, file, statistic=definition.statistic, period=period, dataset=dataset,
                 gemeente=gemeente,

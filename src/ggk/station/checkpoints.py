@@ -1,5 +1,9 @@
-"""Test hook of the crash tests: with GGK_STATION_CHECKPOINT=<name>:<seconds> the station announces
-itself at that checkpoint and sleeps there, so a test can SIGKILL it at a known moment."""
+"""Test hook of the crash tests: with GGK_STATION_CHECKPOINT=<name>:<seconds> the process that
+reaches that checkpoint (the station, or one of its mirror worker processes) announces itself with
+its pid and sleeps there, so a test can SIGKILL it (or the hub) at a known moment.
+
+Every `checkpoint("<name>")` call in the code is a crash point: the fault-injection suite
+(tests/station/test_fault_injection.py) finds them in the source and kills at each one."""
 
 from __future__ import annotations
 
@@ -14,5 +18,5 @@ def checkpoint(name: str) -> None:
     spec = os.environ.get(CHECKPOINT_ENV, "")
     if spec.partition(":")[0] == name:
         seconds = float(spec.partition(":")[2] or 60)
-        print(f"ggk-station-checkpoint {name}", flush=True)
+        print(f"ggk-station-checkpoint {name} pid={os.getpid()}", flush=True)
         time.sleep(seconds)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ggk.definitions import Definition
+from ggk.station.checkpoints import checkpoint
 
 # (definition, period, gemeente, accepted data source, output directory) -> written files
 MirrorHook = Callable[[Definition, str, str, Any, Path], list[Path]]
@@ -54,6 +55,7 @@ def build_into(hook: MirrorHook, definition: Definition, period: str, gemeente: 
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     files = hook(definition, period, gemeente, source, partial)
+    checkpoint("mirror-built")  # in the worker process: the report is in `.partial`, not moved
     if not files:
         shutil.rmtree(partial, ignore_errors=True)
         return []

@@ -39,6 +39,7 @@ from ggk.definitions import Definition, DefinitionRegistry, UnknownPeriod
 from ggk.station import records
 from ggk.station import tables as t
 from ggk.station.accepted import AcceptedSnapshot, StationAcceptedData
+from ggk.station.checkpoints import checkpoint
 from ggk.station.claims import ClaimBook
 from ggk.station.interfaces import StationEvents
 from ggk.station.masking import masked
@@ -232,8 +233,12 @@ class MirrorJobs:
         assert self.hook is not None
         with self.engine.connect() as conn:
             delivery = records.accepted_delivery(conn, key, version)
+            handled = None if delivery is None else records.processed(conn,
+                                                                       delivery["message_id"])
         if delivery is None:
             return None
+        if handled is not None and handled["acked_at"] is None:
+            return None  # its technisch controlerapport is not sent yet: that one goes first
         delivery_id = delivery["message_id"]
         claim_id = f"spiegelrapport:{delivery_id}"
         with self.engine.begin() as conn:
@@ -293,7 +298,9 @@ class MirrorJobs:
                 return 0
             spiegel = job.reply
             spiegel.directory = self.store.relative(job.directory)
+            checkpoint("mirror-ready")
             self.sender.send([spiegel])
+            checkpoint("mirror-sent")
             with self.engine.begin() as conn:
                 self.claims.ensure_held(conn, job.claim_id)  # else ClaimLost: retried later
                 now = self.clock.now()

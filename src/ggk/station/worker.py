@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import sqlalchemy as sa
 
-from ggk.client.interfaces import HubApi, Message
+from ggk.client.interfaces import HubApi, HubUnreachable, Message
 from ggk.clock import Clock
 from ggk.conversation import PING_TYPES, Kind, kind_of
 from ggk.station import records
@@ -135,6 +135,8 @@ class Worker:
                                                 time.monotonic() - started)
                 else:
                     self.handle(message)
+            except HubUnreachable:  # the hub is away, not this message's fault: the poll loop
+                raise  # backs off and reads the page again (no attempt booked, no dead letter)
             except Exception as e:
                 booked = self.failures.failed(message, e, dt.datetime.now(dt.UTC))
                 self.events.message_failed(message.type, booked.attempts, booked.dead)
