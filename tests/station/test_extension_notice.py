@@ -54,3 +54,25 @@ def test_an_extension_is_told_to_the_municipality_once_per_grant(world: StationW
         "CBS heeft u uitstel verleend voor GMSD 2026-H1: u kunt aanleveren tot en met "
         "5 november 2026; een correctie aanleveren tot en met 5 november 2026; een besluit "
         "nemen tot en met 5 november 2026.")
+
+
+def test_an_extension_for_a_revoked_municipality_holds_up_nobody(world: StationWorld) -> None:
+    """Its only party was revoked: the notice waits (logged), other deliveries go on."""
+    from ggk.hub.database import create_engine as create_hub_engine
+    from ggk.hub.parties import PartyRegistry
+    from tests.station.conftest import gen
+
+    engine = create_hub_engine(world.database_url)
+    try:
+        PartyRegistry(engine).revoke(world.hub.oin["gemeente_b"])
+    finally:
+        engine.dispose()
+    grant_extension(world.station.engine, world.clock, "gmsd", "2026-H1",
+                    "GM0599", dt.date(2026, 10, 10))
+    sent = world.deliver("gemeente_a", gen(world.definition, world.tmp, "GM0363", 30, seed=5))
+    world.station.run_once()
+    assert world.report("gemeente_a", sent)["verdict"] == "goedgekeurd"
+    with world.station.engine.connect() as conn:
+        told = conn.execute(sa.select(t.audit.c.message_id).where(
+            t.audit.c.event == "uitstel-gemeld")).scalars().all()
+    assert told == []

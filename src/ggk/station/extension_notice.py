@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from ggk.client.interfaces import Conflict
+from ggk.client.interfaces import Conflict, HubError
 from ggk.conversation import ConversationId, Kind, UitstelMetadata, conversation_id, message_type
 from ggk.definitions import UnknownPeriod
 from ggk.station import records
@@ -89,7 +89,8 @@ def send_extension_notices(station: Station) -> int:
     pending = pending_notices(station.engine, station.reply_ids)
     if not pending:
         return 0
-    by_code = {p.gemeentecode: p for p in station.client.parties() if p.gemeentecode}
+    by_code = {p.gemeentecode: p for p in station.client.parties()
+               if p.gemeentecode and p.active}
     sent = 0
     for notice in pending:
         party = by_code.get(notice.gemeente)
@@ -113,6 +114,10 @@ def send_extension_notices(station: Station) -> int:
                                     ConversationId.UITSTEL))
         except Conflict:  # sent before (same id); record it below
             log.info("extension notice %s was already sent", message_id)
+        except HubError as e:  # refused (e.g. revoked in between): tried again at the next poll
+            log.warning("extension notice %s to %s refused by the hub: %s", message_id,
+                        notice.gemeente, masked(str(e)))
+            continue
         with station.engine.begin() as conn:
             records.write_audit(conn, station.clock.now(), NOTICE_EVENT,
                                 statistic=notice.statistic, period=notice.period,

@@ -146,8 +146,16 @@ class Worker:
         return len(messages)
 
     def _chores(self) -> None:
+        """Each chore on its own: one that fails is logged and tried after the next poll, and
+        never holds up the mailbox (a failing chore used to make every poll read the page again)."""
         for chore in self.chores:
-            chore()
+            try:
+                chore()
+            except HubUnreachable:
+                raise  # the hub is away: the poll loop backs off
+            except Exception as e:
+                log.warning("station chore %s failed (tried again after the next poll): %s",
+                            getattr(chore, "__name__", chore), masked(str(e)))
 
     # -- one message ---------------------------------------------------------------------------
 
