@@ -84,20 +84,14 @@ def user_add(
     data_dir: DataDir = Path("console-data"), database_url: DatabaseUrl = None,
 ) -> None:
     """Create a hub operator's account (internal role hub-operator)."""
-    from ggk.web.app import WebConfig, WebFoundation
-    from ggk.web.interfaces import INTERNAL, AccountError, Membership
+    from ggk.web.app import create_internal_account
+    from ggk.web.interfaces import AccountError
 
-    data_dir.mkdir(parents=True, exist_ok=True)
-    url = database_url or f"sqlite:///{(data_dir / 'console.db').resolve()}"
-    web = WebFoundation(WebConfig(database_url=url, title="console"))
-    web.migrate()
     try:
-        user = web.accounts.create(email, name, password,
-                                   memberships=[Membership(INTERNAL, "hub-operator")])
+        user = create_internal_account(data_dir, database_url, "console", email, name, password,
+                                       "hub-operator")
     except AccountError as e:
         raise _fail(str(e)) from e
-    finally:
-        web.engine.dispose()
     typer.echo(f"account {user.email} created (hub-operator)")
 
 

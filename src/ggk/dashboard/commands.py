@@ -73,20 +73,14 @@ def user_add(
     data_dir: DataDir = Path("dashboard-data"), database_url: DatabaseUrl = None,
 ) -> None:
     """Create a collection manager's account (internal role verzamelbeheer)."""
-    from ggk.web.app import WebConfig, WebFoundation
-    from ggk.web.interfaces import INTERNAL, AccountError, Membership
+    from ggk.web.app import create_internal_account
+    from ggk.web.interfaces import AccountError
 
-    data_dir.mkdir(parents=True, exist_ok=True)
-    url = database_url or f"sqlite:///{(data_dir / 'dashboard.db').resolve()}"
-    web = WebFoundation(WebConfig(database_url=url, title="dashboard"))
-    web.migrate()
     try:
-        user = web.accounts.create(email, name, password,
-                                   memberships=[Membership(INTERNAL, "verzamelbeheer")])
+        user = create_internal_account(data_dir, database_url, "dashboard", email, name, password,
+                                       "verzamelbeheer")
     except AccountError as e:
         raise _fail(str(e)) from e
-    finally:
-        web.engine.dispose()
     typer.echo(f"account {user.email} created (verzamelbeheer)")
 
 

@@ -424,3 +424,21 @@ def count_sessions(engine: sa.Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(sa.select(sa.func.count()).select_from(tables.sessions))
                    .scalar_one())
+
+
+def create_internal_account(data_dir: Path, database_url: str | None, app_name: str,
+                            email: str, name: str, password: str | None, role: str) -> User:
+    """An account of the operator's own staff (organisation `intern`, `role`) in the web app
+    `app_name` (its SQLite file `<data_dir>/<app_name>.db` unless `database_url`); AccountError
+    when it cannot be made. Used by `ggk dashboard user add` and `ggk console user add`."""
+    from ggk.web.interfaces import INTERNAL, Membership
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    url = database_url or f"sqlite:///{(data_dir / f'{app_name}.db').resolve()}"
+    web = WebFoundation(WebConfig(database_url=url, title=app_name))
+    web.migrate()
+    try:
+        return web.accounts.create(email, name, password,
+                                   memberships=[Membership(INTERNAL, role)])
+    finally:
+        web.engine.dispose()
