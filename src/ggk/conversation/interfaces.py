@@ -89,7 +89,7 @@ class MessageType:
 
 
 def message_type(statistic: str, kind: Kind) -> str:
-    """The message type of `kind` about `statistic` (e.g. `gmsd.aanlevering`)."""
+    """The message type of `kind` about `statistic` (e.g. `iv3.aanlevering`)."""
     return str(MessageType(statistic, kind))
 
 

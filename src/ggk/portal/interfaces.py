@@ -72,7 +72,7 @@ class StoredReport:
     """A report from CBS the portal fetched and saved (folder under the gemeente's reports)."""
 
     key: str  # "<period>/<dataset>/<folder>", the URL part
-    type: str  # gmsd.technisch-controlerapport, gmsd.spiegelrapport, ...
+    type: str  # <statistic>.technisch-controlerapport, <statistic>.spiegelrapport, ...
     message_id: str
     in_reply_to: str | None
     period: str
@@ -137,7 +137,7 @@ class GemeenteDesk(Protocol):
         """Fetch, save and acknowledge what CBS sent since the last time; returns what is new."""
 
     def send_upload(self, upload: Upload, namens: str) -> str:
-        """Send a checked upload to CBS as gmsd.aanlevering; returns the message id."""
+        """Send a checked upload to CBS as <statistic>.aanlevering; returns the message id."""
 
     def send_besluit(self, period: str, besluit: str, toelichting: str, namens: str) -> str:
         """Send a besluit (opt-in / intrekken) to CBS; returns the message id."""
@@ -148,4 +148,4 @@ class GemeenteDesk(Protocol):
 
     def request_extension(self, period: str, dataset: str, until: dt.date, reason: str,
                           namens: str) -> str:
-        """Ask CBS for more time (gmsd.uitstelverzoek); returns the message id."""
+        """Ask CBS for more time (<statistic>.uitstelverzoek); returns the message id."""

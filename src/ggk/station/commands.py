@@ -322,7 +322,7 @@ def register(app: typer.Typer) -> None:
         grant_extension(engine, SystemClock(), statistic, period, gemeente, day, reason)
         engine.dispose()
         typer.echo(f"extension for {gemeente} {statistic} {period} until {day.isoformat()}; "
-                   "the running station tells the municipality at its next poll (gmsd.uitstel)")
+                   "the running station tells the municipality at its next poll")
 
     @station.command("purge")
     def purge(

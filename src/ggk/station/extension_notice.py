@@ -1,7 +1,7 @@
 """Telling a municipality about its extension (uitstel) through the channel.
 
 `ggk station extend` (or `grant_extension`) only records the extension; the running station sends
-every extension the municipality has not been told about yet as a `gmsd.uitstel` message, at its
+every extension the municipality has not been told about yet as an uitstel message, at its
 next poll. The message id is derived from the extension (gemeente, period, date, moment granted)
 with the station's `ReplyIds` (deterministic for the station, unpredictable for others), so a
 station that crashes between sending and recording sends the same message again, which the hub

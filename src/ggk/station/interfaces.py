@@ -191,7 +191,7 @@ class PeriodRecords(Protocol):
 
     def grant_extension(self, statistic: str, period: str, gemeente: str, until: dt.date,
                         reason: str | None) -> None:
-        """Record an extension (audited); the running station sends `gmsd.uitstel`.
+        """Record an extension (audited); the running station sends `<statistic>.uitstel`.
         DashboardError for a day not after the deadline or an unknown period."""
 
     def request_reminders(self, statistic: str, period: str, gemeenten: Sequence[str],

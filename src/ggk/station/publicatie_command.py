@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
+from ggk.definitions.options import DefinitionsOption, StatisticOption
+
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
     typer.echo(f"ggk publicatie: {message}", err=True)
@@ -34,7 +36,8 @@ def register(app: typer.Typer) -> None:
     @app.command("publicatie")
     def publicatie(
         period: Annotated[str, typer.Option("--period", help="e.g. 2026-H1")],
-        statistic: Annotated[str, typer.Option("--statistic")] = "gmsd",
+        statistic: StatisticOption = None,
+        definitions: DefinitionsOption = None,
         data_dir: Annotated[Path | None, typer.Option(
             "--data-dir", help="embedded station data (station.sqlite3, station-store/)")] = None,
         database_url: Annotated[str | None, typer.Option(
@@ -50,13 +53,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Publish the figures of the municipalities that opted in as the period's next release
         (SDMX-CSV + structure, CSV, Excel, manifest); never before the besluit deadline."""
-        from ggk.definitions import UnknownPeriod, shipped
+        from ggk.definitions import DefinitionError, UnknownPeriod
+        from ggk.definitions.options import chosen_definition
         from ggk.publication import NothingToPublish, PublicationError, publish
 
         try:
-            definition = shipped().for_period(statistic, period)
-        except UnknownPeriod as e:
+            definition = chosen_definition(statistic, definitions, period)
+        except (UnknownPeriod, DefinitionError) as e:
             raise _fail(str(e)) from None
+        statistic = definition.statistic
         try:
             moment = dt.datetime.fromisoformat(now) if now else dt.datetime.now(dt.UTC)
         except ValueError:

@@ -158,13 +158,13 @@ class Station:
         grant_extension(self.engine, self.clock, statistic, period, gemeente, until, reason)
 
     def send_extension_notices(self) -> int:
-        """Tell municipalities about extensions granted since (`gmsd.uitstel`); number sent."""
+        """Tell municipalities about extensions granted since (uitstel); number sent."""
         from ggk.station.extension_notice import send_extension_notices
 
         return send_extension_notices(self)
 
     def send_reminders(self) -> int:
-        """Send the reminders the CBS dashboard asked for (`gmsd.herinnering`); number sent."""
+        """Send the reminders the CBS dashboard asked for (herinnering); number sent."""
         from ggk.station.reminders import send_reminders
 
         return send_reminders(self)
