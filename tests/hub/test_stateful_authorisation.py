@@ -31,7 +31,7 @@ class Sent:
 def test_random_sequences_follow_the_authorisation_model(running_hub: RunningHub) -> None:
     hub = running_hub
     clients = {name: hub.client(name) for name in ACTORS}
-    role = {name: PARTIES[name][2] for name in ACTORS}
+    role = {name: PARTIES[name].role for name in ACTORS}
     seen_ids: set[str] = set()
 
     class Hub(RuleBasedStateMachine):

@@ -56,9 +56,9 @@ def start_hub(pki: WorldPki, *, database_url: str | None = None, store_dir: Path
               revoke: Iterable[str] = (), **settings: Any) -> RunningHub:
     """Register `register` (default: every party of the PKI), revoke the named parties and serve
     the hub on 127.0.0.1 (port 0 unless given); `settings` are HubSettings fields."""
-    hub_settings = HubSettings(ca_file=pki.ca, server_cert=pki.server_pem, data_dir=data_dir,
-                               database_url=database_url, store_dir=store_dir,
-                               **{"port": 0, **settings})
+    hub_settings = HubSettings(**{"ca_file": pki.ca, "server_cert": pki.server_pem, "port": 0,
+                                  **settings, "data_dir": data_dir,
+                                  "database_url": database_url, "store_dir": store_dir})
     names = list(pki.pem) if register is None else list(register)
     revoke = list(revoke)
     if names or revoke:
