@@ -38,20 +38,12 @@ from tests.hub.helpers import (
     start_nginx,
     wait_until_healthy,
 )
-from tests.hub.objectstorage import BUCKET, SeaweedFS, free_ports
 from tests.hub.test_crash import GGK, _unfinished_patch
+from tests.objectstorage import BUCKET, SeaweedFS, free_ports
 
 MIB = 1024 * 1024
 CLUSTER_EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "ggk-hub-cluster.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-@pytest.fixture(scope="session")
-def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
-    server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs"))
-    server.start()
-    yield server
-    server.stop()
 
 
 def write_key(path: Path) -> Path:

@@ -28,11 +28,11 @@ import threading
 from collections.abc import Callable, Generator
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ggk.hub.interfaces import StoreUnwritable
+from ggk.storage.s3 import missing as _missing
+from ggk.storage.s3 import s3_client
 
 MIB = 1024 * 1024
 PART_MIN = 8 * MIB  # S3's minimum is 5 MiB for every part but the last
@@ -51,24 +51,6 @@ def part_size(size: int) -> int:
     """The fixed part size of an upload of `size` bytes (whole MiB, at most 10,000 parts)."""
     needed = -(-size // MAX_PARTS)
     return max(PART_MIN, -(-needed // MIB) * MIB)
-
-
-def s3_client(endpoint_url: str | None, region: str | None) -> Any:
-    """A boto3 S3 client (credentials from the usual AWS variables or files); path-style
-    addressing, which every S3-compatible server understands."""
-    return boto3.client(
-        "s3", endpoint_url=endpoint_url, region_name=region or "us-east-1",
-        config=Config(s3={"addressing_style": "path"},
-                      retries={"max_attempts": 6, "mode": "standard"},
-                      max_pool_connections=32,
-                      # no CRC32 of every part: the hub checks the whole file's sha256
-                      request_checksum_calculation="when_required",
-                      response_checksum_validation="when_required"))
-
-
-def _missing(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") in (
-        "NoSuchKey", "NoSuchUpload", "404", "NotFound")
 
 
 class S3Upload:

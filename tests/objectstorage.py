@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ggk.hub.objectstore import s3_client
+from ggk.storage.s3 import s3_client
 
 WEED = Path(sys.executable).parent / "weed"
 ACCESS_KEY = "ggk-test"
