@@ -4,6 +4,7 @@ played period."""
 
 from __future__ import annotations
 
+import re
 import ssl
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,13 @@ def test_the_demo_ends_with_dashboard_and_console(tmp_path: Path) -> None:
                                                    "wachtwoord": DEMO_PASSWORD})
                     for path in pages:
                         seen[f"{app.title}{path}"] = client.get(path).text
+                    if app.title == "CBS-dashboard":  # a sent report, as the station keeps it
+                        page = seen[f"{app.title}/gemeente/{REJECTED_FIRST}"]
+                        link = re.search(r'href="(/rapport/[^"]+/report\.html)"', page)
+                        assert link is not None, page
+                        report = client.get(link.group(1))
+                        seen["report"] = (f"{report.status_code} "
+                                          f"{report.headers['content-type']} {report.text}")
 
     console = Console(record=True, width=160)
     result = run_pilot(tmp_path / "pilot-data", seed=5, max_rows=1500, console=console,
@@ -45,5 +53,7 @@ def test_the_demo_ends_with_dashboard_and_console(tmp_path: Path) -> None:
     assert "Aanleveringen periode 2026-H1" in seen["CBS-dashboard/"]
     municipality = seen[f"CBS-dashboard/gemeente/{REJECTED_FIRST}"]
     assert "Technisch controlerapport" in municipality and "afgekeurd" in municipality
+    assert seen["report"].startswith("200 text/html; charset=utf-8 ")
+    assert "afgekeurd" in seen["report"]
     assert "Gezondheid van het kanaal" in seen["Beheerconsole/"]
     assert "gmsd.aanlevering" in seen["Beheerconsole/berichten"]

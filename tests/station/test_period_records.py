@@ -101,5 +101,5 @@ def test_flags_of_the_newest_spiegelrapport(period_records: StationPeriodRecords
     assert list(file.flags) == flags
     mirror = next(r for r in file.reports if r.type == "gmsd.spiegelrapport")
     assert mirror.version == 1 and mirror.files == ("spiegelrapport.html", "spiegelrapport.json")
-    assert period_records.report_file(reply_id, "spiegelrapport.html").read_text() == \
+    assert period_records.report_file(reply_id, "spiegelrapport.html").decode() == \
         "<p>GM0363</p>"

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import mimetypes
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ggk.dashboard.app import FILTERS, Dashboard, matches
 from ggk.dashboard.chart import chart_window, daily_counts, period_chart_svg
@@ -361,7 +362,7 @@ def dashboard_router(dashboard: Dashboard) -> APIRouter:  # noqa: C901 - one pla
     @router.get("/rapport/{reply_id}/{name}")
     def report(request: Request, reply_id: str, name: str, user: CurrentUser) -> Response:
         try:
-            path = records.report_file(reply_id, name)
+            data = records.report_file(reply_id, name)
         except DashboardError as e:
             raise NotVisible() from e
         headers: dict[str, Any] = {
@@ -371,6 +372,7 @@ def dashboard_router(dashboard: Dashboard) -> APIRouter:  # noqa: C901 - one pla
         }
         if not name.endswith(".html"):
             headers["Content-Disposition"] = f'attachment; filename="{name}"'
-        return FileResponse(path, headers=headers)
+        media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return Response(data, media_type=media_type, headers=headers)
 
     return router

@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2) from None
         engine = station_engine(settings)
         try:
-            records = StationEvaluationRecords(engine, FileStore(settings.resolved_store_dir()))
+            records = StationEvaluationRecords(engine, FileStore.for_settings(settings))
             report = build_evaluation(records, definition, period,
                                       now=station_clock(now).now())
             paths = report.write(out)

@@ -150,7 +150,7 @@ def open_accepted_data(data_dir: Path | None, database_url: str | None, store_di
         require_current_schema(engine)
     except SchemaNotCurrent as e:
         raise ValueError(str(e)) from None
-    return StationAcceptedData(engine, FileStore(settings.resolved_store_dir()),
+    return StationAcceptedData(engine, FileStore.for_settings(settings),
                                opt_in_only=opt_in_only)
 def accepted_data_source(station_or_engine: Any, store: FileStore | None = None
                          ) -> StationAcceptedData:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +21,19 @@ StoreDir = Annotated[Path | None, typer.Option(
 KeyFile = Annotated[Path | None, typer.Option(
     "--pseudonym-key", help="HMAC key file (created 0600 if missing; keep it outside the "
     "database and its backups).")]
+S3Endpoint = Annotated[str | None, typer.Option(
+    "--s3-endpoint", envvar="GGK_STATION_S3_ENDPOINT",
+    help="S3-compatible object storage for raw files and replies (e.g. http://s3.internal:8333); "
+         "credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.")]
+S3Bucket = Annotated[str | None, typer.Option(
+    "--s3-bucket", envvar="GGK_STATION_S3_BUCKET",
+    help="Bucket for raw files and replies (default: the local store folder).")]
+S3Region = Annotated[str | None, typer.Option("--s3-region", envvar="GGK_STATION_S3_REGION")]
+S3Prefix = Annotated[str, typer.Option(
+    "--s3-prefix", envvar="GGK_STATION_S3_PREFIX", help="Key prefix in the bucket.")]
+S3_ENVIRONMENT = {"s3_endpoint_url": "GGK_STATION_S3_ENDPOINT",
+                  "s3_bucket": "GGK_STATION_S3_BUCKET", "s3_region": "GGK_STATION_S3_REGION",
+                  "s3_prefix": "GGK_STATION_S3_PREFIX"}
 Period = Annotated[str, typer.Option("--period", help="e.g. 2026-H1")]
 Now = Annotated[str | None, typer.Option(
     "--now", help="Pretend it is this date/time (ISO), for simulations; default: real time.")]
@@ -38,6 +52,11 @@ def _settings(data_dir: Path | None, database_url: str | None, store_dir: Path |
         raise _fail("give --data-dir (embedded SQLite) or --database-url")
     if data_dir is None and store_dir is None:
         raise _fail("give --store-dir with --database-url")
+    # the object storage of `run` and `purge` (flags), for every other command from the same
+    # environment variables, so that all of them find the raw files and replies
+    for name, variable in S3_ENVIRONMENT.items():
+        if name not in extra and os.environ.get(variable):
+            extra[name] = os.environ[variable]
     return StationSettings(data_dir=data_dir, database_url=database_url, store_dir=store_dir,
                            pseudonym_key=key, **extra)
 
@@ -158,6 +177,8 @@ def register(app: typer.Typer) -> None:
             "--metrics-address", help="Address of the metrics endpoint (loopback by default; "
             "it has no authentication).")] = "127.0.0.1",
         definitions: DefinitionsOption = None,
+        s3_endpoint: S3Endpoint = None, s3_bucket: S3Bucket = None, s3_region: S3Region = None,
+        s3_prefix: S3Prefix = "station/",
     ) -> None:
         """Process deliveries and besluiten from the CBS mailbox and send the reports, for every
         defined statistic (the shipped ones and those in --definitions / GGK_DEFINITIONS)."""
@@ -178,7 +199,9 @@ def register(app: typer.Typer) -> None:
                 raise _fail(f"{what} {path} does not exist")
         settings = _settings(data_dir, database_url, store_dir, pseudonym_key,
                              retention_days=retention_days, claim_lease_seconds=claim_lease,
-                             poll_wait=wait, mirror_workers=mirror_workers)
+                             poll_wait=wait, mirror_workers=mirror_workers,
+                             s3_endpoint_url=s3_endpoint, s3_bucket=s3_bucket,
+                             s3_region=s3_region, s3_prefix=s3_prefix)
         try:
             known = registry(definitions or ())
         except DefinitionError as e:
@@ -329,14 +352,17 @@ def register(app: typer.Typer) -> None:
         data_dir: DataDir = None, database_url: DatabaseUrl = None, store_dir: StoreDir = None,
         retention_days: Annotated[int, typer.Option("--retention-days")] = 30,
         now: Now = None,
+        s3_endpoint: S3Endpoint = None, s3_bucket: S3Bucket = None, s3_region: S3Region = None,
+        s3_prefix: S3Prefix = "station/",
     ) -> None:
         """Delete raw delivered files older than the retention (accepted Parquet stays)."""
         from ggk.station.purge import purge_raw
         from ggk.station.storage import FileStore
 
-        settings = _settings(data_dir, database_url, store_dir)
+        settings = _settings(data_dir, database_url, store_dir, s3_endpoint_url=s3_endpoint,
+                             s3_bucket=s3_bucket, s3_region=s3_region, s3_prefix=s3_prefix)
         engine = _migrated_engine(settings)
-        deleted = purge_raw(engine, FileStore(settings.resolved_store_dir()), _clock(now),
+        deleted = purge_raw(engine, FileStore.for_settings(settings), _clock(now),
                             retention_days)
         engine.dispose()
         typer.echo(f"deleted {deleted} raw files older than {retention_days} days")

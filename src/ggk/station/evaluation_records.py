@@ -55,11 +55,11 @@ class StationEvaluationRecords:
                         if kind_of(r.get("type") or "") is Kind.TECHNISCH_CONTROLERAPPORT), None)
         if rapport is None or not rapport.get("directory"):
             return {}
-        path = self.store.absolute(rapport["directory"]) / "report.json"
-        if not path.is_file():
+        data = self.store.reply_file(rapport["directory"], "report.json")
+        if data is None:
             return {}
         codes: dict[str, int] = {}
-        for finding in json.loads(path.read_text("utf-8")).get("findings", []):
+        for finding in json.loads(data.decode("utf-8")).get("findings", []):
             if finding.get("severity") == "error":
                 codes[finding["code"]] = codes.get(finding["code"], 0) + int(finding["count"])
         return codes

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from ggk.client.interfaces import Message
@@ -186,8 +185,9 @@ class PeriodRecords(Protocol):
     def gemeente_file(self, statistic: str, period: str, gemeente: str) -> GemeenteFile:
         """One municipality's period; DashboardError for an unknown gemeentecode."""
 
-    def report_file(self, reply_id: str, name: str) -> Path:
-        """A file of a report the station sent; DashboardError when there is no such file."""
+    def report_file(self, reply_id: str, name: str) -> bytes:
+        """A file of a report the station sent (its bytes; the station's files may be in object
+        storage); DashboardError when there is no such file."""
 
     def grant_extension(self, statistic: str, period: str, gemeente: str, until: dt.date,
                         reason: str | None) -> None:

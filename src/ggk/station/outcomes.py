@@ -7,6 +7,7 @@ with the same ids, and the hub treats a repeated id with the same content as the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -137,13 +138,12 @@ class ReplySender:
 
     def send(self, replies: list[Reply]) -> None:
         for reply in replies:
-            files = []
-            if reply.directory:
-                files = sorted(p for p in self.store.absolute(reply.directory).iterdir()
-                               if p.is_file())
-            try:
-                self.client.send(reply.receiver, reply.type, reply.metadata, files, id=reply.id,
-                                 conversation_id=reply.conversation_id,
-                                 in_reply_to=reply.in_reply_to)
-            except Conflict:  # the same id was sent before with other bytes (e.g. a PDF date)
-                log.info("reply %s was already sent", reply.id)
+            with contextlib.ExitStack() as stack:
+                files = (stack.enter_context(self.store.reply_files(reply.directory))
+                         if reply.directory else [])
+                try:
+                    self.client.send(reply.receiver, reply.type, reply.metadata, files,
+                                     id=reply.id, conversation_id=reply.conversation_id,
+                                     in_reply_to=reply.in_reply_to)
+                except Conflict:  # the same id was sent before with other bytes (a PDF date)
+                    log.info("reply %s was already sent", reply.id)

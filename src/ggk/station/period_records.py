@@ -9,7 +9,6 @@ import json
 import uuid
 from collections.abc import Sequence
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -44,12 +43,14 @@ MIRROR_JSON = "spiegelrapport.json"
 
 
 @lru_cache(maxsize=4096)
-def _flags_in(path: Path) -> tuple[dict[str, Any], ...]:
-    """The flags of one sent spiegelrapport (its files never change once sent)."""
-    if not path.is_file():
+def _flags_in(store: FileStore, message_id: str) -> tuple[dict[str, Any], ...]:
+    """The flags of one sent spiegelrapport (its files never change once sent; cached, so a
+    page of all gemeenten reads each one once, also from object storage)."""
+    data = store.reply_file(store.reply_relpath(message_id), MIRROR_JSON)
+    if data is None:
         return ()
     try:
-        found = json.loads(path.read_text("utf-8")).get("flags") or []
+        found = json.loads(data.decode("utf-8")).get("flags") or []
     except (OSError, ValueError):
         return ()
     return tuple(f for f in found if isinstance(f, dict))
@@ -114,7 +115,7 @@ class StationPeriodRecords:
         now = self.clock.now()
         result = []
         for code in sorted(names):
-            flags = len(_flags_in(self._mirror_path(mirrors[code]))) if code in mirrors else 0
+            flags = len(_flags_in(self.store, mirrors[code])) if code in mirrors else 0
             for dataset, is_required in datasets:
                 flow = flows.get((code, dataset))
                 record = (Record(State(flow.state), flow.accepted_version, flow.versions)
@@ -144,9 +145,6 @@ class StationPeriodRecords:
         if gemeente is not None:
             query = query.where(t.audit.c.gemeente == gemeente)
         return {g: m for g, m in conn.execute(query).all() if m}
-
-    def _mirror_path(self, message_id: str) -> Path:
-        return self.store.reply_dir_path(message_id) / MIRROR_JSON
 
     def timeline(self, statistic: str, period: str) -> list[TimelineEvent]:
         d = t.deliveries
@@ -195,7 +193,7 @@ class StationPeriodRecords:
                                      row["detail"] if row["event"] not in COMMENT_EVENTS
                                      else None)
                         for row in audit)
-        flags = _flags_in(self._mirror_path(mirrors[gemeente])) if gemeente in mirrors else ()
+        flags = _flags_in(self.store, mirrors[gemeente]) if gemeente in mirrors else ()
         return GemeenteFile(
             statistic, period, gemeente, states[0].naam, states,
             tuple(DeliveryVersion(v["message_id"], v["dataset"], v["version"], v["file_name"],
@@ -209,24 +207,24 @@ class StationPeriodRecords:
                             as_utc(replied_at) if replied_at else None,
                             self._files(reply["id"], reply.get("directory")))
 
-    def _folder(self, reply_id: str, recorded: str | None = None) -> Path | None:
-        """A reply's folder: the recorded one, else `replies/<id>` (spiegelrapport), else the
-        newest attempt folder `replies/<id>.<nonce>` (technical reports)."""
-        if recorded and self.store.absolute(recorded).is_dir():
-            return self.store.absolute(recorded)
-        exact = self.store.reply_dir_path(reply_id)
-        if exact.is_dir():
+    def _folder(self, reply_id: str, recorded: str | None = None) -> str | None:
+        """A reply's folder (relative to the store): the recorded one, else `replies/<id>`
+        (spiegelrapport), else the newest attempt folder `replies/<id>.<nonce>` (technical
+        reports)."""
+        if recorded and self.store.objects.names(recorded):
+            return recorded
+        exact = self.store.reply_relpath(reply_id)
+        if self.store.objects.names(exact):
             return exact
-        attempts = sorted(exact.parent.glob(f"{reply_id}.*"), key=lambda p: p.stat().st_mtime)
-        return attempts[-1] if attempts else None
+        return self.store.objects.newest_folder(f"{exact}.")
 
     def _files(self, reply_id: str, recorded: str | None = None) -> tuple[str, ...]:
         directory = self._folder(reply_id, recorded)
         if directory is None:
             return ()
-        return tuple(sorted(f.name for f in directory.iterdir() if f.is_file()))
+        return tuple(self.store.objects.names(directory))
 
-    def report_file(self, reply_id: str, name: str) -> Path:
+    def report_file(self, reply_id: str, name: str) -> bytes:
         if not name or "/" in name or "\\" in name or name.startswith("."):
             raise DashboardError("Dit bestand bestaat niet.")
         try:
@@ -234,10 +232,10 @@ class StationPeriodRecords:
         except ValueError:
             raise DashboardError("Dit rapport bestaat niet.") from None
         directory = self._folder(reply_id)
-        path = directory / name if directory is not None else None
-        if path is None or not path.is_file():
+        data = self.store.reply_file(directory, name) if directory is not None else None
+        if data is None:
             raise DashboardError("Dit rapport bestaat niet.")
-        return path
+        return data
 
     # -- requests -------------------------------------------------------------------------
 
@@ -316,6 +314,6 @@ def open_period_records(settings: StationSettings, clock: Clock | None = None,
 
     engine = create_engine(settings.resolved_database_url())
     require_current_schema(engine)
-    return StationPeriodRecords(engine, FileStore(settings.resolved_store_dir()),
+    return StationPeriodRecords(engine, FileStore.for_settings(settings),
                                 registry or shipped(), clock or SystemClock(),
                                 [(g.code, g.naam) for g in register().all()])

@@ -70,7 +70,7 @@ class Station:
         if auto_migrate:
             migrate(self.engine)
         require_current_schema(self.engine)
-        self.store = FileStore(settings.resolved_store_dir())
+        self.store = FileStore.for_settings(settings)
         secret = load_or_create_key(settings.resolved_key_path())
         self.pseudonymiser = Pseudonymiser(secret)
         ids = ReplyIds(secret)

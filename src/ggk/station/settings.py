@@ -23,6 +23,13 @@ class StationSettings:
     database_url: str | None = None
     store_dir: Path | None = None
     pseudonym_key: Path | None = None
+    # Several stations on several machines: raw files and reply files in S3-compatible object
+    # storage (credentials from the usual AWS variables); `store_dir` stays each station's own
+    # local folder (downloads in progress, replies being written, claim lock files, Parquet).
+    s3_endpoint_url: str | None = None
+    s3_bucket: str | None = None
+    s3_region: str | None = None
+    s3_prefix: str = "station/"
     retention_days: int = 30  # raw delivered files are purged after this many days
     claim_lease_seconds: float = 300.0  # a claim of a dead station may be taken over after this
     poll_wait: float = 10.0  # long-poll seconds per mailbox call

@@ -7,6 +7,14 @@ Layout under the store directory:
   replies/<reply message id>/<attachment files>            what the station sent (resent on crash)
   replies/<reply message id>.<nonce>/                      the same, one folder per decision attempt
   incoming/<message id>/                                   partial downloads
+  outgoing/                                                replies being sent (object storage)
+
+Raw files and reply files are objects (ggk.storage.objects): in the local folder above by
+default, or, with `objects` given (S3-compatible object storage, `--s3-bucket`), under the same
+keys in a bucket. The local folder then keeps only what is local by nature: partial downloads,
+reply files being written (published to the bucket after the decision commits) and the claim
+lock files. Accepted Parquet stays in the local folder for now (the mirror workers read it by
+path).
 """
 
 from __future__ import annotations
@@ -15,11 +23,15 @@ import contextlib
 import hashlib
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
+
+from ggk.station.settings import StationSettings
+from ggk.storage.objects import FolderObjects, Objects, S3Objects
 
 
 def sha256_file(path: Path) -> str:
@@ -42,33 +54,54 @@ def private_dir(path: Path) -> Path:
 
 
 class FileStore:
-    def __init__(self, root: Path) -> None:
+    """The station's files: `root` is the local folder; `objects` where raw files and replies
+    are kept (default: the local folder itself, unchanged for `make demo`)."""
+
+    def __init__(self, root: Path, objects: Objects | None = None) -> None:
         self.root = private_dir(Path(root))
+        self.remote = objects is not None  # replies are written locally, then published
+        self.objects: Objects = objects if objects is not None else FolderObjects(self.root)
+
+    @classmethod
+    def for_settings(cls, settings: StationSettings) -> FileStore:
+        """The store the settings name: the local folder, with the bucket when one is given."""
+        if settings.s3_bucket is None:
+            return cls(settings.resolved_store_dir())
+        objects = S3Objects.connect(settings.s3_endpoint_url, settings.s3_bucket,
+                                    settings.s3_region, settings.s3_prefix)
+        objects.check_bucket()
+        return cls(settings.resolved_store_dir(), objects)
 
     # raw files -------------------------------------------------------------------------------
+    @staticmethod
+    def raw_key(sha256: str) -> str:
+        return f"raw/{sha256[:2]}/{sha256}"
+
     def raw_path(self, sha256: str) -> Path:
-        return self.root / "raw" / sha256[:2] / sha256
+        return self.root / self.raw_key(sha256)
 
     def incoming_dir(self, message_id: str) -> Path:
         return private_dir(self.root / "incoming" / message_id)
 
     def keep_raw(self, downloaded: Path, sha256: str) -> Path:
-        """Move a verified download into the content-addressed store (same content: kept once)."""
+        """Keep a verified download in the content-addressed store (same content: kept once);
+        the local file to validate. In object storage the download is copied there and stays
+        in `incoming/` for the validator, which streams a local file (`clear_incoming` removes
+        it once the message is handled)."""
+        if self.remote:
+            local = downloaded.with_name(f"{downloaded.name}.kept")
+            os.link(downloaded, local)  # same folder: a second name, no copy
+            self.objects.move_in(self.raw_key(sha256), downloaded)
+            return local
         target = self.raw_path(sha256)
-        target.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():
             downloaded.unlink(missing_ok=True)
         else:
-            os.replace(downloaded, target)
-            os.chmod(target, 0o600)
+            self.objects.move_in(self.raw_key(sha256), downloaded)
         return target
 
     def delete_raw(self, sha256: str) -> bool:
-        path = self.raw_path(sha256)
-        if path.exists():
-            path.unlink()
-            return True
-        return False
+        return self.objects.delete(self.raw_key(sha256))
 
     def clear_incoming(self, message_id: str) -> None:
         shutil.rmtree(self.root / "incoming" / message_id, ignore_errors=True)
@@ -99,7 +132,8 @@ class FileStore:
     def reply_attempt(self, reply_id: str) -> Iterator[Path]:
         """A new folder for one attempt at a reply's files (`replies/<id>.<nonce>`): two stations
         that decide the same message never write into each other's files; the attempt whose
-        decision commits is the one its recorded path names. Removed when the block fails."""
+        decision commits is the one its recorded path names. Removed when the block fails; in
+        object storage published when it succeeds (after the decision's commit)."""
         path = self.root / "replies" / f"{reply_id}.{uuid.uuid4().hex[:12]}"
         path.mkdir(parents=True)
         try:
@@ -107,10 +141,43 @@ class FileStore:
         except BaseException:
             shutil.rmtree(path, ignore_errors=True)
             raise
+        self.publish_reply(path)
 
-    def reply_dir_path(self, reply_id: str) -> Path:
-        """Where a reply's files are, without creating the folder (for readers)."""
-        return self.root / "replies" / reply_id
+    def publish_reply(self, directory: Path) -> None:
+        """Move a reply folder's files written locally to the object storage (nothing to do in
+        the local folder: they are there). Also run before a reply is sent, so a folder left
+        behind by a crash between the commit and the publication is published then."""
+        if not self.remote or not directory.is_dir():
+            return
+        relpath = self.relative(directory)
+        for file in sorted(p for p in directory.iterdir() if p.is_file()):
+            self.objects.move_in(f"{relpath}/{file.name}", file)
+        shutil.rmtree(directory, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def reply_files(self, relpath: str) -> Iterator[list[Path]]:
+        """A reply's files as local paths for the hub client, which streams attachments from
+        disk: in object storage they are downloaded to a temporary folder for the block."""
+        self.publish_reply(self.absolute(relpath))
+        if not self.remote:
+            folder = self.absolute(relpath)
+            yield sorted(p for p in folder.iterdir() if p.is_file())
+            return
+        with tempfile.TemporaryDirectory(dir=private_dir(self.root / "outgoing")) as tmp:
+            files = []
+            for name in self.objects.names(relpath):
+                if self.objects.download(f"{relpath}/{name}", Path(tmp) / name):
+                    files.append(Path(tmp) / name)
+            yield files
+
+    def reply_file(self, relpath: str, name: str) -> bytes | None:
+        """One file of a reply (a recorded folder), None when it is not there."""
+        return self.objects.get_bytes(f"{relpath}/{name}")
+
+    @staticmethod
+    def reply_relpath(reply_id: str) -> str:
+        """Where a spiegelrapport's files are (relative; the folder of a reply without attempts)."""
+        return f"replies/{reply_id}"
 
     def relative(self, path: Path) -> str:
         return str(Path(path).relative_to(self.root))
