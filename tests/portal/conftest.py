@@ -24,7 +24,13 @@ from ggk.web.interfaces import Membership
 from ggk.web.server import BackgroundServer
 from tests.gemeente.conftest import Chain, chain, chain_without_station, database_url  # noqa: F401
 from tests.hub.conftest import hub_pki, running_hub, start_hub  # noqa: F401
-from tests.web.browser import axe_violations, browser, new_page, screenshot  # noqa: F401
+from tests.web.browser import (  # noqa: F401
+    axe_violations,
+    browser,
+    log_in_page,
+    new_page,
+    screenshot,
+)
 
 PASSWORD = "wachtwoord-123!"
 
@@ -96,10 +102,6 @@ def portal_only(chain_without_station: Chain, tmp_path: Path  # noqa: F811
 
 
 def login(page: Any, url: str, email: str, password: str = PASSWORD) -> None:
-    page.goto(f"{url}/inloggen")
-    page.get_by_label("E-mailadres").fill(email)
-    page.get_by_label("Wachtwoord").fill(password)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_load_state()
+    log_in_page(page, url, email, password)
 
 

@@ -41,6 +41,13 @@ def test_operator_sets_up_and_serves_the_portal(running_hub: RunningHub, tmp_pat
     short = run("user", "add", "--email", "b@amsterdam.nl", "--name", "B",
                 "--password", "kort", *common)
     assert short.returncode == 2 and "at least 12 characters" in short.stderr
+    assert run("user", "add", "--email", "c@amsterdam.nl", "--name", "C", "--alleen-lezen",
+               "gm0363", "--password", "een-lang-wachtwoord", *common).returncode == 0
+    totp = run("user", "totp", "--email", "c@amsterdam.nl", *common)
+    assert totp.returncode == 0 and totp.stdout.startswith("otpauth://totp/"), totp.stderr
+    assert run("user", "disable", "--email", "c@amsterdam.nl", *common).returncode == 0
+    unknown = run("user", "disable", "--email", "niemand@amsterdam.nl", *common)
+    assert unknown.returncode == 2 and "no account niemand@amsterdam.nl" in unknown.stderr
     assert run("serve", *common).returncode == 2  # neither --cert nor --behind-proxy
 
     port = free_port()

@@ -28,8 +28,7 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
+def _chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     path = chromium_path()
@@ -43,6 +42,17 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    yield from _chromium()
+
+
+@pytest.fixture(scope="module")
+def module_browser() -> Iterator[Any]:
+    """One chromium for all tests of a module (starting one takes seconds)."""
+    yield from _chromium()
+
+
 def new_page(browser: Any, width: int = 1366, height: int = 768) -> Any:
     context = browser.new_context(ignore_https_errors=True, locale="nl-NL",
                                   viewport={"width": width, "height": height})
@@ -54,6 +64,15 @@ def new_page(browser: Any, width: int = 1366, height: int = 768) -> Any:
         f"[http {response.status}] {response.request.method} {response.url}"))
     page.set_default_timeout(30_000)
     return page
+
+
+def log_in_page(page: Any, url: str, email: str, password: str) -> None:
+    """Log in through the login form, as a person would."""
+    page.goto(f"{url}/inloggen")
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord").fill(password)
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_load_state()
 
 
 def screenshot(page: Any, name: str, folder: str = "portal") -> Path:

@@ -19,7 +19,7 @@ from ggk.pki import init_ca, issue_server_cert
 from ggk.web.app import CurrentUser, WebConfig, WebFoundation, client_address
 from ggk.web.interfaces import Membership
 from ggk.web.server import BackgroundServer
-from tests.web.browser import browser  # noqa: F401 - the fixture, for tests in this folder
+from tests.web.browser import browser, module_browser  # noqa: F401 - fixtures for this folder
 
 PASSWORD = "wachtwoord-123!"
 
@@ -63,12 +63,18 @@ def web_tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture
 def running_web(database_url: str, web_tls: tuple[Path, Path]) -> Iterator[RunningWeb]:
-    ca, server_pem = web_tls
     web = WebFoundation(WebConfig(database_url=database_url, title="Testportaal"))
     web.migrate()
     web.accounts.create("anna@amsterdam.nl", "Anna de Vries", PASSWORD,
                         memberships=[Membership("GM0363", "medewerker")])
-    server = BackgroundServer(web.create_app([demo_router()]), cert=server_pem)
+    yield from serve(web, [demo_router()], web_tls)
+
+
+def serve(web: WebFoundation, routers: list[APIRouter], tls: tuple[Path, Path]
+          ) -> Iterator[RunningWeb]:
+    """Serve `web` with these routers on real TLS until the generator is closed."""
+    ca, server_pem = tls
+    server = BackgroundServer(web.create_app(routers), cert=server_pem)
     url = server.start()
     try:
         yield RunningWeb(url, web, ca)

@@ -136,8 +136,10 @@ class Portal:
 
     def create_app(self) -> FastAPI:
         from ggk.portal.views import portal_router
+        from ggk.web.account_views import accounts_admin_router
 
-        return self.web.create_app([portal_router(self)])
+        return self.web.create_app([portal_router(self), accounts_admin_router(
+            lambda: [(c.code, c.name) for c in self.connections()])])
 
     def close(self) -> None:
         with self._desks_lock:

@@ -1,12 +1,17 @@
-"""CLI: `ggk portal serve|migrate|gemeente add|user add|user totp` (operators: English)."""
+"""CLI: `ggk portal serve|migrate|gemeente add|user add|totp|disable` (operators: English)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from ggk.web.interfaces import User
 
 portal_app = typer.Typer(help="The municipality portal (web) run by the hub operator.",
                          no_args_is_help=True)
@@ -38,6 +43,20 @@ def _portal(data_dir: Path, hub: str, ca: Path, database_url: str | None, **extr
                                    **extra))
     portal.migrate()
     return portal
+
+
+@contextmanager
+def _account(email: str, data_dir: Path, hub: str, ca: Path, database_url: str | None
+             ) -> Iterator[tuple[Any, User]]:
+    """The portal (closed afterwards) and its account with this e-mail; exit 2 when unknown."""
+    portal = _portal(data_dir, hub, ca, database_url)
+    try:
+        user = portal.web.accounts.by_email(email)
+        if user is None:
+            raise _fail(f"no account {email}")
+        yield portal, user
+    finally:
+        portal.close()
 
 
 @portal_app.command()
@@ -84,17 +103,14 @@ def user_add(
     ca: Ca = Path("ca.pem"), database_url: DatabaseUrl = None,
 ) -> None:
     """Create a portal account with roles."""
-    from ggk.web.interfaces import AccountError, Membership
+    from ggk.web.accounts import add_account, memberships_for
+    from ggk.web.interfaces import AccountError
 
-    memberships = [Membership(c, "medewerker") for c in medewerker or []] + [
-        Membership(c, "alleen-lezen") for c in alleen_lezen or []]
     portal = _portal(data_dir, hub, ca, database_url)
     try:
-        user = portal.web.accounts.create(email, name, password, beheerder=beheerder,
-                                          memberships=memberships)
-        portal.web.audit.record(None, "account.create",
-                                f"account {user.email} created from the command line",
-                                email="cli")
+        user = add_account(portal.web.accounts, portal.web.audit, None, email, name, password,
+                           beheerder=beheerder,
+                           memberships=memberships_for(medewerker or [], alleen_lezen or []))
     except AccountError as e:
         raise _fail(str(e)) from e
     finally:
@@ -108,18 +124,28 @@ def user_totp(
     data_dir: DataDir = Path("portal-data"), hub: Hub = "https://127.0.0.1:8443",
     ca: Ca = Path("ca.pem"), database_url: DatabaseUrl = None,
 ) -> None:
-    """Turn on TOTP for an account; prints the otpauth URI for the authenticator app."""
-    import pyotp
+    """Turn on TOTP for an account with a new secret; prints the otpauth URI for the app."""
+    from ggk.web.accounts import provisioning_uri, reset_totp
 
-    portal = _portal(data_dir, hub, ca, database_url)
-    try:
-        user = portal.web.accounts.by_email(email)
-        if user is None:
-            raise _fail(f"no account {email}")
-        secret = portal.web.accounts.enable_totp(user.id)
-    finally:
-        portal.close()
-    typer.echo(pyotp.TOTP(secret).provisioning_uri(user.email, issuer_name="ggk portaal"))
+    with _account(email, data_dir, hub, ca, database_url) as (portal, user):
+        secret = reset_totp(portal.web.accounts, portal.web.audit, None, user, new_secret=True)
+    assert secret is not None
+    typer.echo(provisioning_uri(secret, user.email))
+
+
+@user_app.command("disable")
+def user_disable(
+    email: Annotated[str, typer.Option("--email")],
+    data_dir: DataDir = Path("portal-data"), hub: Hub = "https://127.0.0.1:8443",
+    ca: Ca = Path("ca.pem"), database_url: DatabaseUrl = None,
+) -> None:
+    """Switch an account off and end its sessions."""
+    from ggk.web.accounts import disable_account
+
+    with _account(email, data_dir, hub, ca, database_url) as (portal, user):
+        disable_account(portal.web.accounts, portal.web.audit, portal.web.sessions.end_all_for,
+                        None, user)
+    typer.echo(f"account {user.email} disabled")
 
 
 @portal_app.command()

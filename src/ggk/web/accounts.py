@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pyotp
 import sqlalchemy as sa
@@ -16,11 +16,15 @@ from ggk.web.interfaces import (
     INTERNAL_ROLES,
     MEMBERSHIP_ROLES,
     AccountError,
+    AuditLog,
     LoginRefused,
     Membership,
     User,
 )
 
+PASSWORD_MIN_LENGTH = 12
+TOTP_ISSUER = "ggk portaal"
+SessionEnder = Callable[[int], object]  # ends every session of an account id
 REFUSED = "E-mailadres of wachtwoord klopt niet, of het account is uitgeschakeld."
 # Verifying against this hash when the e-mail is unknown keeps the answer time the same.
 _HASHER = PasswordHasher()
@@ -43,8 +47,8 @@ class AccountStore:
             if membership.role not in allowed:
                 raise AccountError(f"unknown role {membership.role!r} for "
                                    f"{membership.organisation}: use one of {', '.join(allowed)}")
-        if password is not None and len(password) < 12:
-            raise AccountError("a password needs at least 12 characters")
+        if password is not None and len(password) < PASSWORD_MIN_LENGTH:
+            raise AccountError(f"a password needs at least {PASSWORD_MIN_LENGTH} characters")
         with self.engine.begin() as conn:
             if conn.execute(sa.select(t.accounts.c.id).where(t.accounts.c.email == email)).first():
                 raise AccountError(f"an account with e-mail {email} exists already")
@@ -127,6 +131,31 @@ class AccountStore:
             conn.execute(sa.update(t.accounts).where(t.accounts.c.id == user_id).values(
                 active=active))
 
+    def has_password(self, user_id: int) -> bool:
+        """Whether this account has a local password (False: OIDC only)."""
+        with self.engine.connect() as conn:
+            stored = conn.execute(sa.select(t.accounts.c.password_hash).where(
+                t.accounts.c.id == user_id)).scalar()
+        return stored is not None
+
+    def change_password(self, user_id: int, current: str, new: str) -> None:
+        """Replace the password after checking the current one: LoginRefused (Dutch) when the
+        current password is wrong, AccountError when the new one is too short."""
+        if len(new) < PASSWORD_MIN_LENGTH:
+            raise AccountError(f"a password needs at least {PASSWORD_MIN_LENGTH} characters")
+        with self.engine.connect() as conn:
+            stored = conn.execute(sa.select(t.accounts.c.password_hash).where(
+                t.accounts.c.id == user_id)).scalar()
+        try:
+            _HASHER.verify(stored or _DUMMY_HASH, current)
+        except (VerificationError, InvalidHashError):
+            raise LoginRefused("Het huidige wachtwoord klopt niet.") from None
+        if stored is None:
+            raise LoginRefused("Het huidige wachtwoord klopt niet.")
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(t.accounts).where(t.accounts.c.id == user_id).values(
+                password_hash=_HASHER.hash(new)))
+
     def enable_totp(self, user_id: int) -> str:
         secret = pyotp.random_base32()
         with self.engine.begin() as conn:
@@ -134,23 +163,34 @@ class AccountStore:
                 totp_secret=secret, totp_last_step=None))
         return secret
 
+    def confirm_totp(self, user_id: int, secret: str, code: str) -> bool:
+        """Turn TOTP on with `secret` (not stored before) only when `code` is a current code of
+        it; the code then counts as used. False (and nothing stored) otherwise."""
+        step = _matching_step(secret, code, None)
+        if step is None:
+            return False
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(t.accounts).where(t.accounts.c.id == user_id).values(
+                totp_secret=secret, totp_last_step=step))
+        return True
+
+    def disable_totp(self, user_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(t.accounts).where(t.accounts.c.id == user_id).values(
+                totp_secret=None, totp_last_step=None))
+
     def verify_totp(self, user_id: int, code: str) -> bool:
         with self.engine.begin() as conn:
             row = conn.execute(sa.select(t.accounts.c.totp_secret, t.accounts.c.totp_last_step)
                                .where(t.accounts.c.id == user_id)).first()
             if row is None or not row.totp_secret:
                 return False
-            totp = pyotp.TOTP(row.totp_secret)
-            now = utcnow()
-            for drift in (0, -1, 1):
-                at = now.timestamp() + drift * totp.interval
-                step = int(at // totp.interval)
-                if totp.at(int(at)) == code.strip() and (
-                        row.totp_last_step is None or step > row.totp_last_step):
-                    conn.execute(sa.update(t.accounts).where(t.accounts.c.id == user_id)
-                                 .values(totp_last_step=step))
-                    return True
-        return False
+            step = _matching_step(row.totp_secret, code, row.totp_last_step)
+            if step is None:
+                return False
+            conn.execute(sa.update(t.accounts).where(t.accounts.c.id == user_id)
+                         .values(totp_last_step=step))
+        return True
 
     def link_oidc(self, user_id: int, issuer: str, subject: str) -> None:
         with self.engine.begin() as conn:
@@ -165,3 +205,81 @@ class AccountStore:
                 t.oidc_links.c.issuer == issuer, t.oidc_links.c.subject == subject)).scalar()
         user = self.get(account_id) if account_id is not None else None
         return user if user is not None and user.active else None
+
+
+def _matching_step(secret: str, code: str, last_step: int | None) -> int | None:
+    """The time step (now, or one either side) whose code is `code` and is newer than
+    `last_step`; None when there is none."""
+    totp = pyotp.TOTP(secret)
+    now = utcnow().timestamp()
+    for drift in (0, -1, 1):
+        at = now + drift * totp.interval
+        step = int(at // totp.interval)
+        if totp.at(int(at)) == code.strip() and (last_step is None or step > last_step):
+            return step
+    return None
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def provisioning_uri(secret: str, email: str) -> str:
+    """The otpauth:// URI an authenticator app reads (typed in or as a QR code)."""
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=TOTP_ISSUER)
+
+
+def memberships_for(medewerker: Sequence[str] = (), alleen_lezen: Sequence[str] = ()
+                    ) -> list[Membership]:
+    """Memberships from gemeentecodes per role (the CLI's options, the beheer form)."""
+    return [Membership(c.strip().upper(), "medewerker") for c in medewerker] + [
+        Membership(c.strip().upper(), "alleen-lezen") for c in alleen_lezen]
+
+
+# -- account administration: the one recipe for `ggk portal user ...` and the beheer pages -----
+# `actor` None is the operator at the command line; otherwise the beheerder in the browser.
+
+
+def add_account(accounts: AccountStore, audit: AuditLog, actor: User | None, email: str,
+                name: str, password: str | None, *, memberships: Sequence[Membership] = (),
+                beheerder: bool = False, address: str | None = None) -> User:
+    """Create an account and record who did it; AccountError (English) when it cannot be."""
+    user = accounts.create(email, name, password, beheerder=beheerder, memberships=memberships)
+    roles = ", ".join(f"{m.role} {m.organisation}" for m in user.memberships)
+    audit.record(actor, "account.create",
+                 f"account {user.email} aangemaakt ({'beheerder' if beheerder else roles or '-'})"
+                 f"{'' if actor else ' via de opdrachtregel'}",
+                 organisation=_single_organisation(memberships), address=address,
+                 email=None if actor else "cli")
+    return user
+
+
+def disable_account(accounts: AccountStore, audit: AuditLog, end_sessions: SessionEnder,
+                    actor: User | None, user: User, *, address: str | None = None) -> None:
+    """Switch an account off and end its sessions."""
+    accounts.set_active(user.id, False)
+    end_sessions(user.id)
+    audit.record(actor, "account.disable", f"account {user.email} uitgeschakeld",
+                 organisation=_single_organisation(user.memberships), address=address,
+                 email=None if actor else "cli")
+
+
+def reset_totp(accounts: AccountStore, audit: AuditLog, actor: User | None, user: User, *,
+               address: str | None = None, new_secret: bool = False) -> str | None:
+    """Take an account's TOTP away (it logs in with the password only and can set it up again
+    on 'Mijn account'); with `new_secret` give it a fresh secret instead, returned."""
+    secret = accounts.enable_totp(user.id) if new_secret else None
+    if secret is None:
+        accounts.disable_totp(user.id)
+    audit.record(actor, "account.totp-reset",
+                 f"tweestapsverificatie van {user.email} "
+                 f"{'opnieuw ingesteld' if new_secret else 'uitgezet'}",
+                 organisation=_single_organisation(user.memberships), address=address,
+                 email=None if actor else "cli")
+    return secret
+
+
+def _single_organisation(memberships: Sequence[Membership]) -> str | None:
+    """The gemeente an entry is about when the account belongs to exactly one (its logboek)."""
+    codes = {m.organisation for m in memberships if m.organisation != INTERNAL}
+    return codes.pop() if len(codes) == 1 else None

@@ -147,11 +147,14 @@ class WebFoundation:
     # -- the application ---------------------------------------------------------------------
 
     def create_app(self, routers: Sequence[APIRouter]) -> FastAPI:
+        from ggk.web.account_views import account_router
+
         app = FastAPI(title=self.config.title, docs_url=None, redoc_url=None, openapi_url=None,
                       dependencies=[Depends(csrf_protect)])
         app.state.web = self
         app.middleware("http")(self._session_middleware)
         app.include_router(login_router())
+        app.include_router(account_router())
         for router in routers:
             app.include_router(router)
         app.mount("/static/web", StaticFiles(directory=HERE / "static"), name="web-static")

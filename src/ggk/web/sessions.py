@@ -95,6 +95,10 @@ class SessionStore:
                 t.sessions.c.id_hash == _hash(session.cookie)))
         session.ended = True
 
-    def end_all_for(self, account_id: int) -> None:
+    def end_all_for(self, account_id: int, *, keep: WebSession | None = None) -> int:
+        """End every session of this account (but `keep`); returns how many ended."""
+        query = sa.delete(t.sessions).where(t.sessions.c.account_id == account_id)
+        if keep is not None:
+            query = query.where(t.sessions.c.id_hash != _hash(keep.cookie))
         with self.engine.begin() as conn:
-            conn.execute(sa.delete(t.sessions).where(t.sessions.c.account_id == account_id))
+            return int(conn.execute(query).rowcount or 0)
