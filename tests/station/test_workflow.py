@@ -88,7 +88,8 @@ def test_facultatief_without_accepted_basis_refused() -> None:
     with pytest.raises(Refused) as refused:
         decide(Record(), Event.AANLEVERING,
                ctx("2026-09-01", dataset="facultatief", basis_accepted=False))
-    assert refused.value.code == "geen-basis" and "Lever eerst 'basis' aan" in refused.value.message
+    assert refused.value.code == "verplichte-dataset-ontbreekt"
+    assert "Lever eerst 'basis' aan" in refused.value.message
     ok = ctx("2026-09-01", dataset="facultatief", basis_accepted=True)
     assert decide(Record(), Event.AANLEVERING, ok).state is State.ONTVANGEN
 

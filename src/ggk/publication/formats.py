@@ -166,7 +166,7 @@ def write_plain_csv(path: Path, table: PublicationTable) -> None:
 
 
 def write_xlsx(path: Path, table: PublicationTable, release: str, now: dt.datetime) -> None:
-    """The table as the public GMSD tables show it: title, a header row of indicator names
+    """The table as CBS's public tables show it: title, a header row of indicator names
     with units, NL first, '.' for geheim; a second sheet explains indicators and signs."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font

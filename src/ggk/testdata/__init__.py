@@ -1,4 +1,5 @@
-"""Synthetic GMSD delivery files with an exact answer key (see docs/testdata.md)."""
+"""Synthetic delivery files of any defined statistic, with an exact answer key (see
+docs/testdata.md)."""
 
 from __future__ import annotations
 
