@@ -156,5 +156,5 @@ def workflow_context(conn: sa.Connection, definition: Definition, key: WorkflowK
     return Context(
         now=now, calendar=definition.calendar(key.period), timezone=definition.timezone,
         extension_until=extension_until(conn, key.statistic, key.period, key.gemeente),
-        dataset=key.dataset, basis_accepted=required_record.accepted_version is not None
+        dataset=key.dataset, required_accepted=required_record.accepted_version is not None
         and required_record.state is not State.INGETROKKEN, required_dataset=required)

@@ -119,7 +119,7 @@ class Context:
     timezone: str = "Europe/Amsterdam"
     extension_until: dt.date | None = None  # operator extension for this gemeente
     dataset: str = ""  # the dataset of this record; empty: the required one
-    basis_accepted: bool = True  # the required dataset is accepted: matters for the others
+    required_accepted: bool = True  # the required dataset is accepted: matters for the others
     required_dataset: str = ""  # the dataset the others build on (Definition.required_dataset)
 
     @property
@@ -228,8 +228,8 @@ def decide(record: Record, event: Event, ctx: Context, *, version: int | None = 
     `version` is the delivery version that the event concerns (for GOEDGEKEURD: the version that
     becomes the accepted data).
     """
-    needs_basis = ctx.dataset != ctx.required_dataset and not ctx.basis_accepted
-    if event is Event.AANLEVERING and needs_basis:
+    needs_required = ctx.dataset != ctx.required_dataset and not ctx.required_accepted
+    if event is Event.AANLEVERING and needs_required:
         raise Refused("verplichte-dataset-ontbreekt", (
             f"Een aanlevering van '{ctx.dataset}' voor {ctx.calendar.period} kan pas als er een "
             f"goedgekeurde aanlevering van '{ctx.required_dataset}' is (die niet is ingetrokken). "

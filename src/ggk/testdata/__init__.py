@@ -14,7 +14,7 @@ _EXPORTS = {
     "UnknownDefect": "ggk.testdata.interfaces",
     "generate": "ggk.testdata.generator",
     "parse_errors": "ggk.testdata.defects",
-    "read_basis": "ggk.testdata.generator",
+    "read_referenced": "ggk.testdata.generator",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__ = lazy_exports("ggk.testdata", _EXPORTS)

@@ -109,7 +109,7 @@ def generate(
         parent_recipe = recipe.dataset(ds_recipe.refers_to)
         fk = next(k for k in spec.foreign_keys if k.resource == ds_recipe.refers_to)
         if referenced_path is not None:
-            keys, taken_bsns = read_basis(referenced_path, definition, gm.code,
+            keys, taken_bsns = read_referenced(referenced_path, definition, gm.code,
                                           parent=ds_recipe.refers_to, fields=fk.reference_fields)
         else:
             size = (default_rows(parent_recipe, parent_spec, ctx0) if rows is None
@@ -340,7 +340,7 @@ def _check_clean(typed: pl.DataFrame, definition: Definition, spec: DatasetSpec,
                           + "; ".join(problems))
 
 
-def read_basis(path: Path, definition: Definition, gemeente: str, *, parent: str,
+def read_referenced(path: Path, definition: Definition, gemeente: str, *, parent: str,
                fields: tuple[str, ...]) -> tuple[pl.DataFrame, set[int]]:
     """Distinct, well-formed key values (`fields`) of the referenced dataset's file, typed, and
     every numeric BSN that occurs in it (a geen-basisrecord line must use none of them)."""
