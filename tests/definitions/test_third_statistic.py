@@ -174,12 +174,13 @@ def test_third_statistic_from_a_folder_generates_and_validates(folder: Path,
     # the dataset that refers to the first: keys from the written file, one orphan row
     r = _ggk("testdata", "--definitions", str(folder), "--statistic", "proef",
              "--gemeente", "GM0363", "--period", "2027-03", "--dataset", "betalingen",
-             "--basis", str(data), "--errors", "minimum=2,type:bedrag=1", "--out", str(out))
+             "--referenced-file", str(data), "--errors", "minimum=2,type:bedrag=1",
+             "--out", str(out))
     assert r.returncode == 0, r.stderr
     key = AnswerKey.read(out / "GM0363-2027-03-betalingen-antwoorden.json")
     r = _ggk("validate", str(out / "GM0363-2027-03-betalingen.csv"), "--definitions",
              str(folder), "--statistic", "proef", "--gemeente", "GM0363", "--period", "2027-03",
-             "--dataset", "betalingen", "--basis", str(data), "--format", "json")
+             "--dataset", "betalingen", "--verplicht-bestand", str(data), "--format", "json")
     assert r.returncode == 1, r.stderr
     assert not mismatches(json.loads(r.stdout), key)
 

@@ -91,7 +91,7 @@ def gen(definition: Definition, tmp: Path, gemeente: str, rows: int, *, dataset:
 
     out = tmp / "files" / (name or f"{gemeente}-{dataset}-{seed}")
     generated = generate(definition, dataset, gemeente, PERIOD, rows=rows, errors=errors,
-                         seed=seed, basis=basis, out=out)
+                         seed=seed, referenced=basis, out=out)
     return generated.path
 
 

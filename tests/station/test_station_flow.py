@@ -68,7 +68,7 @@ def test_delivery_workflow_end_to_end(world: StationWorld) -> None:
     sent_fac = world.deliver("gemeente_a", fac, dataset="facultatief")
     sent_besluit = world.besluit("gemeente_a", "opt-in")
     world.station.run_once()
-    assert refusal(world, "gemeente_a", sent_fac)["reden"] == "geen-basis"
+    assert refusal(world, "gemeente_a", sent_fac)["reden"] == "verplichte-dataset-ontbreekt"
     assert "Lever eerst" in refusal(world, "gemeente_a", sent_besluit)["bericht"]
 
     # a gemeente delivering for another one: refused

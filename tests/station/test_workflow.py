@@ -87,9 +87,10 @@ def test_correction_until_correctie_sluit_and_rejected_correction_keeps_data() -
 def test_facultatief_without_accepted_basis_refused() -> None:
     with pytest.raises(Refused) as refused:
         decide(Record(), Event.AANLEVERING,
-               ctx("2026-09-01", dataset="facultatief", basis_accepted=False))
-    assert refused.value.code == "geen-basis" and "Lever eerst 'basis' aan" in refused.value.message
-    ok = ctx("2026-09-01", dataset="facultatief", basis_accepted=True)
+               ctx("2026-09-01", dataset="facultatief", required_accepted=False))
+    assert refused.value.code == "verplichte-dataset-ontbreekt"
+    assert "Lever eerst 'basis' aan" in refused.value.message
+    ok = ctx("2026-09-01", dataset="facultatief", required_accepted=True)
     assert decide(Record(), Event.AANLEVERING, ok).state is State.ONTVANGEN
 
 

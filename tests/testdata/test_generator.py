@@ -138,7 +138,7 @@ def test_facultatief_refers_to_basis_keys(tmp_path: Path) -> None:
         "2026-H1",
         errors=("geen-basisrecord=4,minimum=2,type:betaald_bedrag=1,elfproef=1,aantal-velden=1"),
         seed=2,
-        basis=basis,
+        referenced=basis,
         out=tmp_path,
         style=FileStyle.varied(3),
     )
@@ -231,7 +231,7 @@ def test_bad_requests_say_why(tmp_path: Path, errors: str, message: str) -> None
 
 
 def test_geen_basisrecord_needs_a_basis(tmp_path: Path) -> None:
-    with pytest.raises(TestdataError, match="needs a basis file"):
+    with pytest.raises(TestdataError, match="needs the file of the referenced dataset"):
         generate(
             DEFINITION,
             "facultatief",
@@ -291,7 +291,7 @@ def test_cli_writes_file_and_key(tmp_path: Path) -> None:
         "2026-H1",
         "--dataset",
         "facultatief",
-        "--basis",
+        "--referenced-file",
         str(tmp_path / "GM0363-2026-H1-basis.csv"),
         "--errors",
         "geen-basisrecord=2",

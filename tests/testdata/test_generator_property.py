@@ -66,7 +66,7 @@ def test_facultatief_key_is_exact(errors, seed) -> None:
             "2026-H1",
             errors=errors,
             seed=seed,
-            basis=basis,
+            referenced=basis,
             out=Path(tmp),
             style=FileStyle.varied(seed),
         )

@@ -162,7 +162,7 @@ def test_geen_basisrecord_against_basis_file(tmp_path: Path) -> None:
     basis.write_text(f"{HEADER}\n{GOOD}\n")
     text = (f"{FAC_HEADER}\nGM0363;123456782;01;2026-01-10;100,50\n"
             "GM0363;123456782;03;2026-01-10;10\n")
-    r = run(tmp_path, text, dataset="facultatief", basis=basis)
+    r = run(tmp_path, text, dataset="facultatief", referenced=basis)
     assert found(r) == {("geen-basisrecord", None): [3]}
     assert r["verdict"] == "goedgekeurd"
 

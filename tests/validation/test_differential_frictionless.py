@@ -102,7 +102,7 @@ def test_frictionless_finds_exactly_the_keyed_field_findings(tmp_path: Path, dat
         rows=250,
         errors=errors,
         seed=seed,
-        basis=basis,
+        referenced=basis,
         out=tmp_path,
         style=_style(seed),
     )
@@ -129,7 +129,7 @@ def test_validator_agrees_with_frictionless(tmp_path: Path, dataset, seed, error
         rows=250,
         errors=errors,
         seed=seed,
-        basis=basis,
+        referenced=basis,
         out=tmp_path,
         style=_style(seed),
     )
@@ -140,7 +140,7 @@ def test_validator_agrees_with_frictionless(tmp_path: Path, dataset, seed, error
         dataset=dataset,
         gemeente="GM0363",
         period="2026-H1",
-        basis=basis.path if basis else None,
+        referenced=basis.path if basis else None,
     ).report
     ours = Counter()
     for f in report["findings"]:

@@ -29,7 +29,7 @@ DEFINITION = shipped().for_period("gmsd", "2026-H1")
 
 def _as_the_station(path: Path, tmp_path: Path) -> tuple[dict, dict[str, int]]:
     result = validate_file(path, dataset="basis", gemeente="GM0363", period="2026-H1",
-                           definition=DEFINITION, basis_keys=None)
+                           definition=DEFINITION, referenced_keys=None)
     csv_path = tmp_path / "findings.csv"
     result.write_findings_csv(csv_path)
     sizes = {"json": len(json.dumps(result.report, indent=2, ensure_ascii=False).encode()),

@@ -92,11 +92,11 @@ def test_facultatief_findings_match_the_answer_key(errors, seed, style) -> None:
             "2026-H1",
             errors=errors,
             seed=seed,
-            basis=basis,
+            referenced=basis,
             out=Path(tmp),
             style=_style(style),
         )
-        _check(g, basis=basis.path)
+        _check(g, referenced=basis.path)
 
 
 FILE_LEVEL = st.one_of(

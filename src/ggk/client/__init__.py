@@ -3,7 +3,8 @@
 from ggk.client import HubClient
 with HubClient("https://127.0.0.1:8443", cert=Path("gemeente.pem"), ca=Path("ca.pem")) as hub:
     cbs = hub.find_party(role="cbs")
-    message = hub.send(cbs.oin, "iv3.aanlevering", {"period": "2026-H1"}, [Path("basis.csv")])
+    message = hub.send(cbs.oin, "<statistic>.aanlevering", {"period": "2026-H1"},
+                       [Path("data.csv")])
 """
 
 from __future__ import annotations

@@ -121,7 +121,8 @@ def register(app: typer.Typer) -> None:
     def send(
         files: Annotated[list[Path], typer.Argument(help="Files to attach", show_default=False)],
         to: Annotated[str, typer.Option("--to", help="Receiver OIN (20 digits)")],
-        type: Annotated[str, typer.Option("--type", help="Message type, e.g. iv3.aanlevering")],
+        type: Annotated[str, typer.Option(
+            "--type", help="Message type, e.g. <statistic>.aanlevering")],
         hub: HubOption,
         cert: CertOption,
         ca: CaOption,

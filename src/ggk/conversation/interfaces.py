@@ -2,8 +2,9 @@
 every kind, and conversation ids. The gemeente side (ggk.gemeente), the station (ggk.station)
 and the tests all build and read messages through these types, never through string literals.
 
-A message type is `<family>.<kind>` (the family is the statistic, e.g. `iv3`); the statistic a
-message is about is in its metadata. A reply is in the family of the message it answers.
+A message type is `<family>.<kind>` (the family is the statistic, e.g.
+`<statistic>.aanlevering`); the statistic a message is about is in its metadata. A reply is in
+the family of the message it answers.
 `ggk.ping`/`ggk.pong` belong to the channel (ggk.client), not to this conversation.
 
 TEST: an aanlevering or besluit with `test: true` in its metadata is test traffic (the ketentest
@@ -29,7 +30,7 @@ class Kind(StrEnum):
     AANLEVERING = "aanlevering"  # gemeente -> CBS: one dataset file of a period
     BESLUIT = "besluit"  # gemeente -> CBS: opt-in or intrekken for a period
     TECHNISCH_CONTROLERAPPORT = "technisch-controlerapport"  # CBS: validation of a delivery
-    SPIEGELRAPPORT = "spiegelrapport"  # CBS: mirror report after an accepted basis
+    SPIEGELRAPPORT = "spiegelrapport"  # CBS: mirror report after an accepted dataset
     BEVESTIGING = "bevestiging"  # CBS: a besluit was recorded
     WEIGERING = "weigering"  # CBS: a message could not be taken, with the reason
     UITSTEL = "uitstel"  # CBS: an extension granted; the period's deadlines move later
@@ -89,7 +90,7 @@ class MessageType:
 
 
 def message_type(statistic: str, kind: Kind) -> str:
-    """The message type of `kind` about `statistic` (e.g. `iv3.aanlevering`)."""
+    """The message type of `kind` about `statistic` (e.g. `<statistic>.aanlevering`)."""
     return str(MessageType(statistic, kind))
 
 
@@ -203,7 +204,7 @@ class SpiegelrapportMetadata(_Metadata):
     period: str
     gemeente: str
     versie: int  # the version of `dataset` whose acceptance this report follows
-    dataset: str | None = None  # the accepted dataset it follows: basis, or facultatief
+    dataset: str | None = None  # the accepted dataset it follows (any of the statistic)
     test: bool | None = None  # built on the gemeente's test deliveries (TEST below)
 
     KIND = Kind.SPIEGELRAPPORT

@@ -151,7 +151,7 @@ def dashboard_router(dashboard: Dashboard) -> APIRouter:  # noqa: C901 - one pla
             rows = records.states(statistic, period)
             calendar = records.calendar(statistic, period)
             events = records.timeline(statistic, period)
-            required = next((r.dataset for r in rows if r.required), "basis")
+            required = next((r.dataset for r in rows if r.required), "")
             start, end = chart_window(calendar, events, today())
             counts = daily_counts(events, required, start, end)
             required_rows = [r for r in rows if r.required]

@@ -12,7 +12,8 @@ from ggk.definitions.interfaces import Definition
 from ggk.definitions.registry import ENV, registry
 
 StatisticOption = Annotated[str | None, typer.Option(
-    "--statistic", help="Statistic, e.g. iv3 (default: the only or first one).")]
+    "--statistic",
+    help="Statistic, by its id in the definitions (default: the only or first one).")]
 DefinitionsOption = Annotated[list[Path] | None, typer.Option(
     "--definitions", envvar=ENV, file_okay=False,
     help=f"Extra folder of definitions (<statistic>/<edition>/datapackage.json); repeatable. "

@@ -28,7 +28,8 @@ class DeliveryFact:
     received_at: dt.datetime  # when the station recorded its verdict
     sent_at: dt.datetime | None  # when the municipality sent it (None: not recorded)
     technical_report_at: dt.datetime | None  # technical report sent and delivery acknowledged
-    mirror_report_at: dt.datetime | None  # spiegelrapport sent for this version (accepted basis)
+    # spiegelrapport sent for this version (an accepted delivery of the required dataset)
+    mirror_report_at: dt.datetime | None
     finding_codes: dict[str, int] = field(default_factory=dict)  # error code -> findings
 
 

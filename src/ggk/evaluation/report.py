@@ -133,11 +133,11 @@ def build_evaluation(records: EvaluationRecords, definition: Definition, period:
         raise EvaluationError(f"no calendar for {statistic} {period}: {e}") from None
     required = definition.required_dataset
     deliveries = records.deliveries(statistic, period)
-    basis = [d for d in deliveries if d.dataset == required]
-    first = _first_by_gemeente(basis)
+    of_required = [d for d in deliveries if d.dataset == required]
+    first = _first_by_gemeente(of_required)
     participants = set(first)
     passed_first = {g for g, d in first.items() if d.accepted}
-    versions = Counter(d.gemeente for d in basis)
+    versions = Counter(d.gemeente for d in of_required)
 
     # rejections by finding code: rejected deliveries having it, and findings (rounded)
     rejected = [d for d in deliveries if not d.accepted]
@@ -153,7 +153,7 @@ def build_evaluation(records: EvaluationRecords, definition: Definition, period:
     rounds = Counter(min(versions[g] - 1, 2) for g in participants)
     to_report = [(d.technical_report_at - d.sent_at).total_seconds() for d in deliveries
                  if d.sent_at and d.technical_report_at]
-    to_mirror = [(d.mirror_report_at - d.sent_at).total_seconds() for d in basis
+    to_mirror = [(d.mirror_report_at - d.sent_at).total_seconds() for d in of_required
                  if d.sent_at and d.mirror_report_at]
 
     extensions = records.extensions(statistic, period)
@@ -165,7 +165,7 @@ def build_evaluation(records: EvaluationRecords, definition: Definition, period:
 
     final = records.final_states(statistic, period, required)
     besluiten = records.decisions(statistic, period)
-    accepted_gemeenten = {d.gemeente for d in basis if d.accepted}
+    accepted_gemeenten = {d.gemeente for d in of_required if d.accepted}
     refusals = records.refusals(statistic, period)
 
     start = dt.datetime.combine(calendar.events["aanlevering_open"], dt.time(), SHOWN_ZONE)
@@ -186,7 +186,7 @@ def build_evaluation(records: EvaluationRecords, definition: Definition, period:
                       "per_grootteklasse": _groups(participants, passed_first)},
         "aanleveringen": {
             "totaal": len(deliveries), "verplichte_dataset": required,
-            "verplicht": len(basis), "facultatief": len(deliveries) - len(basis),
+            "verplicht": len(of_required), "overig": len(deliveries) - len(of_required),
             "goedgekeurd": sum(d.accepted for d in deliveries),
             "afgekeurd": len(rejected),
             "per_week": _weekly(deliveries),

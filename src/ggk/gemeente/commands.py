@@ -93,11 +93,11 @@ def submit(
     file: Annotated[Path, typer.Argument(help="Het aan te leveren CSV-bestand.")],
     period: OptionalPeriod = None,
     dataset: Annotated[str | None, typer.Option(
-        "--dataset", help="Dataset, bijv. basis of facultatief (standaard: de eerste verplichte "
-        "van de statistiek).")] = None,
+        "--dataset", help="Dataset van de statistiek (standaard: de eerste verplichte).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Ook versturen bij fouten.")] = False,
-    basis: Annotated[Path | None, typer.Option(
-        "--basis", help="Basisbestand, voor de controle van een facultatief bestand.")] = None,
+    referenced: Annotated[Path | None, typer.Option(
+        "--verplicht-bestand", help="Bestand van de dataset waarnaar deze dataset verwijst, voor "
+        "de controle of elke regel daarin voorkomt.")] = None,
     hub: HubOption = "https://127.0.0.1:8443",
     cert: CertOption = Path("gemeente.pem"),
     ca: CaOption = Path("ca.pem"),
@@ -119,7 +119,7 @@ def submit(
         gemeente = _guard(lambda: own_gemeentecode(client))
         result = _guard(lambda: check_locally(file, period=period, dataset=dataset,
                                               gemeente=gemeente, definition=definition,
-                                              basis=basis))
+                                              referenced=referenced))
         from ggk.validation.commands import print_summary
 
         print_summary(result.report)

@@ -42,7 +42,7 @@ def own_gemeentecode(client: HubApi) -> str:
 
 
 def check_locally(path: Path, *, period: str, dataset: str, gemeente: str,
-                  definition: Definition, basis: Path | None = None) -> ValidationResult:
+                  definition: Definition, referenced: Path | None = None) -> ValidationResult:
     """Validate `path` as CBS will (`ggk.validation`) against `definition`.
 
     Raises GemeenteError when validation cannot start (missing file, unknown period/dataset)."""
@@ -50,7 +50,7 @@ def check_locally(path: Path, *, period: str, dataset: str, gemeente: str,
 
     try:
         return validate_file(path, dataset=dataset, gemeente=gemeente, period=period,
-                             definition=definition, basis=basis)
+                             definition=definition, referenced=referenced)
     except ValidationInputError as e:
         raise GemeenteError(str(e)) from e
 

@@ -18,6 +18,8 @@ from ggk.definitions.loader import POLARS_TYPES
 from ggk.mirror.interfaces import Indicator, IndicatorError, IndicatorSet, PeerRule
 
 RICHTINGEN = {"beide", "stijging", "daling"}
+# The text keys every [[indicator]] of indicators.toml must have (the format, not a statistic).
+TEXT_KEYS = ("code", "naam", "eenheid", "toelichting", "sql")
 REFERENCE_TABLES = ("gemeente", "publicatiegroep")
 
 
@@ -35,6 +37,11 @@ def load_indicators(definition: Definition) -> IndicatorSet:
     except tomllib.TOMLDecodeError as e:
         raise IndicatorError(f"{path}: invalid TOML: {e}") from None
     groups = {str(k): tuple(v) for k, v in raw.get("publicatiegroepen", {}).items()}
+    group_column = raw.get("publicatiegroep_kolom")
+    if groups and not isinstance(group_column, str):
+        raise IndicatorError(f"{path}: [publicatiegroepen] needs publicatiegroep_kolom, the "
+                             "column of the dataset whose values the groups list")
+    group_column = str(group_column or "code")
     peer = raw.get("peergroep", {})
     rule = PeerRule(
         tuple(peer.get("kenmerken", ["grootteklasse"])),
@@ -48,22 +55,23 @@ def load_indicators(definition: Definition) -> IndicatorSet:
     for n, entry in enumerate(entries, 1):
         indicators.append(
             _indicator(
-                entry, f"{path}: indicator {entry.get('code', f'#{n}')!r}", definition, groups
+                entry, f"{path}: indicator {entry.get('code', f'#{n}')!r}", definition,
+                group_column,
             )
         )
     codes = [i.code for i in indicators]
     dupes = {c for c in codes if codes.count(c) > 1}
     if dupes:
         raise IndicatorError(f"{path}: indicator code(s) used twice: {', '.join(sorted(dupes))}")
-    return IndicatorSet(str(path), tuple(indicators), groups, rule)
+    return IndicatorSet(str(path), tuple(indicators), groups, rule, group_column)
 
 
 def _indicator(
-    entry: Any, where: str, definition: Definition, groups: dict[str, tuple[str, ...]]
+    entry: Any, where: str, definition: Definition, group_column: str
 ) -> Indicator:
     if not isinstance(entry, dict):
         raise IndicatorError(f"{where}: must be a table")
-    for key in ("code", "naam", "eenheid", "toelichting", "sql"):
+    for key in TEXT_KEYS:
         if not isinstance(entry.get(key), str) or not entry[key].strip():
             raise IndicatorError(f"{where}: missing text key {key!r}")
     datasets = tuple(entry.get("datasets", ()))
@@ -92,11 +100,11 @@ def _indicator(
         gewicht=float(entry.get("gewicht", 1.0)),
         signaal_peers=bool(entry.get("signaal_peers", True)),
     )
-    _check_query(indicator, where, definition, groups)
+    _check_query(indicator, where, definition, group_column)
     return indicator
 
 
-def empty_tables(definition: Definition) -> dict[str, pl.DataFrame]:
+def empty_tables(definition: Definition, group_column: str) -> dict[str, pl.DataFrame]:
     tables = {
         d.name: pl.DataFrame(schema={f.name: getattr(pl, POLARS_TYPES[f.type]) for f in d.fields})
         for d in definition.datasets
@@ -109,17 +117,15 @@ def empty_tables(definition: Definition) -> dict[str, pl.DataFrame]:
             "grootteklasse": pl.Int64,
         }
     )
-    tables["publicatiegroep"] = pl.DataFrame(
-        schema={"productcategorie": pl.String, "groep": pl.String}
-    )
+    tables["publicatiegroep"] = pl.DataFrame(schema={group_column: pl.String, "groep": pl.String})
     return tables
 
 
 def _check_query(
-    indicator: Indicator, where: str, definition: Definition, groups: dict[str, tuple[str, ...]]
+    indicator: Indicator, where: str, definition: Definition, group_column: str
 ) -> None:
     """Run the query on empty typed tables: catches bad SQL, unknown tables/columns, bad output."""
-    tables = empty_tables(definition)
+    tables = empty_tables(definition, group_column)
     allowed = {k: v for k, v in tables.items() if k in indicator.datasets or k in REFERENCE_TABLES}
     try:
         schema = _run(
@@ -146,10 +152,11 @@ def _run(
     return ctx.execute(substitute_period(indicator.sql, start, end), eager=False)
 
 
-def group_table(groups: dict[str, tuple[str, ...]]) -> pl.DataFrame:
-    rows = [(cat, group) for group, cats in groups.items() for cat in cats]
+def group_table(indicators: IndicatorSet) -> pl.DataFrame:
+    """The publicatiegroep table: one row per value of the group column, with its group."""
+    rows = [(cat, group) for group, cats in indicators.groups.items() for cat in cats]
     return pl.DataFrame(
-        rows, schema={"productcategorie": pl.String, "groep": pl.String}, orient="row"
+        rows, schema={indicators.group_column: pl.String, "groep": pl.String}, orient="row"
     )
 
 
@@ -165,7 +172,7 @@ def compute(
     municipalities' rows concatenated; an indicator whose dataset is absent is left out."""
     tables: dict[str, pl.DataFrame | pl.LazyFrame] = dict(data)
     tables["gemeente"] = gemeenten
-    tables["publicatiegroep"] = group_table(indicators.groups)
+    tables["publicatiegroep"] = group_table(indicators)
     frames = []
     for ind in indicators.indicators:
         if not all(d in data for d in ind.datasets):

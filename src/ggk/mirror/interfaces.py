@@ -2,8 +2,8 @@
 
 The station implements `AcceptedDataSource` over its storage and calls
 `ggk.mirror.build_spiegelrapport(definition, period, gemeente, source)` after every accepted
-basis delivery (first or correction); the returned `MirrorReport` has `.json()`, `.html()`,
-`.pdf()` and `.write(directory)`.
+delivery of the required dataset (first or correction); the returned `MirrorReport` has
+`.json()`, `.html()`, `.pdf()` and `.write(directory)`.
 """
 
 from __future__ import annotations
@@ -60,8 +60,9 @@ class PeerRule:
 class IndicatorSet:
     source: str  # the file it came from
     indicators: tuple[Indicator, ...]
-    groups: dict[str, tuple[str, ...]]  # publication group -> productcategorieën
+    groups: dict[str, tuple[str, ...]]  # publication group -> values of group_column
     peer_rule: PeerRule
+    group_column: str = "code"  # the dataset column the groups list (publicatiegroep_kolom)
 
     def get(self, code: str) -> Indicator:
         for i in self.indicators:

@@ -296,7 +296,7 @@ def build_spiegelrapport(
             )
         delivered = snap.delivered(required)
         delivered_set = set(delivered)
-        # facultatief etc.: only municipalities that also delivered the required dataset count
+        # the other datasets: only municipalities that also delivered the required dataset count
         present = set(snap.frames)
         own_datasets = {n for n in present if own.code in snap.delivered(n)}
         table = gemeente_table(delivered, reg)

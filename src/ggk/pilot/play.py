@@ -33,13 +33,14 @@ from ggk.gemeente.ketentest import findings_by_code, make_correction
 from ggk.gemeente.submit import send_besluit, submit_file
 
 PERIOD = "2026-H1"
-STATISTIC = "gmsd"
+# The pilot plays the default statistic (the first shipped one) through its whole story; every
+# other shipped statistic follows by its definition alone (see _other_statistics).
+STATISTIC = shipped().default_statistic()
 # (gemeentecode, role in the story); one per size class group: 2/3, 4, 5/6, 7/8
 PILOT_GEMEENTEN = ("GM0072", "GM0397", "GM1900", "GM0014")
 REJECTED_FIRST = "GM0072"  # first delivery has defects, then a corrected one
 CORRECTS = "GM0397"  # sends a correctielevering in the correctieperiode
 WITHDRAWS = "GM1900"  # opts in, then withdraws before the besluit deadline
-DEFECTS = {"elfproef": 4, "verplicht:bsn": 2, "codelijst:eenheid": 3, "dubbel-record": 2}
 REPLY_TIMEOUT = 120.0
 MIRROR_TIMEOUT = 90.0
 
@@ -97,6 +98,8 @@ class Pilot:
         self._current = ""
         self._stopped = False
         self.other_states: dict[str, dict[str, str]] = {}
+        # the dataset the story delivers: the required one of the statistic's definition
+        self.required = shipped().for_period(STATISTIC, PERIOD).required_dataset
 
     # -- structure -----------------------------------------------------------------------------
 
@@ -275,20 +278,23 @@ class Pilot:
     def _testdata(self) -> None:
         from ggk.definitions import shipped
         from ggk.testdata import generate
+        from ggk.testdata.recipe import load_recipe
 
         definition = shipped().for_period(STATISTIC, PERIOD)
+        dataset = definition.required_dataset
+        defects = load_recipe(definition).demo_defects  # [demo] defects of its testdata.toml
         table = Table()
         table.title = f"in {self.data_dir / 'invoer'}/<GM>/"
         for column in ("gemeente", "bestand", "regels", "antwoordsleutel"):
             table.add_column(column, no_wrap=column == "bestand")
         for i, g in enumerate(self.gemeenten.values()):
             out = self.data_dir / "invoer" / g.code
-            good = generate(definition, "basis", g.code, PERIOD, rows=g.rows,
+            good = generate(definition, dataset, g.code, PERIOD, rows=g.rows,
                             seed=self.seed + i, out=out)
-            g.files["basis"] = good.path
+            g.files[dataset] = good.path
             table.add_row(g.naam, good.path.name, str(g.rows), "")
             if g.code == REJECTED_FIRST:
-                bad = generate(definition, "basis", g.code, PERIOD, rows=g.rows, errors=DEFECTS,
+                bad = generate(definition, dataset, g.code, PERIOD, rows=g.rows, errors=defects,
                                seed=self.seed + i, out=out / "eerste-poging")
                 g.files["eerste-poging"] = bad.path
                 g.files["antwoordsleutel"] = bad.key_path
@@ -297,7 +303,7 @@ class Pilot:
                               "\n".join(f"{c}{':' + k if k else ''} {n}" for (c, k), n in
                                         sorted(counts.items(), key=lambda kv: kv[0][0])))
             if g.code == CORRECTS:
-                extra = generate(definition, "basis", g.code, PERIOD, rows=50,
+                extra = generate(definition, dataset, g.code, PERIOD, rows=50,
                                  seed=self.seed + 100 + i, out=out / "extra")
                 correction = out / "correctie" / good.path.name
                 correction.parent.mkdir(parents=True, exist_ok=True)
@@ -340,7 +346,7 @@ class Pilot:
 
     def _deliver(self, g: PilotGemeente, file_key: str, *, expect: str,
                  statistic: str = STATISTIC, period: str = PERIOD,
-                 dataset: str = "basis") -> ReceivedReport | None:
+                 dataset: str | None = None) -> ReceivedReport | None:
         assert g.client is not None and g.inbox is not None
         path = g.files[file_key]
         with Progress("  [progress.description]{task.description}", BarColumn(),
@@ -348,7 +354,7 @@ class Pilot:
                       transient=True) as bar:
             task = bar.add_task(f"{g.naam} uploadt {path.name}", total=path.stat().st_size)
             sent = submit_file(g.client, path, statistic=statistic, period=period,
-                               dataset=dataset, gemeente=g.code,
+                               dataset=dataset or self.required, gemeente=g.code,
                                cbs_oin=self.cbs_oin, progress=lambda _n, done, total:
                                bar.update(task, completed=done, total=total))
         size = f"{path.stat().st_size / 1e6:.1f} MB"
@@ -401,16 +407,17 @@ class Pilot:
         self.say("[dim]Elke gemeente haalt haar rapporten op en bevestigt ze; ze staan in "
                  "gemeenten/<GM>/rapporten/<periode>/<dataset>/<soort>-<tijd>-<id>/.[/]")
         self._at("2026-08-17")
-        self._deliver(g["GM0014"], "basis", expect="goedgekeurd")
+        required = self.required
+        self._deliver(g["GM0014"], required, expect="goedgekeurd")
         self._at("2026-08-24")
         self._deliver(g[REJECTED_FIRST], "eerste-poging", expect="afgekeurd")
         self._check_answer_key(g[REJECTED_FIRST])
         self._at("2026-08-26")
-        self._deliver(g[REJECTED_FIRST], "basis", expect="goedgekeurd")
+        self._deliver(g[REJECTED_FIRST], required, expect="goedgekeurd")
         self._at("2026-09-10")
-        self._deliver(g[CORRECTS], "basis", expect="goedgekeurd")
+        self._deliver(g[CORRECTS], required, expect="goedgekeurd")
         self._at("2026-09-29")
-        self._deliver(g[WITHDRAWS], "basis", expect="goedgekeurd")
+        self._deliver(g[WITHDRAWS], required, expect="goedgekeurd")
 
     def _check_answer_key(self, g: PilotGemeente, key: str = "antwoordsleutel") -> None:
         from ggk.testdata import AnswerKey
@@ -522,7 +529,7 @@ class Pilot:
         status = print_status(self.station.engine, definition, PERIOD, self.clock, gemeenten,
                               health=health, console=self.console)
         return {row.gemeente: str(row.state) for row in status.rows
-                if row.gemeente in self.gemeenten and row.dataset == "basis"}
+                if row.gemeente in self.gemeenten and row.dataset == self.required}
 
     def _evaluation(self) -> None:
         from ggk.definitions import shipped

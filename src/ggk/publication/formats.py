@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -83,6 +84,8 @@ def structure_xml(table: PublicationTable, settings: Any, all_areas: list[tuple[
                   now: dt.datetime) -> str:
     """SDMX-ML 2.1 structure message: codelists, concept scheme, DSD and dataflow."""
     a = escape(settings.agency)
+    # the concept scheme's SDMX id: CS_<STATISTIC>
+    scheme = f"CS_{re.sub(r'[^A-Za-z0-9_]', '_', table.statistic).upper()}"
     concepts = [("REF_AREA", "Gebied"), ("INDICATOR", "Indicator"), ("TIME_PERIOD", "Periode"),
                 ("OBS_VALUE", "Waarde"), ("CONF_STATUS", "Vertrouwelijkheid"),
                 ("OBS_STATUS", "Status waarneming")]
@@ -103,7 +106,7 @@ def structure_xml(table: PublicationTable, settings: Any, all_areas: list[tuple[
                 'class="Codelist"/></str:Enumeration></str:LocalRepresentation>')
 
     def concept_identity(concept: str) -> str:
-        return ("<str:ConceptIdentity>" + _concept_ref(a, "CS_GMSD", concept)
+        return ("<str:ConceptIdentity>" + _concept_ref(a, scheme, concept)
                 + "</str:ConceptIdentity>")
 
     dims = "".join(
@@ -142,7 +145,7 @@ def structure_xml(table: PublicationTable, settings: Any, all_areas: list[tuple[
         f"<mes:Header><mes:ID>{escape(base_name(table))}-structure</mes:ID><mes:Test>false"
         f"</mes:Test><mes:Prepared>{stamp}</mes:Prepared><mes:Sender id=\"{a}\"/></mes:Header>"
         f"<mes:Structures><str:Dataflows>{flow}</str:Dataflows><str:Codelists>{codelists}"
-        f'</str:Codelists><str:Concepts><str:ConceptScheme id="CS_GMSD" agencyID="{a}" '
+        f'</str:Codelists><str:Concepts><str:ConceptScheme id="{scheme}" agencyID="{a}" '
         f'version="1.0">{_name("Concepten " + table.title)}{concept_xml}</str:ConceptScheme>'
         f"</str:Concepts><str:DataStructures>{dsd}</str:DataStructures></mes:Structures>"
         "</mes:Structure>\n")
@@ -166,7 +169,7 @@ def write_plain_csv(path: Path, table: PublicationTable) -> None:
 
 
 def write_xlsx(path: Path, table: PublicationTable, release: str, now: dt.datetime) -> None:
-    """The table as the public GMSD tables show it: title, a header row of indicator names
+    """The table as CBS's public tables show it: title, a header row of indicator names
     with units, NL first, '.' for geheim; a second sheet explains indicators and signs."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font

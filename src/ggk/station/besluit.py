@@ -89,8 +89,8 @@ class BesluitDesk:
             if not changes:
                 raise Refused("geen-goedgekeurde-levering", (
                     f"Een besluit over {period} kan pas na een goedgekeurde aanlevering. Lever "
-                    "eerst de dataset basis aan; na goedkeuring kunt u opt-in geven of "
-                    "intrekken."))
+                    f"eerst de dataset {definition.required_dataset} aan; na goedkeuring kunt u "
+                    "opt-in geven of intrekken."))
             now = self.clock.now()
             for key, before, after in changes:
                 records.save_record(conn, key, after, now)

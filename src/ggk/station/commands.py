@@ -166,7 +166,8 @@ def register(app: typer.Typer) -> None:
         now: Now = None,
         spiegelrapport: Annotated[bool, typer.Option(
             "--spiegelrapport/--no-spiegelrapport",
-            help="Send the mirror report after an accepted basis (needs ggk.mirror).")] = True,
+            help="Send the mirror report after an accepted required dataset (needs "
+            "ggk.mirror).")] = True,
         mirror_workers: Annotated[int, typer.Option(
             "--mirror-workers", min=0, help="Worker processes that build mirror reports (at a "
             "lower priority); 0 builds them in the station process.")] = 2,

@@ -124,7 +124,7 @@ class Intake:
         size = target.stat().st_size
         return self.store.keep_raw(target, digest), digest, size
 
-    def _basis_keys(self, definition: Definition, key: WorkflowKey) -> pl.DataFrame | None:
+    def _referenced_keys(self, definition: Definition, key: WorkflowKey) -> pl.DataFrame | None:
         """The (pseudonymised) keys of the accepted dataset this one refers to, if any."""
         dataset = definition.dataset(key.dataset)
         fk = next(iter(dataset.foreign_keys), None)
@@ -145,12 +145,12 @@ class Intake:
         raw, digest, size = self._download(message)
         checkpoint("download")
         personal = [f.name for f in definition.dataset(key.dataset).fields if f.personal]
-        basis_keys = self._basis_keys(definition, key)
+        referenced_keys = self._referenced_keys(definition, key)
         result = validate_file(
             raw, dataset=key.dataset, gemeente=key.gemeente, period=key.period,
-            definition=definition, basis_keys=basis_keys,
-            key_transform={c: self.pseudonymiser.expr for c in personal} if basis_keys is not None
-            else None)
+            definition=definition, referenced_keys=referenced_keys,
+            key_transform={c: self.pseudonymiser.expr for c in personal}
+            if referenced_keys is not None else None)
         report = TechnischControlerapport(
             result, message.id, str((message.metadata or {}).get("file_name")
                                     or message.attachments[0].name))

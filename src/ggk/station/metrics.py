@@ -50,9 +50,9 @@ class _ScrapeTimeCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         pending = GaugeMetricFamily(
             "ggk_station_mirror_pending",
-            "Accepted basis deliveries whose spiegelrapport is not sent yet")
+            "Accepted deliveries of the required dataset whose spiegelrapport is not sent yet")
         oldest = GaugeMetricFamily("ggk_station_mirror_oldest_pending_seconds",
-                                   "Mirror lag: how long the oldest accepted basis delivery has "
+                                   "Mirror lag: how long the oldest accepted delivery has "
                                    "waited for its spiegelrapport (0 when none waits)")
         waiting = self._pending_since()
         now = self.station.clock.now()

@@ -1,4 +1,4 @@
-"""Mirror jobs: the spiegelrapport of every accepted required dataset (basis) that has none yet.
+"""Mirror jobs: the spiegelrapport of every accepted required dataset that has none yet.
 
 The workflow state `goedgekeurd` of the required dataset is the durable to-do. A pass reads one
 snapshot of the accepted data, claims each report just before it is built, builds it (in the
@@ -149,8 +149,8 @@ class MirrorJobs:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def pending(self) -> list[tuple[WorkflowKey, int]]:
-        """Accepted datasets (basis, facultatief) without a spiegelrapport yet: the workflow
-        state `goedgekeurd` is the durable to-do marker (after a first delivery or a
+        """Accepted datasets (the required one and the others) without a spiegelrapport yet: the
+        workflow state `goedgekeurd` is the durable to-do marker (after a first delivery or a
         correction). Test deliveries (their own track) get one too, built on their own data."""
         if self.hook is None:
             return []
@@ -175,7 +175,7 @@ class MirrorJobs:
         return pending
 
     def send_pending(self, limit: int | None = None, stop: threading.Event | None = None) -> int:
-        """Build and send the spiegelrapport for pending accepted basis deliveries; returns the
+        """Build and send the spiegelrapport for pending accepted deliveries; returns the
         number sent. Done after the technical reports, so a mirror never delays one.
 
         All reports of one call are built from one snapshot of the accepted data: when several

@@ -108,9 +108,10 @@ class StationPeriodRecords:
             mirrors = self._newest_mirrors(conn, statistic, period)
         if definition is not None:
             datasets = [(d.name, d.required) for d in definition.datasets]
-        else:  # a period without a calendar in this version: what the records hold
-            datasets = [(name, name == "basis") for name in sorted({d for _, d in flows})]
-        required = next((name for name, req in datasets if req), "basis")
+        else:  # a period without a calendar in this version: what the records hold (no
+            # definition says which one is required, so none counts as required)
+            datasets = [(name, False) for name in sorted({d for _, d in flows})]
+        required = next((name for name, req in datasets if req), "")
         names = self.gemeenten | {g: g for g, _ in flows if g not in self.gemeenten}
         now = self.clock.now()
         result = []

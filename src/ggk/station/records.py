@@ -144,7 +144,7 @@ def processed(conn: sa.Connection, message_id: str) -> dict[str, Any] | None:
 
 
 def required_dataset(definition: Definition) -> str:
-    """The dataset every other one builds on (for GMSD: basis)."""
+    """The dataset every other one builds on (the definition's required dataset)."""
     return definition.required_dataset
 
 
@@ -152,9 +152,9 @@ def workflow_context(conn: sa.Connection, definition: Definition, key: WorkflowK
                      now: dt.datetime) -> Context:
     """What the workflow's guards need to know about one record at `now`."""
     required = required_dataset(definition)
-    basis = load_record(conn, key.sibling(required))
+    required_record = load_record(conn, key.sibling(required))
     return Context(
         now=now, calendar=definition.calendar(key.period), timezone=definition.timezone,
         extension_until=extension_until(conn, key.statistic, key.period, key.gemeente),
-        dataset=key.dataset, basis_accepted=basis.accepted_version is not None
-        and basis.state is not State.INGETROKKEN, required_dataset=required)
+        dataset=key.dataset, required_accepted=required_record.accepted_version is not None
+        and required_record.state is not State.INGETROKKEN, required_dataset=required)

@@ -61,7 +61,7 @@ def totals_table(status: PeriodStatus) -> Table:
     labels = {"gemeenten": "municipalities", "aangeleverd": "delivered (gemeente x dataset)",
               "goedgekeurd": "accepted", "afgekeurd": "rejected (latest delivery)",
               "opt-in": "opted in", "ingetrokken": "withdrawn",
-              "te laat": "overdue (no accepted basis after deadline)",
+              "te laat": "overdue (no accepted required dataset after deadline)",
               "geweigerd": "deliveries/besluiten refused", "in aggregaten": "used in aggregates"}
     for name, value in status.totals.items():
         table.add_row(f"{name} [dim]({labels.get(name, name)})[/]", str(value))

@@ -119,7 +119,7 @@ class Context:
     timezone: str = "Europe/Amsterdam"
     extension_until: dt.date | None = None  # operator extension for this gemeente
     dataset: str = ""  # the dataset of this record; empty: the required one
-    basis_accepted: bool = True  # only relevant for a facultatief delivery
+    required_accepted: bool = True  # the required dataset is accepted: matters for the others
     required_dataset: str = ""  # the dataset the others build on (Definition.required_dataset)
 
     @property
@@ -212,7 +212,8 @@ def _refusal_without_row(record: Record, event: Event, ctx: Context) -> Refused:
     if event in (Event.OPT_IN, Event.INTREKKEN):
         return Refused("geen-goedgekeurde-levering", (
             f"Een besluit ({event.value}) over {period} kan pas na een goedgekeurde aanlevering. "
-            "Lever eerst de dataset basis aan; na goedkeuring kunt u opt-in geven of intrekken."))
+            f"Lever eerst de dataset {ctx.required_dataset} aan; na goedkeuring kunt u opt-in "
+            "geven of intrekken."))
     if event is Event.AANLEVERING and record.state in IN_PROGRESS:
         return Refused("in-behandeling", (
             f"Er is al een aanlevering voor {period} in behandeling. Wacht op het technisch "
@@ -227,9 +228,9 @@ def decide(record: Record, event: Event, ctx: Context, *, version: int | None = 
     `version` is the delivery version that the event concerns (for GOEDGEKEURD: the version that
     becomes the accepted data).
     """
-    needs_basis = ctx.dataset != ctx.required_dataset and not ctx.basis_accepted
-    if event is Event.AANLEVERING and needs_basis:
-        raise Refused("geen-basis", (
+    needs_required = ctx.dataset != ctx.required_dataset and not ctx.required_accepted
+    if event is Event.AANLEVERING and needs_required:
+        raise Refused("verplichte-dataset-ontbreekt", (
             f"Een aanlevering van '{ctx.dataset}' voor {ctx.calendar.period} kan pas als er een "
             f"goedgekeurde aanlevering van '{ctx.required_dataset}' is (die niet is ingetrokken). "
             f"Lever eerst '{ctx.required_dataset}' aan."))
@@ -271,7 +272,7 @@ def is_valid(record: Record) -> bool:
 def is_overdue(record: Record, ctx: Context) -> bool:
     """Te laat: past the delivery deadline (with extension) and still no accepted data.
 
-    Only the required dataset (basis) can be overdue; facultatief is optional.
+    Only the required dataset can be overdue; the others are optional.
     """
     if ctx.dataset != ctx.required_dataset:
         return False

@@ -1,4 +1,5 @@
-"""Synthetic GMSD delivery files with an exact answer key (see docs/testdata.md)."""
+"""Synthetic delivery files of any defined statistic, with an exact answer key (see
+docs/testdata.md)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ _EXPORTS = {
     "UnknownDefect": "ggk.testdata.interfaces",
     "generate": "ggk.testdata.generator",
     "parse_errors": "ggk.testdata.defects",
-    "read_basis": "ggk.testdata.generator",
+    "read_referenced": "ggk.testdata.generator",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__ = lazy_exports("ggk.testdata", _EXPORTS)

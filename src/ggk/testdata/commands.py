@@ -24,21 +24,21 @@ def testdata(
         "--period", help="Period, e.g. 2026-H1 (half-year), 2026-Q1 (quarter), 2026 or 2026-05.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for the CSV and its answer key.")],
     dataset: Annotated[str | None, typer.Option(
-        "--dataset", help="Dataset of the statistic (default: its first, e.g. basis).")] = None,
+        "--dataset", help="Dataset of the statistic (default: its first).")] = None,
     rows: Annotated[
         int | None,
         typer.Option("--rows", min=0, help="Data lines (default: sized from the population)."),
     ] = None,
     errors: Annotated[str, typer.Option("--errors", help=ERRORS_HELP)] = "",
     seed: Annotated[int, typer.Option("--seed", help="The same seed gives the same file.")] = 0,
-    basis: Annotated[
+    referenced: Annotated[
         Path | None,
         typer.Option(
-            "--basis",
+            "--referenced-file",
             exists=True,
             dir_okay=False,
-            help="A dataset with a foreign key (e.g. facultatief): the file of the dataset it "
-            "refers to (for geen-basisrecord).",
+            help="For a dataset with a foreign key: the file of the dataset it refers to (for "
+            "the defect that breaks the reference).",
         ),
     ] = None,
     vary_style: Annotated[
@@ -66,7 +66,7 @@ def testdata(
         parsed = parse_errors(errors)
         style = FileStyle.varied(seed) if vary_style else FileStyle()
         result = generate(definition, dataset or definition.dataset_names[0], gemeente, period,
-                          rows, parsed, seed, basis, out=out, style=style)
+                          rows, parsed, seed, referenced, out=out, style=style)
     except (TestdataError, UnknownPeriod, DefinitionError) as e:
         err.print(f"[red]error:[/red] {e}", highlight=False)
         raise typer.Exit(2) from None

@@ -55,7 +55,7 @@ def generate(
     rows: int | None = None,
     errors: dict[str, int] | str | None = None,
     seed: int = 0,
-    basis: Path | str | GeneratedFile | None = None,
+    referenced: Path | str | GeneratedFile | None = None,
     *,
     out: Path | str,
     style: FileStyle | None = None,
@@ -63,10 +63,10 @@ def generate(
     """Write `<out>/<GM>-<period>-<dataset>.csv` and `...-antwoorden.json`; return both.
 
     rows: data lines including the defect lines (default: sized from the population).
-    errors: {"elfproef": 10, "verplicht:bsn": 3, ...} or the same as text `elfproef=10,...`.
-    basis: for `facultatief`, the basis file whose (bsn, productcategorie, begindatum) keys the
-    amounts belong to; needed for `geen-basisrecord`. Without it the keys come from a basis drawn
-    with the same seed (not written).
+    errors: {"elfproef": 10, "verplicht:<column>": 3, ...} or the same as text `elfproef=10,...`.
+    referenced: for a dataset with a foreign key, the file of the dataset it refers to, whose keys
+    its lines belong to; needed for `geen-basisrecord`. Without it the keys come from a file of
+    that dataset drawn with the same seed (not written).
     """
     if isinstance(errors, str):
         errors = parse_errors(errors)
@@ -91,10 +91,12 @@ def generate(
     prng = random.Random(seed)
     rng = np.random.default_rng(seed)
     defects = plan(catalogue, errors, prng)
-    if "geen-basisrecord" in {d.code for d in defects.rows} and basis is None:
-        raise TestdataError("geen-basisrecord needs a basis file (--basis) to be relative to")
+    if "geen-basisrecord" in {d.code for d in defects.rows} and referenced is None:
+        raise TestdataError("geen-basisrecord needs the file of the referenced dataset "
+                            "(--referenced-file) to be relative to")
 
-    basis_path = Path(basis.path if isinstance(basis, GeneratedFile) else basis) if basis else None
+    referenced_path = (Path(referenced.path if isinstance(referenced, GeneratedFile)
+                            else referenced) if referenced else None)
     recipe = load_recipe(definition)
     ds_recipe = recipe.dataset(dataset)
     ctx0 = DrawContext(gm.code, gm.inwoners, Period.parse(period), rng)
@@ -106,8 +108,8 @@ def generate(
         parent_spec = definition.dataset(ds_recipe.refers_to)
         parent_recipe = recipe.dataset(ds_recipe.refers_to)
         fk = next(k for k in spec.foreign_keys if k.resource == ds_recipe.refers_to)
-        if basis_path is not None:
-            keys, taken_bsns = read_basis(basis_path, definition, gm.code,
+        if referenced_path is not None:
+            keys, taken_bsns = read_referenced(referenced_path, definition, gm.code,
                                           parent=ds_recipe.refers_to, fields=fk.reference_fields)
         else:
             size = (default_rows(parent_recipe, parent_spec, ctx0) if rows is None
@@ -144,7 +146,7 @@ def generate(
 
     fresh = sum(d.code == "geen-basisrecord" for d in order) + sum(
         d.code == "elfproef" for d in order)
-    if fresh:  # BSNs that occur nowhere in the basis nor in this file
+    if fresh:  # BSNs that occur nowhere in the referenced file nor in this file
         extra = iter(synthetic_bsns(fresh, rng, set(taken_bsns) | _bsns(frame, spec)))
     else:
         extra = iter(())
@@ -259,7 +261,7 @@ def generate(
         findings=tuple(expected),
         requested={k: v for k, v in errors.items() if v},
         file_level=bool(defects.file or defects.header),
-        basis=basis_path.name if basis_path else None,
+        referenced=referenced_path.name if referenced_path else None,
         style={
             "line_end": repr(style.line_end),
             "bom": style.bom,
@@ -338,7 +340,7 @@ def _check_clean(typed: pl.DataFrame, definition: Definition, spec: DatasetSpec,
                           + "; ".join(problems))
 
 
-def read_basis(path: Path, definition: Definition, gemeente: str, *, parent: str,
+def read_referenced(path: Path, definition: Definition, gemeente: str, *, parent: str,
                fields: tuple[str, ...]) -> tuple[pl.DataFrame, set[int]]:
     """Distinct, well-formed key values (`fields`) of the referenced dataset's file, typed, and
     every numeric BSN that occurs in it (a geen-basisrecord line must use none of them)."""

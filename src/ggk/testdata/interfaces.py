@@ -87,7 +87,7 @@ class AnswerKey:
     findings: tuple[ExpectedFinding, ...]
     requested: dict[str, int] = field(default_factory=dict)  # the defects asked for
     file_level: bool = False  # a file-level finding stops the row checks
-    basis: str | None = None  # basis file the facultatief keys refer to
+    referenced: str | None = None  # the file of the dataset this one's foreign keys refer to
     style: dict[str, Any] = field(default_factory=dict)
 
     def counts(self) -> dict[tuple[str, str | None], int]:

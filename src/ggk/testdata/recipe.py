@@ -1,8 +1,8 @@
 """The test-file recipe of a statistic (its `testdata.toml`): how to draw realistic clean records.
 
 The recipe is data in the definition folder; this module loads and checks it and draws records
-from it in bulk. A dataset is drawn as *units* (a client, a taakveld, ...) with one or more rows
-each; every field has a `draw` (see docs/testdata.md for the format):
+from it in bulk. A dataset is drawn as *units* (a client, a row code of a matrix, ...) with one
+or more rows each; every field has a `draw` (see docs/testdata.md for the format):
 
 - `sender`: the delivering gemeentecode.          - `bsn`: a synthetic BSN per unit.
 - `identifier`: `prefix` + `digits` digits per unit. - `cell`: see `cells` below.
@@ -17,11 +17,12 @@ Any field may have `when` (SQL over the row: empty where false) and `empty_share
 `refers_to` copies its foreign-key fields from a `share` of the rows of the referenced dataset.
 A dataset drawn as `cells` = [row field, column field] has one row per combination of their codes
 that is present; `presence` gives, per code of the row field (or `*`), the chance of each column
-code (a financial matrix: taakveld x categorie).
+code (a financial matrix: row codes x column codes).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import tomllib
@@ -64,6 +65,8 @@ class DatasetRecipe:
 class Recipe:
     path: Path
     datasets: dict[str, DatasetRecipe]
+    # [demo] defects: the defects of the pilot's first, rejected delivery (`--errors` syntax)
+    demo_defects: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def dataset(self, name: str) -> DatasetRecipe:
         try:
@@ -101,7 +104,11 @@ def load_recipe(definition: Definition) -> Recipe:
         datasets[name] = _dataset_recipe(name, table, spec, definition, where)
     if not datasets:
         raise _fail(str(path), "no [dataset.<name>] tables")
-    return Recipe(path, datasets)
+    defects = (raw.get("demo") or {}).get("defects") or {}
+    if not isinstance(defects, dict) or not all(
+            isinstance(n, int) and n >= 0 for n in defects.values()):
+        raise _fail(f"{path} [demo]", "defects must map a defect to a count (0 or more)")
+    return Recipe(path, datasets, {str(k): int(v) for k, v in defects.items()})
 
 
 def _dataset_recipe(name: str, table: dict[str, Any], spec: DatasetSpec, definition: Definition,

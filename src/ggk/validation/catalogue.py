@@ -7,7 +7,8 @@ Dutch title, description (what it means), message and fix hint (how to repair it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from ggk.definitions import Definition, Rule
@@ -52,10 +53,10 @@ FILE_CHECKS: tuple[CheckType, ...] = (
           "Sla het bestand op met tekenset UTF-8 (in Excel: 'CSV UTF-8'); het voorbeeld hieronder "
           "zegt waar het eerste ongeldige teken staat."),
     _file("scheidingsteken", "Verkeerd scheidingsteken",
-          "De kopregel is gescheiden met komma's of tabs; de specificatie schrijft een puntkomma "
-          "(;) voor.",
-          "De kolommen zijn niet gescheiden door een puntkomma (;).",
-          "Exporteer het bestand met de puntkomma als scheidingsteken."),
+          "De kopregel is gescheiden met een ander teken; de specificatie schrijft een "
+          "{scheidingsteken_teken} voor.",
+          "De kolommen zijn niet gescheiden door een {scheidingsteken_teken}.",
+          "Exporteer het bestand met de {scheidingsteken} als scheidingsteken."),
     _file("kolom-ontbreekt", "Kolom ontbreekt",
           "Een kolom uit de specificatie staat niet in de kopregel. Alle kolommen moeten aanwezig "
           "zijn, ook als de waarden leeg mogen zijn.",
@@ -84,8 +85,8 @@ FILE_CHECKS: tuple[CheckType, ...] = (
           "regeleinde (oude Mac-indeling) of opent de kopregel een aanhalingsteken dat niet wordt "
           "gesloten.",
           "De kopregel is te lang om te lezen.",
-          "Exporteer het bestand opnieuw als CSV (UTF-8, puntkomma als scheidingsteken, LF of "
-          "CRLF als regeleinde) met de kolomnamen op de eerste regel."),
+          "Exporteer het bestand opnieuw als CSV (UTF-8, {scheidingsteken} als scheidingsteken, "
+          "LF of CRLF als regeleinde) met de kolomnamen op de eerste regel."),
 )
 
 # Codes whose finding value the validator writes itself (where the problem is, how many columns):
@@ -105,12 +106,12 @@ FIELD_CHECKS: tuple[CheckType, ...] = (
            "Vul {column} in op de genoemde regels; controleer in uw bronsysteem waarom de waarde "
            "ontbreekt."),
     _field("type", "Waarde heeft het verkeerde type",
-           "Een datum of getal is niet te lezen. Datums schrijft u als JJJJ-MM-DD (bestaande "
-           "datum), getallen met een komma als decimaalteken en zonder scheidingsteken voor "
-           "duizendtallen.",
+           "Een datum of getal is niet te lezen. Datums schrijft u als {datumformaat} (bestaande "
+           "datum), getallen met een {decimaalteken} als decimaalteken en zonder scheidingsteken "
+           "voor duizendtallen.",
            "De waarde in {column} is geen geldige datum of geen geldig getal.",
-           "Schrijf datums als JJJJ-MM-DD (bijvoorbeeld 2026-03-01) en getallen als 12,5 (komma, "
-           "geen punt)."),
+           "Schrijf datums als {datumformaat} (bijvoorbeeld {datumvoorbeeld}) en getallen als "
+           "{getalvoorbeeld} ({decimaalteken}, geen {ander_decimaalteken})."),
     _field("bereik", "Waarde buiten het bereik",
            "Het getal of de datum is goed geschreven, maar valt buiten wat ggk kan vastleggen: "
            "getallen moeten (zonder teken) kleiner zijn dan 1.000.000.000.000.000 (10^15), "
@@ -146,8 +147,8 @@ ROW_CHECKS: tuple[CheckType, ...] = (
               "Deze regel is verder niet gecontroleerd, omdat niet vast te stellen is welke waarde "
               "bij welke kolom hoort.",
               "De regel heeft een ander aantal velden dan de kopregel.",
-              "Controleer of er een puntkomma in een waarde staat (zet die waarde dan tussen "
-              "aanhalingstekens) of dat er een veld ontbreekt.", False),
+              "Controleer of er een {scheidingsteken} in een waarde staat (zet die waarde dan "
+              "tussen aanhalingstekens) of dat er een veld ontbreekt.", False),
     CheckType("aanhalingsteken-open", "error", "row", "Aanhalingsteken niet gesloten",
               "Een waarde op deze regel begint met een aanhalingsteken dat tot het einde van het "
               "bestand niet wordt gesloten. Alles vanaf deze regel is daardoor als één regel "
@@ -156,7 +157,7 @@ ROW_CHECKS: tuple[CheckType, ...] = (
               "Op deze regel opent een aanhalingsteken dat niet wordt gesloten; de rest van het "
               "bestand is niet gecontroleerd.",
               "Sluit het aanhalingsteken in de genoemde regel, of verwijder het (een waarde "
-              "zonder puntkomma of regeleinde hoeft niet tussen aanhalingstekens).", False),
+              "zonder {scheidingsteken} of regeleinde hoeft niet tussen aanhalingstekens).", False),
     CheckType("gemeentecode-afzender", "error", "row", "Gemeentecode is niet de afzender",
               "De gemeentecode is geldig, maar hoort niet bij de gemeente die aanlevert.",
               "De gemeentecode in {column} is niet die van de aanleverende gemeente.",
@@ -165,14 +166,13 @@ ROW_CHECKS: tuple[CheckType, ...] = (
               "Dezelfde combinatie van sleutelvelden staat al op een eerdere regel. De eerste "
               "regel telt niet als fout, de herhalingen wel.",
               "Dit record komt al eerder in het bestand voor (zelfde sleutel).",
-              "Verwijder de dubbele regels of controleer of begindatum of productcategorie moet "
-              "verschillen.", False),
+              "Verwijder de dubbele regels of controleer of {sleutel} moet verschillen.", False),
     CheckType("geen-basisrecord", "warning", "row", "Geen bijbehorend basisrecord",
               "Er is geen record met dezelfde sleutel in de laatst goedgekeurde basisaanlevering "
               "van deze periode.",
               "Bij dit record hoort geen record in de basisaanlevering.",
-              "Controleer of de voorziening in de basisaanlevering staat, met dezelfde BSN, "
-              "productcategorie en begindatum; lever zo nodig eerst een gecorrigeerde basis aan.",
+              "Controleer of het record in de basisaanlevering staat, met dezelfde {verwijzing}; "
+              "lever zo nodig eerst een gecorrigeerde {verwezen} aan.",
               False),
 )
 
@@ -190,9 +190,63 @@ def rule_check(rule: Rule) -> CheckType:
                      rule.fix, rule.column is not None)
 
 
+DELIMITER_NAMES = {";": "puntkomma", ",": "komma", "\t": "tab", "|": "verticale streep"}
+DECIMAL_NAMES = {",": "komma", ".": "punt"}
+STRFTIME_DUTCH = {"%Y": "JJJJ", "%m": "MM", "%d": "DD"}
+
+
+def _listed(names: list[str], fallback: str, last: str = "en") -> str:
+    """`a`, `a en b`, `a, b en c` (or the fallback for none)."""
+    if not names:
+        return fallback
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {last} {names[-1]}"
+
+
+def wording(definition: Definition, dataset: str) -> dict[str, str]:
+    """The words the generic checks' texts take from the definition: its delimiter, date and
+    number format, the key of the dataset and the dataset its foreign key refers to."""
+    spec = definition.dataset(dataset)
+    delimiter = spec.dialect.delimiter
+    name = DELIMITER_NAMES.get(delimiter, f"'{delimiter}'")
+    dates = [f for f in spec.fields if f.type == "date"]
+    date_format = dates[0].date_format if dates else "%Y-%m-%d"
+    shown = date_format
+    for code, text in STRFTIME_DUTCH.items():
+        shown = shown.replace(code, text)
+    numbers = [f for f in spec.fields if f.type == "number"]
+    decimal = numbers[0].decimal_char if numbers else ","
+    other = "." if decimal == "," else ","
+    plain = {f.name for f in spec.fields if not (f.is_sender or f.personal)}
+    fk = next(iter(spec.foreign_keys), None)
+    return {
+        "scheidingsteken": name,
+        "scheidingsteken_teken": name if delimiter == "\t" else f"{name} ({delimiter})",
+        "datumformaat": shown,
+        "datumvoorbeeld": dt.date(2026, 3, 1).strftime(date_format),
+        "decimaalteken": DECIMAL_NAMES.get(decimal, f"'{decimal}'"),
+        "ander_decimaalteken": DECIMAL_NAMES.get(other, f"'{other}'"),
+        "getalvoorbeeld": f"12{decimal}5",
+        "sleutel": _listed([k for k in spec.primary_key if k in plain], "de sleutel", "of"),
+        "verwijzing": _listed(list(fk.fields) if fk else [], "sleutel"),
+        "verwezen": fk.resource if fk else "aanlevering",
+    }
+
+
+def _filled(check: CheckType, words: dict[str, str]) -> CheckType:
+    """The check with the definition's words in its texts ({column} stays for each finding)."""
+    def fill(text: str) -> str:
+        for key, value in words.items():
+            text = text.replace("{" + key + "}", value)
+        return text
+    return replace(check, description=fill(check.description), message=fill(check.message),
+                   fix=fill(check.fix))
+
+
 def checks_for(definition: Definition, dataset: str) -> dict[str, CheckType]:
-    """Every check type that can occur for this dataset, generic ones first."""
-    checks = dict(GENERIC_CHECKS)
+    """Every check type that can occur for this dataset, generic ones first; the generic texts
+    speak the definition's words (delimiter, date format, key: see `wording`)."""
+    words = wording(definition, dataset)
+    checks = {code: _filled(check, words) for code, check in GENERIC_CHECKS.items()}
     for rule in definition.rules_for(dataset):
         checks[rule.code] = rule_check(rule)
     return checks

@@ -177,7 +177,7 @@ def row_findings(
     definition: Definition,
     gemeente: str,
     period: str,
-    basis_keys: pl.DataFrame | None,
+    referenced_keys: pl.DataFrame | None,
     key_transform: KeyTransform | None,
 ) -> pl.DataFrame:
     """Findings of the sender check, the definition's SQL rules and the key checks."""
@@ -222,7 +222,7 @@ def row_findings(
         ))
 
     for fk in spec.foreign_keys:
-        if basis_keys is None:
+        if referenced_keys is None:
             continue
         own = list(fk.fields)
         candidates = typed_frame.filter(_clean_fields(own)).select(LINE, *own).collect()
@@ -230,7 +230,7 @@ def row_findings(
             candidates = candidates.with_columns(
                 key_transform[c](pl.col(c)).alias(c) for c in own if c in key_transform
             )
-        reference = basis_keys.select(
+        reference = referenced_keys.select(
             pl.col(r).alias(o) for o, r in zip(own, fk.reference_fields, strict=True)
         ).unique()
         reference = reference.with_columns(

@@ -100,10 +100,12 @@ def validate(
     gemeente: Annotated[str, typer.Option(
         help="Gemeentecode van de aanleverende gemeente, bijv. GM0363.")],
     period: Annotated[str, typer.Option(help="Periode, bijv. 2026-H1.")],
-    dataset: Annotated[str, typer.Option(help="Dataset, bijv. basis of facultatief.")],
-    basis: Annotated[Path | None, typer.Option(
-        help="Laatst goedgekeurde basisbestand (voor de controle geen-basisrecord bij "
-        "facultatief).")] = None,
+    dataset: Annotated[str, typer.Option(
+        help="Dataset van de statistiek (zie de definitie, bijv. de verplichte dataset).")],
+    referenced: Annotated[Path | None, typer.Option(
+        "--verplicht-bestand",
+        help="Laatst goedgekeurde bestand van de dataset waarnaar deze dataset verwijst (voor "
+        "de controle of elke regel daarin voorkomt).")] = None,
     output_format: Annotated[OutputFormat, typer.Option(
         "--format", help="Uitvoer: text, json of html.")] = OutputFormat.text,
     output: Annotated[Path | None, typer.Option(
@@ -125,8 +127,8 @@ def validate(
     code = check_gemeente(gemeente)
     if not file.exists():
         raise _fail(f"bestand niet gevonden: {file}")
-    if basis is not None and not basis.exists():
-        raise _fail(f"basisbestand niet gevonden: {basis}")
+    if referenced is not None and not referenced.exists():
+        raise _fail(f"verplicht bestand niet gevonden: {referenced}")
     try:
         definition = chosen_definition(statistic, definitions, period)
     except UnknownPeriod as e:
@@ -134,7 +136,8 @@ def validate(
     except DefinitionError as e:
         raise _fail(f"definitie niet te laden: {e}") from None
     try:
-        result = validate_file(file, dataset=dataset, gemeente=code, period=period, basis=basis,
+        result = validate_file(file, dataset=dataset, gemeente=code, period=period,
+                               referenced=referenced,
                                definition=definition)
         _write_outputs(result, output_format, output, findings_csv)
     except ValidationInputError as e:

@@ -56,8 +56,8 @@ class Validator(Protocol):
         period: str,
         definition: Definition | None = None,
         statistic: str | None = None,
-        basis: Path | None = None,
-        basis_keys: pl.DataFrame | None = None,
+        referenced: Path | None = None,
+        referenced_keys: pl.DataFrame | None = None,
         key_transform: KeyTransform | None = None,
     ) -> ValidationResult:
         """Validate one file of `dataset` delivered by `gemeente` for `period`."""

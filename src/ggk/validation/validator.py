@@ -127,7 +127,8 @@ def read_rows(path: Path, *, definition: Definition, dataset: str) -> pl.DataFra
     return _typed_rows(parsed, spec)
 
 
-def _basis_keys_from_file(path: Path, definition: Definition, spec: DatasetSpec) -> pl.DataFrame:
+def _referenced_keys_from_file(path: Path, definition: Definition, spec: DatasetSpec
+                               ) -> pl.DataFrame:
     frames = []
     for fk in spec.foreign_keys:
         reference = definition.dataset(fk.resource)
@@ -144,8 +145,8 @@ def validate_file(
     period: str,
     definition: Definition | None = None,
     statistic: str | None = None,
-    basis: Path | None = None,
-    basis_keys: pl.DataFrame | None = None,
+    referenced: Path | None = None,
+    referenced_keys: pl.DataFrame | None = None,
     key_transform: KeyTransform | None = None,
 ) -> CheckedFile:
     """Validate one file; raises ValidationInputError only when validation cannot start."""
@@ -156,9 +157,9 @@ def validate_file(
         )
     raw = _read(path)
     notes: list[str] = []
-    if spec.foreign_keys and basis_keys is None:
-        if basis is not None:
-            basis_keys = _basis_keys_from_file(basis, definition, spec)
+    if spec.foreign_keys and referenced_keys is None:
+        if referenced is not None:
+            referenced_keys = _referenced_keys_from_file(referenced, definition, spec)
         else:
             notes.append(
                 "De controle geen-basisrecord is niet uitgevoerd: er is geen goedgekeurde "
@@ -205,7 +206,7 @@ def validate_file(
             open_quote,
             field_count_findings(counted, n),
             field_findings(good, spec),
-            row_findings(good, spec, definition, gemeente, period, basis_keys, key_transform),
+            row_findings(good, spec, definition, gemeente, period, referenced_keys, key_transform),
         ])
         del good, counted
     findings = with_messages(mask_personal(findings, spec), checks)
