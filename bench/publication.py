@@ -1,6 +1,6 @@
 """Benchmark: disclosure control of a national publication (protect_table with its LP audit).
 
-The table is the shipped SYNTHETIC 2025-H2 reference (ggk.mirror.reference: indicator values and
+The table is the shipped SYNTHETIC 2025-H2 reference (ggk.mirror.synthetic: indicator values and
 counts of all 342 municipalities and NL), so the counts have realistic sizes; the first N
 municipalities (by code) are taken as the opted-in ones, NL pooled over all 342 is replaced by
 the sum over those N (as a publication pools over exactly the published municipalities).

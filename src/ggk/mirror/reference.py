@@ -1,21 +1,15 @@
-"""The previous-period reference (2025-H2): SYNTHETIC indicator values for all 342 municipalities.
+"""The previous-period reference: indicator values of every municipality for a statistic's period.
 
-Made from the real number of inhabitants (ggk.refdata) and synthetic records (ggk.mirror.synthetic)
-with a fixed seed, by running the definition's own indicators. Regenerate with
-`python -m ggk.mirror.reference` (deterministic). Every report that uses it says it is synthetic.
+What ships is SYNTHETIC (made by `python -m ggk.mirror.synthetic`, see there); every report that
+uses it says so. This module only finds and reads a reference; it names no statistic.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 
 import polars as pl
-
-REFERENCE_SEED = 2025
-REFERENCE_STATISTIC = "gmsd"
-REFERENCE_PERIOD = "2025-H2"
 
 
 def reference_file_name(statistic: str, period: str) -> str:
@@ -53,39 +47,3 @@ def load_reference(statistic: str, period: str) -> Reference | None:
             },
         )
     return Reference(statistic, period, True, values)
-
-
-def generate_reference(seed: int = REFERENCE_SEED, period: str = REFERENCE_PERIOD) -> pl.DataFrame:
-    from ggk.definitions import shipped
-    from ggk.definitions.periods import period_bounds
-    from ggk.mirror.indicators import compute, load_indicators
-    from ggk.mirror.population import gemeente_table, pooled
-    from ggk.mirror.synthetic import basis_frame, facultatief_frame
-    from ggk.refdata import register
-
-    definition = shipped().for_period(REFERENCE_STATISTIC, "2026-H1")
-    indicators = load_indicators(definition)
-    everyone = register().all()
-    basis = [basis_frame(g, period, seed) for g in everyone]
-    data = {
-        "basis": pl.concat(basis),
-        "facultatief": pl.concat([facultatief_frame(b, period, seed) for b in basis]),
-    }
-    start, end = period_bounds(period)
-    table = gemeente_table([g.code for g in everyone])
-    values = compute(indicators, data, table, start, end)
-    national = compute(indicators, *pooled(data, table), start, end)
-    return pl.concat([values, national]).sort("gemeentecode", "indicator")
-
-
-def main() -> None:
-    out = Path(str(resources.files("ggk.refdata").joinpath("data"))) / reference_file_name(
-        REFERENCE_STATISTIC, REFERENCE_PERIOD
-    )
-    frame = generate_reference().with_columns(pl.col("waarde").round(4))
-    frame.write_csv(out)
-    print(f"wrote {out} ({frame.height} rows)")
-
-
-if __name__ == "__main__":
-    main()

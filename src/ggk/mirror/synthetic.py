@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from ggk.definitions.periods import period_bounds
+from ggk.definitions import shipped
+from ggk.definitions.periods import Period, period_bounds
+from ggk.mirror.reference import reference_file_name
 from ggk.refdata import Gemeente
 
 PROFILE_SEED = 20250701
+REFERENCE_SEED = 2025
+# the shipped reference is of the default statistic (the first shipped one), period 2025-H2
+REFERENCE_STATISTIC = shipped().default_statistic()
+REFERENCE_PERIOD = "2025-H2"
 CATEGORY_WEIGHTS = np.array([30, 14, 6, 1, 2, 5, 6, 8, 2, 1, 5, 6, 7, 9, 3, 1, 1, 1], dtype=float)
 CATEGORIES = np.array([f"{i:02d}" for i in range(1, 19)])
 
@@ -92,3 +100,38 @@ def facultatief_frame(basis: pl.DataFrame, period: str, seed: int = 1) -> pl.Dat
     return basis.select("gemeentecode", "bsn", "productcategorie", "begindatum").with_columns(
         betaald_bedrag=pl.Series(amounts, dtype=pl.Float64)
     )
+
+
+def generate_reference(seed: int = REFERENCE_SEED, period: str = REFERENCE_PERIOD) -> pl.DataFrame:
+    """Indicator values of every municipality (and NL, pooled) for `period`, from the synthetic
+    records above, computed by the default statistic's own indicators of the period after it."""
+    from ggk.mirror.indicators import compute, load_indicators
+    from ggk.mirror.population import gemeente_table, pooled
+    from ggk.refdata import register
+
+    definition = shipped().for_period(REFERENCE_STATISTIC, str(Period.parse(period).shifted(1)))
+    indicators = load_indicators(definition)
+    everyone = register().all()
+    basis = [basis_frame(g, period, seed) for g in everyone]
+    data = {
+        "basis": pl.concat(basis),
+        "facultatief": pl.concat([facultatief_frame(b, period, seed) for b in basis]),
+    }
+    start, end = period_bounds(period)
+    table = gemeente_table([g.code for g in everyone])
+    values = compute(indicators, data, table, start, end)
+    national = compute(indicators, *pooled(data, table), start, end)
+    return pl.concat([values, national]).sort("gemeentecode", "indicator")
+
+
+def main() -> None:
+    out = Path(str(resources.files("ggk.refdata").joinpath("data"))) / reference_file_name(
+        REFERENCE_STATISTIC, REFERENCE_PERIOD
+    )
+    frame = generate_reference().with_columns(pl.col("waarde").round(4))
+    frame.write_csv(out)
+    print(f"wrote {out} ({frame.height} rows)")
+
+
+if __name__ == "__main__":
+    main()
