@@ -28,8 +28,10 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One headless chromium per test module; each test opens its own context (`new_page`:
+    cookies and storage of its own), so tests still do not see each other's sessions."""
     from playwright.sync_api import sync_playwright
 
     path = chromium_path()
