@@ -8,6 +8,8 @@ from tests.dashboard.conftest import (  # noqa: F401
     database_url,
     hub_pki,
     running_hub,
+    shared_cbs,
+    shared_hub,
     smtp,
     start_hub,
 )

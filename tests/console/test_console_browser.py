@@ -14,7 +14,10 @@ from tests.dashboard.conftest import RunningCbs
 from tests.portal.conftest import login
 from tests.web.browser import axe_violations, new_page, screenshot
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# the two tests touch different data (hub messages; the console's onboarding): one chain for the
+# module, on the SQLite hub
+pytestmark = [pytest.mark.browser, pytest.mark.slow,
+              pytest.mark.parametrize("shared_hub", ["sqlite"], indirect=True)]
 
 
 def accessible(page: Any, name: str) -> None:
@@ -22,7 +25,8 @@ def accessible(page: Any, name: str) -> None:
     assert axe_violations(page) == [], name
 
 
-def test_channel_health_and_a_message_trail(cbs: RunningCbs, browser: Any) -> None:
+def test_channel_health_and_a_message_trail(shared_cbs: RunningCbs, browser: Any) -> None:
+    cbs = shared_cbs
     page = new_page(browser)
     login(page, cbs.console_url, "olga@hub.nl")
     assert page.get_by_role("heading", name="Gezondheid van het kanaal").is_visible()
@@ -51,7 +55,8 @@ def test_channel_health_and_a_message_trail(cbs: RunningCbs, browser: Any) -> No
     assert page.get_by_role("heading", name="Pagina niet gevonden").is_visible()
 
 
-def test_onboarding_checklist_keeps_its_state(cbs: RunningCbs, browser: Any) -> None:
+def test_onboarding_checklist_keeps_its_state(shared_cbs: RunningCbs, browser: Any) -> None:
+    cbs = shared_cbs
     page = new_page(browser)
     login(page, cbs.console_url, "olga@hub.nl")
     page.goto(f"{cbs.console_url}/aansluiten")

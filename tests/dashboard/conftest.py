@@ -10,6 +10,7 @@ Accounts (password `wachtwoord-123!`), in both applications: `cees@cbs.nl` verza
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,15 +25,23 @@ from ggk.gemeente.submit import submit_file
 from ggk.hub.channel_watch import HubChannelWatch
 from ggk.hub.database import create_engine as hub_engine
 from ggk.hub.parties import PartyRegistry
+from ggk.station import SimulatedClock
 from ggk.station.period_records import StationPeriodRecords, open_period_records
 from ggk.station.settings import StationSettings
 from ggk.web.interfaces import INTERNAL, Membership
 from ggk.web.mail import SmtpMailer
 from ggk.web.server import BackgroundServer
-from tests.gemeente.conftest import Chain, chain, chain_without_station, database_url  # noqa: F401
-from tests.hub.conftest import hub_pki, running_hub, start_hub  # noqa: F401
+from tests.gemeente.conftest import (  # noqa: F401
+    START,
+    Chain,
+    chain,
+    chain_without_station,
+    database_url,
+    station_of,
+)
+from tests.hub.conftest import RunningHub, hub_pki, running_hub, shared_hub, start_hub  # noqa: F401
 from tests.portal.test_delivery_flow import make_file
-from tests.portal.test_mail import Collect, smtp  # noqa: F401
+from tests.portal.test_mail import Collect, smtp, smtp_server  # noqa: F401
 from tests.web.browser import browser  # noqa: F401
 
 PASSWORD = "wachtwoord-123!"
@@ -70,12 +79,33 @@ def wait_until(check: object, what: str, timeout: float = 120) -> None:
 @pytest.fixture
 def cbs(chain: Chain, smtp: tuple[Collect, int], tmp_path: Path  # noqa: F811
         ) -> Iterator[RunningCbs]:
-    handler, port = smtp
-    records = open_period_records(StationSettings(data_dir=chain.tmp / "station"), chain.clock)
-    with chain.client("gemeente_a") as client:
+    """The chain and both applications for one test (one that changes what others check)."""
+    with serving_cbs(chain, smtp, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def shared_cbs(shared_hub: RunningHub, tmp_path_factory: pytest.TempPathFactory  # noqa: F811
+               ) -> Iterator[RunningCbs]:
+    """The same, once for a module whose tests leave each other's data alone (the access
+    matrix; the console's pages). On the SQLite hub unless the module parametrises
+    `shared_hub`."""
+    tmp = tmp_path_factory.mktemp("shared-cbs")
+    world = Chain(shared_hub, SimulatedClock(START), tmp)
+    with station_of(world), smtp_server() as mail, serving_cbs(world, mail, tmp) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def serving_cbs(world: Chain, mail: tuple[Collect, int], tmp_path: Path
+                ) -> Iterator[RunningCbs]:
+    """Two deliveries (GM0363 accepted, GM0599 rejected), then dashboard and console on HTTPS."""
+    handler, port = mail
+    records = open_period_records(StationSettings(data_dir=world.tmp / "station"), world.clock)
+    with world.client("gemeente_a") as client:
         submit_file(client, make_file(tmp_path, "goed", None), statistic="gmsd", period=PERIOD,
                     dataset="basis", gemeente="GM0363")
-    with chain.client("gemeente_b") as client:
+    with world.client("gemeente_b") as client:
         bad = make_file(tmp_path, "fout", {"elfproef": 3})
         text = bad.read_text("utf-8").replace("GM0363", "GM0599")
         bad.write_text(text, "utf-8")
@@ -84,21 +114,21 @@ def cbs(chain: Chain, smtp: tuple[Collect, int], tmp_path: Path  # noqa: F811
     wait_until(lambda: len(records.timeline("gmsd", PERIOD)) == 2, "two validated deliveries")
     mailer = SmtpMailer("127.0.0.1", port, sender="cbs@localhost")
     dashboard = Dashboard(DashboardSettings(data_dir=tmp_path / "dashboard", records=records,
-                                            mailer=mailer, clock=chain.clock))
+                                            mailer=mailer, clock=world.clock))
     dashboard.migrate()
     add_accounts(dashboard.web)
-    engine = hub_engine(chain.hub.settings.database_url)
+    engine = hub_engine(world.hub.settings.database_url)
     console = Console(ConsoleSettings(data_dir=tmp_path / "console",
                                       watch=HubChannelWatch(engine), parties=PartyRegistry(engine),
                                       station_failures=records.channel_failures))
     console.migrate()
     add_accounts(console.web)
-    cert = chain.hub.settings.server_cert
+    cert = world.hub.settings.server_cert
     servers = [BackgroundServer(dashboard.create_app(), cert=cert),
                BackgroundServer(console.create_app(), cert=cert)]
     try:
         urls = [server.start() for server in servers]
-        yield RunningCbs(chain, records, dashboard, urls[0], console, urls[1], handler)
+        yield RunningCbs(world, records, dashboard, urls[0], console, urls[1], handler)
     finally:
         for server in servers:
             server.stop()

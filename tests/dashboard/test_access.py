@@ -7,6 +7,7 @@ from __future__ import annotations
 import ssl
 
 import httpx
+import pytest
 
 from tests.dashboard.conftest import PASSWORD, RunningCbs
 from tests.web.conftest import csrf_of
@@ -16,6 +17,9 @@ DASHBOARD_PAGES = ("/", "/?filter=te-laat", "/vergelijken", "/gemeente/GM0363?pe
 DASHBOARD_ACTIONS = ("/herinnering", "/gemeente/GM0363/uitstel", "/gemeente/GM0363/contact")
 CONSOLE_PAGES = ("/", "/berichten", "/aansluiten")
 CONSOLE_ACTIONS = ("/aansluiten", "/aansluiten/GM0363/registreren")
+
+# both tests only log in and read: one chain for the module, on the SQLite hub
+pytestmark = pytest.mark.parametrize("shared_hub", ["sqlite"], indirect=True)
 
 
 def client(cbs: RunningCbs, url: str) -> httpx.Client:
@@ -42,7 +46,8 @@ def assert_refused_everywhere(http: httpx.Client, pages: tuple[str, ...],
         assert answer.status_code == 401, path
 
 
-def test_a_municipality_cannot_log_in_to_any_cbs_page(cbs: RunningCbs) -> None:
+def test_a_municipality_cannot_log_in_to_any_cbs_page(shared_cbs: RunningCbs) -> None:
+    cbs = shared_cbs
     for url, pages, actions, other in (
             (cbs.dashboard_url, DASHBOARD_PAGES, DASHBOARD_ACTIONS, "olga@hub.nl"),
             (cbs.console_url, CONSOLE_PAGES, CONSOLE_ACTIONS, "cees@cbs.nl")):
@@ -54,7 +59,8 @@ def test_a_municipality_cannot_log_in_to_any_cbs_page(cbs: RunningCbs) -> None:
                 assert_refused_everywhere(http, pages, actions)
 
 
-def test_the_right_role_gets_in(cbs: RunningCbs) -> None:
+def test_the_right_role_gets_in(shared_cbs: RunningCbs) -> None:
+    cbs = shared_cbs
     for url, email, pages in ((cbs.dashboard_url, "cees@cbs.nl", DASHBOARD_PAGES),
                               (cbs.console_url, "olga@hub.nl", CONSOLE_PAGES)):
         with client(cbs, url) as http:

@@ -7,6 +7,7 @@ station stays on SQLite (its own tests cover PostgreSQL)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from ggk.world import run_station
 from tests.hub.conftest import RunningHub, hub_pki, running_hub, start_hub  # noqa: F401
 
 PERIOD = "2026-H1"
+START = dt.datetime(2026, 9, 1, 10, tzinfo=dt.UTC)  # the chain's clock: in the aanleverperiode
 
 
 @pytest.fixture
@@ -49,15 +51,19 @@ StartStation = Callable[[], None]
 
 @pytest.fixture
 def chain_without_station(running_hub: RunningHub, tmp_path: Path) -> Chain:  # noqa: F811
-    return Chain(running_hub, SimulatedClock(dt.datetime(2026, 9, 1, 10, tzinfo=dt.UTC)),
+    return Chain(running_hub, SimulatedClock(START),
                  tmp_path)
 
 
 @pytest.fixture
 def chain(chain_without_station: Chain) -> Iterator[Chain]:
     """The hub plus a running station (2026-09-01: aanleverperiode, besluit allowed)."""
-    c = chain_without_station
-    with run_station(c.hub.base_url, c.hub.pem["cbs"], c.hub.ca, c.clock,
-                     StationSettings(data_dir=c.tmp / "station", poll_wait=0.5,
-                                     rescan_seconds=5.0)):
-        yield c
+    with station_of(chain_without_station):
+        yield chain_without_station
+
+
+def station_of(c: Chain) -> contextlib.AbstractContextManager[object]:
+    """The CBS station of chain `c` (data in `c.tmp / "station"`), running while in the with."""
+    return run_station(c.hub.base_url, c.hub.pem["cbs"], c.hub.ca, c.clock,
+                       StationSettings(data_dir=c.tmp / "station", poll_wait=0.5,
+                                       rescan_seconds=5.0))

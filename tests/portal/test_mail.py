@@ -3,6 +3,7 @@ from CBS arrives in the portal, and a reminder before a date of the period calen
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Iterator
@@ -35,6 +36,13 @@ class Collect:
 
 @pytest.fixture
 def smtp() -> Iterator[tuple[Collect, int]]:
+    with smtp_server() as server:
+        yield server
+
+
+@contextlib.contextmanager
+def smtp_server() -> Iterator[tuple[Collect, int]]:
+    """A real SMTP server on 127.0.0.1 that keeps what it receives (handler, port)."""
     handler = Collect()
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)

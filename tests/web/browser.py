@@ -28,7 +28,10 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-def _chromium() -> Iterator[Any]:
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless chromium per test module; each test opens its own context (`new_page`:
+    cookies and storage of its own), so tests still do not see each other's sessions."""
     from playwright.sync_api import sync_playwright
 
     path = chromium_path()
@@ -42,15 +45,10 @@ def _chromium() -> Iterator[Any]:
             launched.close()
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    yield from _chromium()
-
-
 @pytest.fixture(scope="module")
-def module_browser() -> Iterator[Any]:
-    """One chromium for all tests of a module (starting one takes seconds)."""
-    yield from _chromium()
+def module_browser(browser: Any) -> Any:
+    """The module's chromium under the name module-scoped fixtures use."""
+    return browser
 
 
 def new_page(browser: Any, width: int = 1366, height: int = 768) -> Any:

@@ -4,28 +4,23 @@ changes nothing."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-import ggk.portal
-import ggk.web
+from ggk.database import create_engine
 from ggk.portal import tables as portal_tables
+from ggk.portal.migrations import MIGRATIONS as PORTAL
 from ggk.web import tables as web_tables
-from ggk.web.database import create_engine, migrate
-
-WEB = Path(ggk.web.__file__).parent / "migrations"
-PORTAL = Path(ggk.portal.__file__).parent / "migrations"
+from ggk.web.migrations import MIGRATIONS as WEB
 
 
 def test_migrations_match_the_tables(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
         for _ in range(2):
-            migrate(engine, WEB)
-            migrate(engine, PORTAL)
+            WEB.migrate(engine)
+            PORTAL.migrate(engine)
         with engine.connect() as conn:
             names = set(sa.inspect(conn).get_table_names())
             assert {"alembic_version_web", "alembic_version_portal"} <= names

@@ -14,10 +14,12 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from ggk.clock import utcnow
 from ggk.console import tables as t
+from ggk.console.migrations import MIGRATIONS
+from ggk.database import as_utc
 from ggk.hub.interfaces import ChannelWatch, Party, PartyDirectory
 from ggk.web.app import WebConfig, WebFoundation
-from ggk.web.database import aware, migrate, utcnow
 from ggk.web.oidc import OidcSettings
 
 HERE = Path(__file__).resolve().parent
@@ -108,7 +110,7 @@ class Console:
 
     def migrate(self) -> None:
         self.web.migrate()
-        migrate(self.engine, HERE / "migrations")
+        MIGRATIONS.migrate(self.engine)
 
     def create_app(self) -> FastAPI:
         from ggk.console.views import console_router
@@ -162,11 +164,11 @@ class Console:
         for name, title, help_text in STEPS:
             row = done.get(name)
             fact, fact_ok = facts.get(name, (None, True))
-            steps.append(StepState(name, title, help_text, aware(row.done_at) if row else None,
+            steps.append(StepState(name, title, help_text, as_utc(row.done_at) if row else None,
                                    row.done_by if row else None, row.note if row else None,
                                    fact, row is None and previous_done and fact_ok))
             previous_done = row is not None
-        return Onboarding(started.gemeente, started.naam, aware(started.started_at),
+        return Onboarding(started.gemeente, started.naam, as_utc(started.started_at),
                           started.started_by, tuple(steps))
 
     def _hub_facts(self, party: Party | None) -> dict[str, tuple[str, bool]]:

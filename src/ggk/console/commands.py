@@ -7,14 +7,24 @@ from typing import Annotated, Any
 
 import typer
 
+from ggk.web.commands import (
+    BehindProxy,
+    Cert,
+    Host,
+    add_user_command,
+    data_dir_option,
+    database_url_option,
+    fail,
+    require_tls_or_proxy,
+    serve_foreground,
+)
+
 console_app = typer.Typer(help="The hub operator's console (web).", no_args_is_help=True)
 user_app = typer.Typer(help="Console accounts (role hub-operator).", no_args_is_help=True)
 console_app.add_typer(user_app, name="user")
 
-DataDir = Annotated[Path, typer.Option("--data-dir", help="Console data folder.")]
-DatabaseUrl = Annotated[str | None, typer.Option(
-    "--database-url", envvar="GGK_CONSOLE_DATABASE_URL",
-    help="SQLAlchemy URL of the console's own database (default SQLite in --data-dir).")]
+DataDir = data_dir_option("Console")
+DatabaseUrl = database_url_option("console")
 HubDir = Annotated[Path | None, typer.Option("--hub-data-dir", help="Embedded hub: its folder.")]
 HubUrl = Annotated[str | None, typer.Option(
     "--hub-database-url", envvar="GGK_HUB_DATABASE_URL", help="The hub's database.")]
@@ -23,11 +33,6 @@ StationDir = Annotated[Path | None, typer.Option(
 StationUrl = Annotated[str | None, typer.Option(
     "--station-database-url", envvar="GGK_STATION_DATABASE_URL",
     help="Show this station's failed messages too.")]
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
 
 
 def open_console(data_dir: Path, database_url: str | None, hub_dir: Path | None,
@@ -42,7 +47,7 @@ def open_console(data_dir: Path, database_url: str | None, hub_dir: Path | None,
     from ggk.hub.settings import HubSettings
 
     if hub_dir is None and hub_url is None:
-        raise _fail("give --hub-data-dir (embedded hub) or --hub-database-url")
+        raise fail("give --hub-data-dir (embedded hub) or --hub-database-url")
     from ggk.station.database import SchemaNotCurrent as StationSchemaNotCurrent
 
     url = HubSettings(data_dir=hub_dir, database_url=hub_url).resolved_database_url()
@@ -58,7 +63,7 @@ def open_console(data_dir: Path, database_url: str | None, hub_dir: Path | None,
                 data_dir=station_dir, database_url=station_url)).channel_failures
     except (SchemaNotCurrent, StationSchemaNotCurrent) as e:
         engine.dispose()
-        raise _fail(str(e)) from e
+        raise fail(str(e)) from e
     console = Console(ConsoleSettings(data_dir=data_dir, watch=HubChannelWatch(engine),
                                       parties=PartyRegistry(engine), database_url=database_url,
                                       station_failures=failures, **extra))
@@ -74,25 +79,7 @@ def migrate(data_dir: DataDir = Path("console-data"), database_url: DatabaseUrl 
     typer.echo("console schema is current")
 
 
-@user_app.command("add")
-def user_add(
-    email: Annotated[str, typer.Option("--email")],
-    name: Annotated[str, typer.Option("--name")],
-    password: Annotated[str | None, typer.Option(
-        "--password", envvar="GGK_CONSOLE_PASSWORD",
-        help="Local password (12+ characters); leave out for OIDC-only accounts.")] = None,
-    data_dir: DataDir = Path("console-data"), database_url: DatabaseUrl = None,
-) -> None:
-    """Create a hub operator's account (internal role hub-operator)."""
-    from ggk.web.app import create_internal_account
-    from ggk.web.interfaces import AccountError
-
-    try:
-        user = create_internal_account(data_dir, database_url, "console", email, name, password,
-                                       "hub-operator")
-    except AccountError as e:
-        raise _fail(str(e)) from e
-    typer.echo(f"account {user.email} created (hub-operator)")
+add_user_command(user_app, "console", "hub-operator", "Create a hub operator's account")
 
 
 @console_app.command()
@@ -100,26 +87,17 @@ def serve(
     data_dir: DataDir = Path("console-data"), database_url: DatabaseUrl = None,
     hub_data_dir: HubDir = None, hub_database_url: HubUrl = None,
     station_data_dir: StationDir = None, station_database_url: StationUrl = None,
-    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port")] = 8800,
-    cert: Annotated[Path | None, typer.Option(
-        "--cert", help="Server PEM (certificate + key) for HTTPS.")] = None,
-    behind_proxy: Annotated[bool, typer.Option(
-        "--behind-proxy", help="Plain HTTP for a TLS-terminating proxy on 127.0.0.1.")] = False,
+    host: Host = "127.0.0.1", port: Annotated[int, typer.Option("--port")] = 8800,
+    cert: Cert = None, behind_proxy: BehindProxy = False,
 ) -> None:
     """Serve the console (HTTPS with --cert; plain HTTP only --behind-proxy)."""
-    import uvicorn
-
-    from ggk.web.server import uvicorn_config
-
-    if cert is None and not behind_proxy:
-        raise _fail("give --cert (HTTPS) or --behind-proxy (plain HTTP behind a TLS proxy)")
+    require_tls_or_proxy(cert, behind_proxy)
     console = open_console(data_dir, database_url, hub_data_dir, hub_database_url,
                            station_data_dir, station_database_url)
     typer.echo(f"console on https://{host}:{port}")
     try:
-        uvicorn.Server(uvicorn_config(console.create_app(), host=host, port=port, cert=cert,
-                                      log_level="info", behind_proxy=behind_proxy)).run()
+        serve_foreground(console.create_app(), host=host, port=port, cert=cert,
+                         behind_proxy=behind_proxy)
     finally:
         console.close()
 

@@ -13,10 +13,11 @@ from typing import Protocol
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from ggk.clock import utcnow
 from ggk.dashboard import tables as t
+from ggk.dashboard.migrations import MIGRATIONS
 from ggk.station.interfaces import DatasetState, PeriodRecords
 from ggk.web.app import WebConfig, WebFoundation
-from ggk.web.database import migrate, utcnow
 from ggk.web.interfaces import Mailer
 from ggk.web.mail import NoMailer
 from ggk.web.oidc import OidcSettings
@@ -91,7 +92,7 @@ class Dashboard:
 
     def migrate(self) -> None:
         self.web.migrate()
-        migrate(self.engine, HERE / "migrations")
+        MIGRATIONS.migrate(self.engine)
 
     def create_app(self) -> FastAPI:
         from ggk.dashboard.views import dashboard_router

@@ -2,12 +2,12 @@
 
 One engine recipe for SQLite and PostgreSQL (`create_engine`, `writing`), one Alembic runner per
 package (`Migrations`: its own migrations folder and version table, so several packages share a
-database), the schema check at start (`SchemaNotCurrent`) and the UTC column type. It knows none of
-the packages that use it.
+database; every env.py is `run_env(metadata)`), the schema check at start (`SchemaNotCurrent`)
+and the UTC column type. It knows none of the packages that use it.
 
     from ggk.database import Migrations, create_engine
     MIGRATIONS = Migrations(Path(__file__).parent / "migrations", "alembic_version_web",
-                            component="web", migrate_command="ggk web migrate")
+                            component="web", migrate_command="ggk portal migrate")
     engine = create_engine(url)
     MIGRATIONS.migrate(engine)            # (before, after)
     MIGRATIONS.require_current(engine)    # raises SchemaNotCurrent with the command to run
@@ -23,6 +23,7 @@ _EXPORTS = {
     "UtcDateTime": "ggk.database.engine",
     "as_utc": "ggk.database.engine",
     "create_engine": "ggk.database.engine",
+    "run_env": "ggk.database.migrations",
     "writing": "ggk.database.engine",
 }
 __all__ = sorted(_EXPORTS)

@@ -7,6 +7,7 @@ import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import overload
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -70,6 +71,10 @@ def writing(engine: sa.Engine) -> Iterator[sa.Connection]:
             yield conn
 
 
+@overload
+def as_utc(value: dt.datetime) -> dt.datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
 def as_utc(value: dt.datetime | None) -> dt.datetime | None:
     """An aware UTC datetime (SQLite hands back naive ones, which were stored as UTC)."""
     if value is None:

@@ -17,8 +17,8 @@ from ggk.database.interfaces import SchemaNotCurrent
 class Migrations:
     """The migrations of one package.
 
-    `directory` is the Alembic script location; its env.py reads the connection from
-    `config.attributes["connection"]` and configures `version_table`. `component` and
+    `directory` is the Alembic script location; its env.py is `run_env(metadata)`, which takes
+    the connection and `version_table` from the Config that `migrate` hands Alembic. `component` and
     `migrate_command` word the SchemaNotCurrent message ("the hub database ... run `ggk hub
     migrate`")."""
 
@@ -33,12 +33,14 @@ class Migrations:
         return zlib.crc32(self.version_table.encode()) & 0x7FFFFFFF
 
     def config(self, connection: sa.Connection | None = None) -> Any:
-        """The Alembic Config (for `alembic.command`), bound to `connection`."""
+        """The Alembic Config (for `alembic.command`), bound to `connection`; `run_env` in the
+        package's env.py reads both from it."""
         from alembic.config import Config
 
         config = Config()
         config.set_main_option("script_location", str(self.directory))
         config.attributes["connection"] = connection
+        config.attributes["version_table"] = self.version_table
         return config
 
     def head_revision(self) -> str:
@@ -84,3 +86,28 @@ class Migrations:
         raise SchemaNotCurrent(
             f"the {self.component} database {where} {state}; run `{self.migrate_command}` with "
             "the same --data-dir/--database-url first")
+
+
+def run_env(metadata: sa.MetaData) -> None:
+    """The whole Alembic env.py of a package: `run_env(<package>.tables.metadata)`.
+
+    Runs on the connection and version table `Migrations.migrate` put in the Config, batch mode on
+    SQLite (ALTER TABLE), and compares only the package's own tables: the database may hold other
+    packages' tables beside them."""
+    from alembic import context
+
+    connection = context.config.attributes.get("connection")
+    version_table = context.config.attributes.get("version_table")
+    if connection is None or version_table is None:
+        raise RuntimeError(
+            "run these migrations through ggk.database.Migrations.migrate() (the package's "
+            "`ggk ... migrate` command), not the alembic command line")
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        version_table=version_table,
+        render_as_batch=connection.dialect.name == "sqlite",
+        include_name=lambda name, type_, _parent: type_ != "table" or name in metadata.tables,
+    )
+    with context.begin_transaction():
+        context.run_migrations()

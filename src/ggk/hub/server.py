@@ -7,8 +7,6 @@ import asyncio
 import os
 import socket
 import ssl
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ import uvicorn
 from ggk.hub.auth import PEER_CERT_STATE_KEY, UNIX_SOCKET_STATE_KEY
 from ggk.hub.protocol import HeadLimits, HeadLimitsMixin, LargeBodyMixin, buffered_reading
 from ggk.hub.settings import HubSettings
+from ggk.serving import ServerThread
 
 # glibc mallopt parameters
 _M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
@@ -128,8 +127,7 @@ class HubServer:
         self.settings = settings
         self.log_level = log_level
         self.migrate = migrate
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._thread = ServerThread("hub")
         self.base_url: str | None = None
         self.app: Any = None
 
@@ -146,34 +144,16 @@ class HubServer:
         except Exception:
             context.engine.dispose()
             raise
-        # proto IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted connections of
-        # sockets that say so, and without it every response waits for a delayed ACK (~40 ms).
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((self.settings.host, self.settings.port))
-        port = sock.getsockname()[1]
-        config = uvicorn_config(self.app, self.settings, sock_port=port, log_level=self.log_level)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
-                                        name=f"ggk-hub-{port}", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the hub did not start; see the log above")
-            time.sleep(0.02)
+        port = self._thread.start(self.settings.host, self.settings.port, lambda bound: (
+            uvicorn_config(self.app, self.settings, sock_port=bound, log_level=self.log_level)),
+            timeout)
         self.base_url = f"https://{self.settings.host}:{port}"
         return self.base_url
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._thread.stop()
         if self.app is not None:
             self.app.state.hub.engine.dispose()
-        self._server = self._thread = None
 
     def __enter__(self) -> str:
         return self.start()

@@ -14,11 +14,11 @@ from fastapi import FastAPI
 
 from ggk.portal import tables as t
 from ggk.portal.interfaces import Clock, GemeenteConnection, PortalError, PortalSetupError
+from ggk.portal.migrations import MIGRATIONS
 from ggk.portal.notify import Notifier
 from ggk.portal.service import Desk, SystemClock, connection_from_cert
 from ggk.portal.uploads import UploadStore
 from ggk.web.app import WebConfig, WebFoundation
-from ggk.web.database import migrate
 from ggk.web.interfaces import Mailer
 from ggk.web.mail import NoMailer
 from ggk.web.oidc import OidcSettings
@@ -67,7 +67,7 @@ class Portal:
 
     def migrate(self) -> None:
         self.web.migrate()
-        migrate(self.engine, HERE / "migrations")
+        MIGRATIONS.migrate(self.engine)
 
     # -- gemeenten -----------------------------------------------------------------------------
 

@@ -22,9 +22,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ggk.database import as_utc as aware
 from ggk.portal import tables as t
 from ggk.portal.interfaces import PortalError, Upload
-from ggk.web.database import aware
 
 log = logging.getLogger("ggk.portal.uploads")
 TUS_VERSION = "1.0.0"

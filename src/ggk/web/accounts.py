@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from ggk.clock import utcnow
 from ggk.web import tables as t
-from ggk.web.database import utcnow
 from ggk.web.interfaces import (
     INTERNAL,
     INTERNAL_ROLES,

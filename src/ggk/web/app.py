@@ -24,10 +24,10 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ggk.database import create_engine
 from ggk.web import tables
 from ggk.web.accounts import AccountStore
 from ggk.web.audit import AuditTrail
-from ggk.web.database import create_engine, migrate
 from ggk.web.interfaces import (
     CsrfRefused,
     InternalRole,
@@ -37,6 +37,7 @@ from ggk.web.interfaces import (
     User,
 )
 from ggk.web.mail import NoMailer
+from ggk.web.migrations import MIGRATIONS
 from ggk.web.oidc import OidcSettings
 from ggk.web.ratelimit import LoginLimiter
 from ggk.web.sessions import COOKIE_NAME, SessionStore, WebSession
@@ -97,7 +98,7 @@ class WebFoundation:
     mailer: Mailer = field(default_factory=NoMailer)
 
     def __post_init__(self) -> None:
-        self.engine = create_engine(self.config.database_url)
+        self.engine = create_engine(self.config.database_url, max_overflow=40)
         self.accounts = AccountStore(self.engine)
         self.audit = AuditTrail(self.engine)
         self.limiter = LoginLimiter(self.engine)
@@ -122,7 +123,7 @@ class WebFoundation:
 
     def migrate(self) -> None:
         """Bring the web_* tables to ggk.web's newest Alembic revision."""
-        migrate(self.engine, HERE / "migrations")
+        MIGRATIONS.migrate(self.engine)
 
     # -- rendering ---------------------------------------------------------------------------
 

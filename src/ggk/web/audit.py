@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from ggk.clock import utcnow
+from ggk.database import as_utc
 from ggk.web import tables as t
-from ggk.web.database import aware, utcnow
 from ggk.web.interfaces import AuditEntry, User
 
 
@@ -29,5 +30,5 @@ class AuditTrail:
         if organisation is not None:
             query = query.where(t.audit.c.organisation == organisation)
         with self.engine.connect() as conn:
-            return [AuditEntry(aware(r.at), r.account_id, r.email, r.organisation, r.action,
+            return [AuditEntry(as_utc(r.at), r.account_id, r.email, r.organisation, r.action,
                                r.detail, r.address) for r in conn.execute(query)]

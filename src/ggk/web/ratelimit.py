@@ -7,8 +7,8 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from ggk.clock import utcnow
 from ggk.web import tables as t
-from ggk.web.database import utcnow
 from ggk.web.interfaces import TooManyAttempts
 
 

@@ -1,14 +1,14 @@
-"""Serve a web application with uvicorn over TLS, in the foreground or in a background thread."""
+"""Serve a web application with uvicorn over TLS, in the foreground or in a background thread
+(ggk.serving, shared with the hub)."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import uvicorn
+
+from ggk.serving import ServerThread
 
 
 def uvicorn_config(app: Any, *, host: str, port: int, cert: Path | None,
@@ -33,33 +33,15 @@ class BackgroundServer:
         self.port = port
         self.cert = cert
         self.log_level = log_level
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._thread = ServerThread("web")
         self.base_url: str | None = None
 
     def start(self, timeout: float = 20) -> str:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((self.host, self.port))
-        port = sock.getsockname()[1]
-        config = uvicorn_config(self.app, host=self.host, port=port, cert=self.cert,
-                                log_level=self.log_level)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
-                                        name=f"ggk-web-{port}", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the web server did not start; see the log above")
-            time.sleep(0.02)
+        port = self._thread.start(self.host, self.port, lambda bound: uvicorn_config(
+            self.app, host=self.host, port=bound, cert=self.cert, log_level=self.log_level),
+            timeout)
         self.base_url = f"{'https' if self.cert else 'http'}://{self.host}:{port}"
         return self.base_url
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._server = self._thread = None
+        self._thread.stop()

@@ -16,8 +16,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ggk.clock import utcnow
+from ggk.database import as_utc
 from ggk.web import tables as t
-from ggk.web.database import aware, utcnow
 
 COOKIE_NAME = "__Host-ggk-sessie"  # __Host-: Secure, Path=/, no Domain, enforced by browsers
 
@@ -66,11 +67,11 @@ class SessionStore:
                 t.sessions.c.id_hash == _hash(cookie))).first()
             if row is None:
                 return None
-            if (now - aware(row.last_seen_at) > self.idle
-                    or now - aware(row.created_at) > self.absolute):
+            if (now - as_utc(row.last_seen_at) > self.idle
+                    or now - as_utc(row.created_at) > self.absolute):
                 conn.execute(sa.delete(t.sessions).where(t.sessions.c.id_hash == row.id_hash))
                 return None
-            if now - aware(row.last_seen_at) > dt.timedelta(seconds=30):
+            if now - as_utc(row.last_seen_at) > dt.timedelta(seconds=30):
                 conn.execute(sa.update(t.sessions).where(t.sessions.c.id_hash == row.id_hash)
                              .values(last_seen_at=now))
         return WebSession(cookie, row.csrf_token, row.account_id, row.pending_account_id,
