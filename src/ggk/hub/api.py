@@ -169,9 +169,19 @@ async def mailbox(
     def look() -> tuple[list[Message], int | None]:
         return context.service.mailbox(who, box, after, limit, type)
 
+    mailbox_key = (box, type)
     while True:
         token = context.notifier.token(oin)
-        found, cursor = await context.database(look)
+        # a mailbox known empty (NOTIFY, listening) needs no query, only a known party
+        viewing = context.notified_across_processes
+        if viewing and wait > 0 and context.notifier.known_empty(oin, mailbox_key, after) \
+                and context.registry.cached(oin):
+            who.party = who.party or context.authenticator.party(request)
+            found, cursor = [], after
+        else:
+            found, cursor = await context.database(look)
+            if viewing and not found:
+                context.notifier.remember_empty(token, oin, mailbox_key, after)
         remaining = deadline - loop.time()
         if found or remaining <= 0 or await request.is_disconnected():
             return json_response(Mailbox(messages=[MessageOut.of(m) for m in found],
