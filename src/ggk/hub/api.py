@@ -174,9 +174,10 @@ async def mailbox(
         token = context.notifier.token(oin)
         # a mailbox known empty (NOTIFY, listening) needs no query, only a known party
         viewing = context.notified_across_processes
-        if viewing and wait > 0 and context.notifier.known_empty(oin, mailbox_key, after) \
-                and context.registry.cached(oin):
-            who.party = who.party or context.authenticator.party(request)
+        known = viewing and wait > 0 and context.notifier.known_empty(oin, mailbox_key, after)
+        if known and who.party is None:
+            who.party = context.authenticator.cached_party(request)
+        if known and who.party is not None:
             found, cursor = [], after
         else:
             found, cursor = await context.database(look)
@@ -190,7 +191,7 @@ async def mailbox(
         if not await context.notifier.wait(token, min(interval, remaining)) \
                 and interval >= remaining and context.notified_across_processes:
             # the wait ran out unwoken while every process's changes wake us (NOTIFY): nothing
-            # arrived, no second look (idle parties then cost one query per poll)
+            # arrived, no second look
             return json_response(Mailbox(messages=[], cursor=cursor))
 
 

@@ -179,10 +179,10 @@ class PartyRegistry:
             else:
                 self._cache.pop(oin, None)
 
-    def cached(self, oin: str) -> bool:
-        """True when `get(oin)` asks the database nothing."""
+    def cached(self, oin: str) -> Party | None:
+        """The party if `get(oin)` would answer it from the cache (None: it would ask)."""
         with self._cache_lock:
-            return self.caching() and oin in self._cache
+            return self._cache.get(oin) if self.caching() else None
 
     def get(self, oin: str, conn: sa.Connection | None = None) -> Party | None:
         """The party (active or revoked): cached (see `caching`), else read in `conn` if given,
