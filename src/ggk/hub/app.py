@@ -35,6 +35,21 @@ async def _refresh_crl(context: HubContext) -> None:
         await run_in_threadpool(context.authenticator.refresh_crl)
 
 
+async def _safety_net(context: HubContext) -> None:
+    """PostgreSQL: one query per interval checks every mailbox known empty (ggk.hub.notify)."""
+    while True:
+        await asyncio.sleep(context.settings.long_poll_safety_interval)
+        try:
+            woken = await context.safety_net()
+        except Exception:  # keep checking; the next round may succeed
+            log.exception("long-poll safety net failed")
+            context.notifier.notify()  # forget what is known: let every poll look itself
+            continue
+        if woken:
+            log.warning("long-poll safety net woke %d parties whose notification was lost",
+                        len(woken))
+
+
 def create_app(settings: HubSettings, context: HubContext | None = None) -> FastAPI:
     """The hub app. Refuses (SchemaNotCurrent) when the database is not migrated."""
     context = context or HubContext.build(settings)
@@ -46,6 +61,8 @@ def create_app(settings: HubSettings, context: HubContext | None = None) -> Fast
         if context.listener is not None:
             context.listener.start()
         tasks = [asyncio.create_task(_sweep_expired(context))]
+        if context.listener is not None:
+            tasks.append(asyncio.create_task(_safety_net(context)))
         if settings.crl_source is not None:
             tasks.append(asyncio.create_task(_refresh_crl(context)))
         try:

@@ -5,7 +5,8 @@ What the hub reads from a certificate (OIN, fingerprint, validity, for a proxied
 the hub's CA issued it) never changes, so it is read once per distinct certificate and kept in a
 small cache. The party itself is looked up in the database on every request (in the request's
 own connection where the endpoint has one), so that a revocation takes effect at once, also when
-another process revoked.
+another process revoked; on PostgreSQL, while the process listens for notifications, from
+`PartyRegistry`'s cache, which every change of a party clears on every process (NOTIFY).
 """
 
 from __future__ import annotations
@@ -185,7 +186,18 @@ class Authenticator:
         oin = facts.oin
         if oin is None:
             raise forbidden("no-oin", f"the client certificate carries no OIN: {facts.oin_problem}")
-        party = self.registry.get(oin, conn)
+        return self._accepted(facts, self.registry.get(oin, conn))
+
+    def cached_party(self, request: Request) -> Party | None:
+        """`party` without asking the database: None when the party is not in the registry's
+        cache (or the certificate names no OIN); the same 403s otherwise."""
+        facts = self.valid_certificate(request)
+        party = self.registry.cached(facts.oin) if facts.oin else None
+        return None if party is None else self._accepted(facts, party)
+
+    @staticmethod
+    def _accepted(facts: CertificateFacts, party: Party | None) -> Party:
+        oin = facts.oin
         if party is None:
             raise forbidden("unknown-party", f"OIN {oin} is not a party of this hub")
         if not party.active:

@@ -16,7 +16,7 @@ from ggk.hub.database import create_engine
 from ggk.hub.interfaces import AttachmentStore, Party
 from ggk.hub.messages import MessageService
 from ggk.hub.metrics import HubMetrics
-from ggk.hub.notify import MailboxNotifier, PostgresListener
+from ggk.hub.notify import MailboxNotifier, PostgresListener, newest_cursors
 from ggk.hub.objectstore import S3Store
 from ggk.hub.parties import PartyRegistry
 from ggk.hub.receipts import (
@@ -63,6 +63,21 @@ class HubContext:
         NOTIFY, listening); on SQLite only this process's own changes do."""
         return self.listener is not None and self.listener.listening.is_set()
 
+    async def safety_net(self) -> list[str]:
+        """One batched query for every mailbox this process knows empty: forgets and wakes the
+        parties whose mailbox has a message after all (its notification was lost); returns
+        their OINs. Nothing to do (no query) while nothing is known empty."""
+        known = self.notifier.known_empty_mailboxes()
+        if not known or not self.notified_across_processes:
+            return []
+
+        def query() -> dict[tuple[str, str], int]:
+            with self.engine.connect() as conn:
+                return newest_cursors(conn, known)
+
+        newest = await run_in_threadpool(query)
+        return self.notifier.forget_changed(known, lambda box, oin: newest.get((box, oin)))
+
     @property
     def receipt_keys(self) -> ReceiptKeys:
         return self.keys or ReceiptKeys(self.key)
@@ -104,7 +119,10 @@ class HubContext:
         service = MessageService(engine, settings, store,
                                  on_available=(lambda: None) if postgres else notifier.notify,
                                  id_scope_secret=id_scope_secret)
-        listener = PostgresListener(engine.url, notifier) if postgres else None
+        listener = (PostgresListener(engine.url, notifier, forget_party=registry.forget)
+                    if postgres else None)
+        if listener is not None:
+            registry.caching = listener.listening.is_set
         metrics = HubMetrics(service, registry,
                              None if settings.s3_bucket else settings.resolved_store_dir())
         if listener is not None:

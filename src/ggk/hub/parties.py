@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -12,6 +14,7 @@ from ggk.hub import audit
 from ggk.hub.database import as_utc, utcnow, writing
 from ggk.hub.direct import Direct, result_processor
 from ggk.hub.interfaces import Party, PartyError
+from ggk.hub.notify import announce_party
 from ggk.hub.routing import ROLES
 from ggk.hub.tables import parties
 
@@ -39,6 +42,14 @@ class PartyRegistry:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
+        # PostgreSQL: a change of a party tells every hub process (NOTIFY `party:<OIN>`), which
+        # then reads it again; parties read meanwhile are cached while `caching()` is true
+        # (the process listens), so authentication costs no query per request
+        self._announcing = engine.dialect.name == "postgresql"
+        self.caching: Callable[[], bool] = lambda: False
+        self._cache: dict[str, Party] = {}
+        self._cache_generation = 0  # bumped by every `forget`
+        self._cache_lock = threading.Lock()
         # authentication reads a party on every request: on SQLite straight from the driver
         self._direct = (Direct(_PARTY_FIELDS_BY_OIN, engine.dialect)
                         if engine.dialect.name == "sqlite" else None)
@@ -141,6 +152,8 @@ class PartyRegistry:
                     values["previous_cert_valid_until"].isoformat()  # type: ignore[attr-defined]
             audit.record(conn, actor="hub", action="party-registered" if not existing
                          else "party-certificate-replaced", message_id=None, detail=detail)
+            if self._announcing:
+                announce_party(conn, identity.oin)
         party = self.get(identity.oin)
         assert party is not None
         return party
@@ -154,9 +167,41 @@ class PartyRegistry:
                 raise PartyError(f"no party with OIN {oin}")
             audit.record(conn, actor="hub", action="party-removed", message_id=None,
                          detail={"oin": oin})
+            if self._announcing:
+                announce_party(conn, oin)
+
+    def forget(self, oin: str | None) -> None:
+        """Read this party (None: every party) from the database again."""
+        with self._cache_lock:
+            self._cache_generation += 1
+            if oin is None:
+                self._cache.clear()
+            else:
+                self._cache.pop(oin, None)
+
+    def cached(self, oin: str) -> Party | None:
+        """The party if `get(oin)` would answer it from the cache (None: it would ask)."""
+        with self._cache_lock:
+            return self._cache.get(oin) if self.caching() else None
 
     def get(self, oin: str, conn: sa.Connection | None = None) -> Party | None:
-        """The party (active or revoked), read in `conn` if given, else in a new connection."""
+        """The party (active or revoked): cached (see `caching`), else read in `conn` if given,
+        else in a new connection."""
+        if not self.caching():
+            return self._read(oin, conn)
+        with self._cache_lock:
+            cached = self._cache.get(oin)
+            generation = self._cache_generation
+        if cached is not None:
+            return cached
+        party = self._read(oin, conn)
+        with self._cache_lock:
+            # not when forgotten meanwhile: the read may predate the change
+            if party is not None and generation == self._cache_generation:
+                self._cache[oin] = party
+        return party
+
+    def _read(self, oin: str, conn: sa.Connection | None) -> Party | None:
         if conn is not None and self._direct is not None:
             raw = self._direct.execute(conn, {"oin": oin}).fetchone()
             if raw is None:
@@ -186,6 +231,8 @@ class PartyRegistry:
                 raise PartyError(f"no party with OIN {oin}")
             audit.record(conn, actor="hub", action="party-revoked", message_id=None,
                          detail={"oin": oin})
+            if self._announcing:
+                announce_party(conn, oin)
         party = self.get(oin)
         assert party is not None
         return party

@@ -47,9 +47,9 @@ class HubSettings:
     header_timeout_seconds: float = 15.0  # to receive a request's head, from its first byte
     max_metadata_bytes: int = 64 * 1024
     long_poll_interval: float = 0.5  # seconds between database polls while long-polling
-    # With PostgreSQL, LISTEN/NOTIFY wakes long polls on every node; a re-query this often is
-    # only the safety net (a notification lost while the listening connection was down). At
-    # the longest `wait` (30 s) a poll then looks once, and the client's next poll looks again.
+    # With PostgreSQL, LISTEN/NOTIFY wakes long polls on every node, and a mailbox known empty
+    # needs no query; the safety net is one batched query per process this often for every
+    # mailbox known empty (a notification lost: ggk.hub.notify).
     long_poll_safety_interval: float = 30.0
     # Several hub processes on several machines: attachments in S3-compatible object storage
     # (credentials from the usual AWS_* variables) and the receipt key from configuration.
