@@ -45,7 +45,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src"), str(ROOT), str(ROOT / "bench")]
 
-from tests.hub.objectstorage import BUCKET, SeaweedFS  # noqa: E402
+from tests.objectstorage import BUCKET, SeaweedFS  # noqa: E402
 
 from hub import (  # noqa: E402 - bench/hub.py, beside this file
     GGK,
