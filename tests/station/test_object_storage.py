@@ -1,16 +1,22 @@
-"""The station with its raw files and replies in S3-compatible object storage (SeaweedFS, a real
-S3 server on 127.0.0.1): a delivery accepted through a real hub, its technical report and mirror
-report published to the bucket and sent from there, the raw file in the bucket and purged."""
+"""The station with its raw files, accepted Parquet and replies in S3-compatible object storage
+(SeaweedFS, a real S3 server on 127.0.0.1): a delivery accepted through a real hub, its Parquet
+in the bucket and the mirror report built from it (in this process and in a spawned one), its
+technical report and mirror report published to the bucket and sent from there, the raw file in
+the bucket and purged."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import multiprocessing
+import pickle
 import uuid
 from pathlib import Path
 
 import pytest
 
 from ggk.conversation import Kind
+from ggk.station.accepted import AcceptedSnapshot, StationAcceptedData
 from ggk.station.period_records import open_period_records
 from ggk.station.storage import FileStore
 from ggk.storage.objects import S3Objects
@@ -23,6 +29,11 @@ def keys(seaweedfs: SeaweedFS, prefix: str) -> list[str]:
     pages = seaweedfs.client().get_paginator("list_objects_v2").paginate(Bucket=BUCKET,
                                                                          Prefix=prefix)
     return sorted(item["Key"][len(prefix):] for page in pages for item in page.get("Contents", []))
+
+
+def rows_per_gemeente(snapshot: AcceptedSnapshot) -> dict[str, int]:
+    """Run in a spawned process, as a mirror worker: the snapshot arrives pickled."""
+    return {g: f.height for g, f in snapshot.accepted("gmsd", PERIOD, "basis").items()}
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -59,6 +70,22 @@ def test_a_delivery_is_handled_with_raw_files_and_replies_in_the_bucket(
     report_keys = [k for k in stored if k.startswith(f"replies/{rapport.id}.")]
     assert {k.rsplit("/", 1)[1] for k in report_keys} == {a.name for a in rapport.attachments}
     assert f"replies/{spiegel.id}/spiegelrapport.json" in stored
+    # the accepted Parquet is an object, and only there: the mirror report was built from it
+    parquet = [k for k in stored if k.startswith("accepted/gmsd/")]
+    assert parquet == [f"accepted/gmsd/{PERIOD}/GM0363/basis/{accepted.id}.parquet"]
+    assert list(store_dir.rglob("*.parquet*")) == []
+    assert json.loads(world.station.store.reply_file(
+        f"replies/{spiegel.id}", "spiegelrapport.json") or b"") == {
+            "gemeente": "GM0363", "rijen": {"GM0363": 100}}
+    # a mirror worker process gets the snapshot pickled (the bucket's location, no client) and
+    # reads the Parquet from the bucket itself (credentials from its environment)
+    snapshot = StationAcceptedData(world.station.engine, world.station.store).snapshot(["gmsd"])
+    assert snapshot.objects is not None and snapshot.objects.prefix == prefix
+    assert snapshot.versions("gmsd", PERIOD, "basis") == {"GM0363": parquet[0]}
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        assert pool.apply(rows_per_gemeente, (pickle.loads(pickle.dumps(snapshot)),)) == {
+            "GM0363": 100}
+
     # nothing of them left in the local folder: published, not copied; downloads cleared
     local = [p for p in (store_dir / "replies").rglob("*") if p.is_file()]
     assert local == []

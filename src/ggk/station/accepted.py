@@ -11,8 +11,9 @@ import polars as pl
 import sqlalchemy as sa
 
 from ggk.station import tables as t
-from ggk.station.storage import FileStore
+from ggk.station.storage import FileStore, parquet_object
 from ggk.station.workflow import State
+from ggk.storage.objects import S3Location
 
 
 def _accepted_query(statistic: str, period: str | None = None,
@@ -82,9 +83,9 @@ class StationAcceptedData:
         with self.engine.connect() as conn:
             for statistic in sorted(set(statistics)):
                 for period, dataset, gemeente, path in conn.execute(_accepted_query(statistic)):
-                    paths.setdefault((statistic, period, dataset), {})[gemeente] = str(
-                        self.store.absolute(path))
-        return AcceptedSnapshot(paths)
+                    paths.setdefault((statistic, period, dataset), {})[gemeente] = (
+                        self.store.parquet_location(path))
+        return AcceptedSnapshot(paths, self.store.objects_location)
 
 
 @dataclass(frozen=True)
@@ -93,9 +94,13 @@ class AcceptedSnapshot:
     path}}` read at one moment. Every accepted version has its own file (named by the delivery's
     message id), so the path is also the version token (`versions()`): ggk.mirror reads
     (`accepted_of`) and recomputes only the gemeenten whose file changed since its previous
-    report. Accepted files are never rewritten."""
+    report. Accepted files are never rewritten.
+
+    With `objects` (the station's bucket) the paths are object keys: each process (a mirror
+    worker) opens the bucket itself and reads the Parquet from its bytes, no local copy."""
 
     paths: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict)
+    objects: S3Location | None = None
 
     def accepted(self, statistic: str, period: str, dataset: str) -> dict[str, pl.DataFrame]:
         return self.accepted_of(statistic, period, dataset,
@@ -105,7 +110,10 @@ class AcceptedSnapshot:
                     gemeenten: list[str]) -> dict[str, pl.DataFrame]:
         """Only these gemeenten's frames (ggk.mirror reads only what changed)."""
         paths = self.paths.get((statistic, period, dataset), {})
-        return {g: pl.read_parquet(paths[g]) for g in gemeenten if g in paths}
+        if self.objects is None:
+            return {g: pl.read_parquet(paths[g]) for g in gemeenten if g in paths}
+        store = self.objects.open()
+        return {g: parquet_object(store, paths[g]) for g in gemeenten if g in paths}
 
     def versions(self, statistic: str, period: str, dataset: str) -> dict[str, str]:
         return dict(self.paths.get((statistic, period, dataset), {}))
@@ -125,16 +133,17 @@ class AcceptedSnapshot:
             if gemeente in own:
                 others[gemeente] = own[gemeente]
             paths[(statistic, period, dataset)] = others
-        return AcceptedSnapshot(paths)
+        return AcceptedSnapshot(paths, self.objects)
 
 
 def open_accepted_data(data_dir: Path | None, database_url: str | None, store_dir: Path | None,
                        *, opt_in_only: bool = False) -> StationAcceptedData:
     """A station's accepted data for a command outside the station (`ggk spiegelrapport`,
-    `ggk publicatie`): embedded (`data_dir`) or production (`database_url` with `store_dir`).
+    `ggk publicatie`): embedded (`data_dir`) or production (`database_url` with `store_dir`);
+    the accepted Parquet in the station's bucket when GGK_STATION_S3_* name one.
     Raises ValueError with a one-line operator message when the options or the schema are off."""
     from ggk.station.database import SchemaNotCurrent, require_current_schema
-    from ggk.station.settings import StationSettings
+    from ggk.station.settings import StationSettings, s3_from_environment
 
     if database_url is None:
         if data_dir is None:
@@ -144,7 +153,8 @@ def open_accepted_data(data_dir: Path | None, database_url: str | None, store_di
             raise ValueError(f"{data_dir}: no station database (station.sqlite3) in this folder")
     elif store_dir is None and data_dir is None:
         raise ValueError("give --store-dir (the station's file store) with --database-url")
-    settings = StationSettings(data_dir=data_dir, database_url=database_url, store_dir=store_dir)
+    settings = StationSettings(data_dir=data_dir, database_url=database_url, store_dir=store_dir,
+                               **s3_from_environment({}))  # the station's bucket, if it has one
     engine = sa.create_engine(settings.resolved_database_url())
     try:
         require_current_schema(engine)

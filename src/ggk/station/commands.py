@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,9 +30,6 @@ S3Bucket = Annotated[str | None, typer.Option(
 S3Region = Annotated[str | None, typer.Option("--s3-region", envvar="GGK_STATION_S3_REGION")]
 S3Prefix = Annotated[str, typer.Option(
     "--s3-prefix", envvar="GGK_STATION_S3_PREFIX", help="Key prefix in the bucket.")]
-S3_ENVIRONMENT = {"s3_endpoint_url": "GGK_STATION_S3_ENDPOINT",
-                  "s3_bucket": "GGK_STATION_S3_BUCKET", "s3_region": "GGK_STATION_S3_REGION",
-                  "s3_prefix": "GGK_STATION_S3_PREFIX"}
 Period = Annotated[str, typer.Option("--period", help="e.g. 2026-H1")]
 Now = Annotated[str | None, typer.Option(
     "--now", help="Pretend it is this date/time (ISO), for simulations; default: real time.")]
@@ -46,7 +42,7 @@ def _fail(message: str) -> typer.Exit:
 
 def _settings(data_dir: Path | None, database_url: str | None, store_dir: Path | None,
               key: Path | None = None, **extra: Any) -> Any:
-    from ggk.station.settings import StationSettings
+    from ggk.station.settings import StationSettings, s3_from_environment
 
     if data_dir is None and database_url is None:
         raise _fail("give --data-dir (embedded SQLite) or --database-url")
@@ -54,9 +50,7 @@ def _settings(data_dir: Path | None, database_url: str | None, store_dir: Path |
         raise _fail("give --store-dir with --database-url")
     # the object storage of `run` and `purge` (flags), for every other command from the same
     # environment variables, so that all of them find the raw files and replies
-    for name, variable in S3_ENVIRONMENT.items():
-        if name not in extra and os.environ.get(variable):
-            extra[name] = os.environ[variable]
+    extra.update(s3_from_environment(extra))
     return StationSettings(data_dir=data_dir, database_url=database_url, store_dir=store_dir,
                            pseudonym_key=key, **extra)
 

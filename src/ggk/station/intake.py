@@ -178,7 +178,7 @@ class Intake:
             if kept is None:
                 self.store.delete_raw(digest)
             if parquet_rel:
-                self.store.absolute(parquet_rel).unlink(missing_ok=True)
+                self.store.delete_parquet(parquet_rel)
             return self.recorder.refuse(message, refused, conversation_id=key.conversation_id,
                                         key=key, **_said(message))
 
@@ -235,7 +235,7 @@ class Intake:
             outcome = Outcome(after.state.value, [rapport])
             self.recorder.record(conn, message, outcome)
         if not result.accepted and parquet_rel:
-            self.store.absolute(parquet_rel).unlink(missing_ok=True)
+            self.store.delete_parquet(parquet_rel)
         log.info("delivery %s %s/%s/%s/%s v%d: %s (%s rows, %s errors)", message.id,
                  key.stored_statistic, key.period, key.gemeente, key.dataset, version,
                  result.verdict, summary.get("rows"), summary.get("errors"))

@@ -13,6 +13,19 @@ def _worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+# the object storage of every command that reads the station's files (`run` and `purge` also
+# take them as flags), so that all of them find the raw files, Parquet and replies
+S3_ENVIRONMENT = {"s3_endpoint_url": "GGK_STATION_S3_ENDPOINT",
+                  "s3_bucket": "GGK_STATION_S3_BUCKET", "s3_region": "GGK_STATION_S3_REGION",
+                  "s3_prefix": "GGK_STATION_S3_PREFIX"}
+
+
+def s3_from_environment(given: dict[str, object]) -> dict[str, str]:
+    """The S3 settings from GGK_STATION_S3_* that are not in `given` (set, non-empty)."""
+    return {name: os.environ[variable] for name, variable in S3_ENVIRONMENT.items()
+            if name not in given and os.environ.get(variable)}
+
+
 @dataclass(slots=True)
 class StationSettings:
     """Embedded: only `data_dir` (SQLite `station.sqlite3`, store `station-store/`, key file).
@@ -23,9 +36,10 @@ class StationSettings:
     database_url: str | None = None
     store_dir: Path | None = None
     pseudonym_key: Path | None = None
-    # Several stations on several machines: raw files and reply files in S3-compatible object
-    # storage (credentials from the usual AWS variables); `store_dir` stays each station's own
-    # local folder (downloads in progress, replies being written, claim lock files, Parquet).
+    # Several stations on several machines: raw files, accepted Parquet and reply files in
+    # S3-compatible object storage (credentials from the usual AWS variables); `store_dir` stays
+    # each station's own local folder (downloads in progress, replies being written, claim lock
+    # files).
     s3_endpoint_url: str | None = None
     s3_bucket: str | None = None
     s3_region: str | None = None

@@ -9,18 +9,20 @@ Layout under the store directory:
   incoming/<message id>/                                   partial downloads
   outgoing/                                                replies being sent (object storage)
 
-Raw files and reply files are objects (ggk.storage.objects): in the local folder above by
-default, or, with `objects` given (S3-compatible object storage, `--s3-bucket`), under the same
-keys in a bucket. The local folder then keeps only what is local by nature: partial downloads,
-reply files being written (published to the bucket after the decision commits) and the claim
-lock files. Accepted Parquet stays in the local folder for now (the mirror workers read it by
-path).
+Raw files, accepted Parquet and reply files are objects (ggk.storage.objects): in the local
+folder above by default, or, with `objects` given (S3-compatible object storage, `--s3-bucket`),
+under the same keys in a bucket. The local folder then keeps only what is local by nature:
+partial downloads, reply files being written (published to the bucket after the decision
+commits) and the claim lock files. Accepted Parquet is written to the bucket as one object
+before the decision's commit and read back as bytes (the mirror workers open the bucket
+themselves from its `S3Location`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import shutil
 import tempfile
@@ -31,7 +33,7 @@ from pathlib import Path
 import polars as pl
 
 from ggk.station.settings import StationSettings
-from ggk.storage.objects import FolderObjects, Objects, S3Objects
+from ggk.storage.objects import FolderObjects, Objects, S3Location, S3Objects
 
 
 def sha256_file(path: Path) -> str:
@@ -53,9 +55,17 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+def parquet_object(objects: Objects, key: str) -> pl.DataFrame:
+    """An accepted Parquet object read from its bytes (no local copy)."""
+    data = objects.get_bytes(key)
+    if data is None:
+        raise FileNotFoundError(f"accepted data {key} is not in the object storage")
+    return pl.read_parquet(io.BytesIO(data))
+
+
 class FileStore:
-    """The station's files: `root` is the local folder; `objects` where raw files and replies
-    are kept (default: the local folder itself, unchanged for `make demo`)."""
+    """The station's files: `root` is the local folder; `objects` where raw files, accepted
+    Parquet and replies are kept (default: the local folder itself, unchanged for `make demo`)."""
 
     def __init__(self, root: Path, objects: Objects | None = None) -> None:
         self.root = private_dir(Path(root))
@@ -111,16 +121,41 @@ class FileStore:
                          version: int) -> str:
         return f"accepted/{statistic}/{period}/{gemeente}/{dataset}/v{version}.parquet"
 
-    def write_parquet(self, relpath: str, frame: pl.DataFrame) -> Path:
+    def write_parquet(self, relpath: str, frame: pl.DataFrame) -> None:
+        if self.remote:  # one PUT: readers see the whole object or none
+            buffer = io.BytesIO()
+            frame.write_parquet(buffer)
+            self.objects.put_bytes(relpath, buffer.getvalue())
+            return
         target = self.root / relpath
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".parquet.tmp")
         frame.write_parquet(tmp)
         os.replace(tmp, target)
-        return target
 
     def read_parquet(self, relpath: str) -> pl.DataFrame:
-        return pl.read_parquet(self.root / relpath)
+        if not self.remote:
+            return pl.read_parquet(self.root / relpath)
+        return parquet_object(self.objects, relpath)
+
+    def delete_parquet(self, relpath: str) -> bool:
+        return self.objects.delete(relpath)
+
+    def parquet_location(self, relpath: str) -> str:
+        """How a reader elsewhere names an accepted file: its absolute path in the local folder,
+        its key in object storage (read with `objects_location` and `parquet_object`)."""
+        return relpath if self.remote else str(self.absolute(relpath))
+
+    @property
+    def objects_location(self) -> S3Location | None:
+        """The picklable location of the object storage (None: the local folder)."""
+        if not self.remote:
+            return None
+        location = self.objects.location if isinstance(self.objects, S3Objects) else None
+        if location is None:
+            raise ValueError("object storage without a location (make it with "
+                             "S3Objects.connect): worker processes cannot open it")
+        return location
 
     # replies ---------------------------------------------------------------------------------
     def reply_dir(self, reply_id: str) -> Path:

@@ -1,13 +1,15 @@
 """Whole objects under string keys (`a/b/c`): a local folder or an S3 bucket behind one protocol.
 
-The station keeps its raw deliveries and reply files this way. Writes are whole-object and
-atomic for readers (a temporary file renamed into place; a single S3 PUT), so a reader sees an
-object complete or not at all.
+The station keeps its raw deliveries, accepted Parquet and reply files this way. Writes are
+whole-object and atomic for readers (a temporary file renamed into place; a single S3 PUT), so a
+reader sees an object complete or not at all.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -112,18 +114,43 @@ class FolderObjects:
         return f"{parent}/{found[-1].name}" if found else None
 
 
-class S3Objects:
-    """Objects in an S3 bucket under `prefix` (the same client recipe as the hub's S3Store)."""
+@dataclass(frozen=True)
+class S3Location:
+    """Where an S3Objects store is, without its client: picklable, so that worker processes
+    (the station's mirror workers) open the same store (credentials from their environment)."""
 
-    def __init__(self, client: Any, bucket: str, prefix: str = "") -> None:
+    endpoint_url: str | None
+    bucket: str
+    region: str | None = None
+    prefix: str = ""
+
+    def open(self) -> S3Objects:
+        """The store, one client per process and location (boto3 clients are not picklable)."""
+        return _opened(self)
+
+
+@functools.cache
+def _opened(location: S3Location) -> S3Objects:
+    return S3Objects.connect(location.endpoint_url, location.bucket, location.region,
+                             location.prefix)
+
+
+class S3Objects:
+    """Objects in an S3 bucket under `prefix` (the same client recipe as the hub's S3Store).
+    `location` is set when it was made by `connect` (what worker processes need to reopen it)."""
+
+    def __init__(self, client: Any, bucket: str, prefix: str = "",
+                 location: S3Location | None = None) -> None:
         self.client = client
         self.bucket = bucket
         self.prefix = prefix
+        self.location = location
 
     @classmethod
     def connect(cls, endpoint_url: str | None, bucket: str, region: str | None = None,
                 prefix: str = "") -> S3Objects:
-        return cls(s3_client(endpoint_url, region), bucket, prefix)
+        return cls(s3_client(endpoint_url, region), bucket, prefix,
+                   S3Location(endpoint_url, bucket, region, prefix))
 
     def check_bucket(self) -> None:
         """Raise (ClientError) when the bucket cannot be reached: checked once at start."""
