@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import tempfile
 import threading
@@ -22,6 +23,7 @@ import sqlalchemy as sa
 
 from ggk.client import HubClient
 from ggk.client.interfaces import ClientError
+from ggk.client.tus_upload import file_sha256
 from ggk.conversation import ConversationId, Kind, conversation_id, kind_of, message_type
 from ggk.definitions import Definition, UnknownPeriod, shipped
 from ggk.gemeente.inbox import Inbox
@@ -41,6 +43,7 @@ from ggk.portal.interfaces import (
 
 STATISTIC = "gmsd"
 OVERVIEW_SECONDS = 3.0
+HOLD_BACK = 1  # bytes of a staged upload kept back until the user confirms the send
 SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -119,12 +122,21 @@ class Desk:
             return cached[1]
         try:
             with self._lock:
-                found = overview(self.client, period, self.reports_dir)
+                found = overview(self.client, period, self.reports_dir,
+                                 hidden=self._unconfirmed())
                 self._overviews[period] = (time.monotonic(), found)
                 return found
         except ClientError as e:
             raise PortalError("De hub is op dit moment niet bereikbaar; de stand kan niet "
                               "worden opgehaald. Probeer het later opnieuw.") from e
+
+    def _unconfirmed(self) -> set[str]:
+        """The ids of uploads staged at the hub that the user has not (yet) sent: not a
+        delivery, so not in the overview."""
+        with self.engine.connect() as conn:
+            return set(conn.execute(sa.select(t.uploads.c.id).where(
+                t.uploads.c.gemeente == self.code,
+                t.uploads.c.state.not_in(("versturen", "verstuurd")))).scalars())
 
     def datasets(self, period: str) -> list[DatasetLine]:
         definition = definition_for(period)
@@ -190,22 +202,44 @@ class Desk:
 
     # -- sending -----------------------------------------------------------------------------------
 
+    def _named(self, upload: Upload, path: Path) -> Path:
+        """The received file under its own name (a second link to the same bytes): the hub shows
+        CBS the original file name, while the local check may still be reading `path`."""
+        named = path.parent / upload.file_name
+        if not named.exists():
+            os.link(path, named)
+        return named
+
+    def stage_upload(self, upload: Upload, path: Path) -> str:
+        """Upload all but the last `HOLD_BACK` bytes to the hub while the local check runs (the
+        hub delivers a message only once every byte is there, so nothing reaches CBS before
+        `send_upload`); returns the file's sha256 for that send."""
+        named = self._named(upload, path)
+        sha256 = file_sha256(named)
+        try:
+            with HubClient(self.hub, cert=self.connection.cert, ca=self.ca) as client:
+                submit_file(client, named, statistic=STATISTIC, period=upload.period,
+                            dataset=upload.dataset, gemeente=self.code, message_id=upload.id,
+                            sha256=sha256, hold_back=HOLD_BACK)
+        except (GemeenteError, ClientError) as e:
+            # the send after the user's confirmation starts (or resumes) the upload itself
+            raise PortalError(f"Vooruit versturen naar de hub is mislukt: {e}") from e
+        return sha256
+
     def send_upload(self, upload: Upload, namens: str, path: Path | None = None,
-                    progress: Any = None) -> str:
-        """Send the received file under its own name, with a client of its own: a large upload
-        must not hold up this gemeente's pages and report fetching, which share `self.client`."""
+                    progress: Any = None, sha256: str | None = None) -> str:
+        """Send the received file (the rest of what `stage_upload` began, or all of it), with a
+        client of its own: a large upload must not hold up this gemeente's pages and report
+        fetching, which share `self.client`."""
         assert path is not None
-        named = path.parent / upload.file_name  # the hub shows CBS the original file name
-        path.replace(named)
+        named = self._named(upload, path)
         try:
             with HubClient(self.hub, cert=self.connection.cert, ca=self.ca) as client:
                 message = submit_file(client, named, statistic=STATISTIC, period=upload.period,
                                       dataset=upload.dataset, gemeente=self.code,
-                                      progress=progress, message_id=upload.id)
+                                      progress=progress, message_id=upload.id, sha256=sha256)
         except (GemeenteError, ClientError) as e:
             raise PortalError(f"Versturen naar CBS is mislukt: {e}") from e
-        finally:
-            named.replace(path)
         del namens  # the person is in the portal's audit trail and on the upload record
         self._overviews.clear()
         if message.state == "refused":

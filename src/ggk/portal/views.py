@@ -197,7 +197,11 @@ def portal_router(portal: Portal) -> APIRouter:  # noqa: C901 - one place for al
             audit(request, user, "upload.complete", f"upload {upload.file_name} ontvangen", code)
             done = portal.uploads.get(code, upload_id)
             assert done is not None
+            # the check and the upload to the hub (all but its last bytes) run side by side
             start_background(lambda: check_upload(portal.uploads, done), f"check-{upload.id}")
+            desk = portal.desk(code)
+            portal.uploads.stage(upload.id, lambda: desk.stage_upload(
+                done, portal.uploads.path(done)))
         return Response(status_code=204, headers={"Upload-Offset": str(offset),
                                                   "Tus-Resumable": TUS_VERSION})
 
@@ -238,7 +242,8 @@ def portal_router(portal: Portal) -> APIRouter:  # noqa: C901 - one place for al
             def progress(_name: str, done: int, _total: int) -> None:
                 portal.uploads.update(upload.id, sent_bytes=done)
             try:
-                message_id = desk.send_upload(upload, user.email, path, progress)
+                message_id = desk.send_upload(upload, user.email, path, progress,
+                                              sha256=portal.uploads.staged(upload.id))
             except PortalError as e:
                 portal.uploads.update(upload.id, state="mislukt", error=str(e))
                 return
