@@ -33,12 +33,10 @@ def test_the_demo_portal_shows_the_played_period(tmp_path: Path) -> None:
                 client.post("/inloggen", data={"csrf_token": csrf_of(page.text),
                                                "email": f"{REJECTED_FIRST.lower()}@demo.ggk",
                                                "wachtwoord": DEMO_PASSWORD})
-                seen["overview"] = client.get(f"/gemeente/{REJECTED_FIRST}",
-                                                    params={"periode": "2026-H1"}).text
-                seen["reports"] = client.get(f"/gemeente/{REJECTED_FIRST}/rapporten",
-                                                    params={"periode": "2026-H1"}).text
-                seen["versions"] = client.get(f"/gemeente/{REJECTED_FIRST}/versies",
-                                                    params={"periode": "2026-H1"}).text
+                # no ?periode: the portal opens on the played period, not the one after it
+                seen["overview"] = client.get(f"/gemeente/{REJECTED_FIRST}").text
+                seen["reports"] = client.get(f"/gemeente/{REJECTED_FIRST}/rapporten").text
+                seen["versions"] = client.get(f"/gemeente/{REJECTED_FIRST}/versies").text
         finally:
             server.stop()
             portal.close()

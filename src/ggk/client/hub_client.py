@@ -217,6 +217,7 @@ class HubClient:
         conversation_id: str | None = None,
         in_reply_to: str | None = None,
         progress: ProgressCallback | None = None,
+        hold_back: int = 0,
     ) -> Message:
         sources = [_source(a) for a in attachments]
         declared = [_declare(s) for s in sources]
@@ -253,7 +254,7 @@ class HubClient:
                 retry=self.retry,
                 progress=progress,
                 chunk_checksums=self.chunk_checksums,
-            ).run()
+            ).run(until=attachment.size - hold_back if hold_back else None)
         return self.message(message.id) if sources else message
 
     # -- receiving -----------------------------------------------------------------------------

@@ -229,9 +229,12 @@ class HubApi(Protocol):
         conversation_id: str | None = None,
         in_reply_to: str | None = None,
         progress: ProgressCallback | None = None,
+        hold_back: int = 0,
     ) -> Message:
         """Create a message and upload its attachments (tus, resumable); sending the same id
-        again resumes unfinished uploads. Returns the message as the hub sees it afterwards."""
+        again resumes unfinished uploads. Returns the message as the hub sees it afterwards.
+        `hold_back` leaves the last bytes of each attachment unsent: the message stays
+        incomplete, so never delivered, until the same send is made again without it."""
 
     def mailbox(
         self,

@@ -157,8 +157,10 @@ class TusUpload:
             self._connection.close()
             self._connection = None
 
-    def run(self) -> int:
-        """Upload until the hub has every byte; returns the number of failed requests."""
+    def run(self, until: int | None = None) -> int:
+        """Upload until the hub has every byte (or the first `until` bytes: the upload stays
+        open for a later run); returns the number of failed requests."""
+        end = self.size if until is None else max(0, min(until, self.size))
         consecutive = 0
         offset: int | None = None
         with open(self.path, "rb") as handle:
@@ -169,9 +171,9 @@ class TusUpload:
                         if offset is None:
                             offset = self.offset()
                             self._report(offset)
-                        if offset >= self.size:
+                        if offset >= end:
                             return self.failures
-                        length = min(self.chunk_size, self.size - offset)
+                        length = min(self.chunk_size, end - offset)
                         offset = self._patch(fd, offset, length)
                         consecutive = 0
                         self._report(offset)

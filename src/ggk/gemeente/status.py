@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,16 +153,17 @@ def _period_of(message: Message) -> str:
     return str((message.metadata or {}).get("period") or "-")
 
 
-def overview(client: HubApi, period: str | None = None, reports_dir: Path | None = None
-             ) -> list[Overview]:
+def overview(client: HubApi, period: str | None = None, reports_dir: Path | None = None,
+             hidden: Collection[str] = ()) -> list[Overview]:
     """Per (period, dataset | besluit): the latest message sent, how many, and CBS's replies
-    to the latest one (saved under `reports_dir` or waiting in the inbox)."""
+    to the latest one (saved under `reports_dir` or waiting in the inbox). `hidden`: ids of
+    messages that are not (yet) a delivery (the portal's uploads awaiting the user's send)."""
     sent: list[Message] = []
     cursor: int | None = None
     while True:
         page = client.mailbox(after=cursor, box="outbox")
         sent += [m for m in page.messages if kind_of(m.type) in TO_CBS
-                 and (not period or _period_of(m) == period)]
+                 and (not period or _period_of(m) == period) and m.id not in hidden]
         if not page.messages or page.cursor == cursor:
             break
         cursor = page.cursor

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ggk.client.interfaces import HubApi, Message
+from ggk.client.interfaces import AttachmentSource, HubApi, Message
 from ggk.conversation import (
     BESLUITEN,
     AanleveringMetadata,
@@ -58,17 +58,20 @@ def check_locally(path: Path, *, period: str, dataset: str, gemeente: str,
 def submit_file(client: HubApi, path: Path, *, statistic: str, period: str, dataset: str,
                 gemeente: str, cbs_oin: str | None = None,
                 progress: Progress | None = None, message_id: str | None = None,
-                test: bool = False) -> Message:
+                test: bool = False, sha256: str | None = None, hold_back: int = 0) -> Message:
     """Send one delivery file as an aanlevering to CBS; returns the hub's message. `test`
-    marks test traffic (the ketentest): answered, but never counted (ggk.conversation)."""
+    marks test traffic (the ketentest): answered, but never counted (ggk.conversation).
+    `sha256` spares a pass over a file whose hash is known; `hold_back` uploads all but the
+    last bytes (the message is not delivered until the same call without it, see HubApi.send)."""
     if not path.is_file():
         raise GemeenteError(f"bestand niet gevonden: {path}")
     receiver = cbs_oin or client.find_party(role="cbs").oin
     metadata = AanleveringMetadata(statistic, period, dataset, gemeente, path.name,
                                    test=test or None)
     return client.send(receiver, message_type(statistic, Kind.AANLEVERING),
-                       metadata.as_metadata(), [path], id=message_id,
-                       conversation_id=metadata.conversation, progress=progress)
+                       metadata.as_metadata(), [AttachmentSource(path, sha256=sha256)],
+                       id=message_id, conversation_id=metadata.conversation, progress=progress,
+                       hold_back=hold_back)
 
 
 def send_besluit(client: HubApi, *, statistic: str, period: str, besluit: str, gemeente: str,

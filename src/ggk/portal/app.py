@@ -12,11 +12,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from ggk.definitions import registry
 from ggk.portal import tables as t
 from ggk.portal.interfaces import Clock, GemeenteConnection, PortalError, PortalSetupError
 from ggk.portal.migrations import MIGRATIONS
 from ggk.portal.notify import Notifier
-from ggk.portal.service import Desk, SystemClock, connection_from_cert
+from ggk.portal.service import Desk, SystemClock, connection_from_cert, current_period
 from ggk.portal.uploads import UploadStore
 from ggk.web.app import WebConfig, WebFoundation
 from ggk.web.interfaces import Mailer
@@ -40,6 +41,9 @@ class PortalSettings:
     poll_seconds: float = 5.0
     upload_chunk_bytes: int = 8 * 1024 * 1024  # one PATCH of the browser's tus upload
     clock: Clock = field(default_factory=SystemClock)
+    # per statistic, the period pages open on when none is asked (the demo: the period the
+    # pilot played); a statistic not named here: its current period by the clock
+    periods: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -64,6 +68,12 @@ class Portal:
     @property
     def clock(self) -> Clock:
         return self.settings.clock
+
+    def current_period(self, statistic: str | None = None) -> str:
+        """The period pages of `statistic` (default: the registry's first) open on: the
+        configured one, else the current one by the clock."""
+        statistic = statistic or registry().default_statistic()
+        return self.settings.periods.get(statistic) or current_period(self.clock, statistic)
 
     def migrate(self) -> None:
         self.web.migrate()

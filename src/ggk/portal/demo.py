@@ -3,7 +3,8 @@ running for the pilot's municipalities, on the pilot's hub, with demo accounts, 
 
 The portal shares the pilot's data dir: the reports the pilot municipalities fetched are under
 `<data-dir>/gemeenten/<code>/rapporten`, exactly where the portal keeps a gemeente's reports, so
-the portal shows the whole played period at once.
+the portal shows the whole played period at once, and opens on it (not on the period after it,
+where the pilot's clock ends up).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ggk.pilot.play import PERIOD as PLAYED_PERIOD
+from ggk.pilot.play import STATISTIC as PLAYED_STATISTIC
 from ggk.portal.app import Portal, PortalSettings
 from ggk.portal.interfaces import Clock
 from ggk.web.interfaces import Membership
@@ -52,10 +55,12 @@ def demo_accounts(portal: Portal, gemeenten: dict[str, str]) -> list[DemoAccount
 
 
 def start_demo_portal(data_dir: Path, hub: str, ca: Path, server_pem: Path,
-                      gemeente_pems: dict[str, Path], clock: Clock, port: int = 8600
+                      gemeente_pems: dict[str, Path], clock: Clock, port: int = 8600,
+                      period: str = PLAYED_PERIOD
                       ) -> tuple[Portal, BackgroundServer, str, list[DemoAccount]]:
     portal = Portal(PortalSettings(data_dir=data_dir, hub=hub, ca=ca, clock=clock,
-                                   poll_seconds=2.0))
+                                   poll_seconds=2.0,
+                                   periods={PLAYED_STATISTIC: period}))
     portal.migrate()
     names = {}
     for code, pem in gemeente_pems.items():

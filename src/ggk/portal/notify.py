@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from ggk.conversation import Kind
 from ggk.portal import tables as t
 from ggk.portal.interfaces import Clock, StoredReport
-from ggk.portal.service import AMSTERDAM, Desk, current_period, definition_for
+from ggk.portal.service import AMSTERDAM, Desk, current_period, definition_for, statistics
 from ggk.web.interfaces import Accounts, Mailer
 
 log = logging.getLogger("ggk.portal.notify")
@@ -59,28 +59,30 @@ class Notifier:
                              f"({desk.code})", "\n".join(lines))
 
     def reminders(self, desk: Desk) -> int:
-        """Send the reminders that are due today for this gemeente; returns how many."""
+        """Send the reminders that are due today for this gemeente, for every statistic;
+        returns how many."""
         to = self._recipients(desk.code)
         if not to:
             return 0
-        period = current_period(self.clock)
-        calendar = definition_for(period).calendar(period)
         day = self.clock.now().astimezone(AMSTERDAM).date()
         sent = 0
-        for name, date in sorted(calendar.events.items(), key=lambda item: item[1]):
-            left = (date - day).days
-            due = [d for d in self.remind_days if 0 <= left <= d]
-            if not due or name == "aanlevering_open":
-                continue
-            if not self._once(f"herinnering/{desk.code}/{period}/{name}/{min(due)}"):
-                continue
-            title = calendar.titles.get(name, name)
-            body = "\n".join([
-                f"Beste collega van {desk.connection.name},", "",
-                f"Herinnering: {title.lower()} voor periode {period} is op "
-                f"{date:%d-%m-%Y} (over {left} dag{'en' if left != 1 else ''}).", "",
-                f"Bekijk de stand van uw aanlevering: {self.portal_url}/gemeente/{desk.code}",
-            ])
-            self.mailer.send(to, f"Herinnering: {title} op {date:%d-%m-%Y} ({period})", body)
-            sent += 1
+        for statistic in statistics():  # each statistic's own current period and dates
+            period = current_period(self.clock, statistic)
+            calendar = definition_for(period).calendar(period)
+            for name, date in sorted(calendar.events.items(), key=lambda item: item[1]):
+                left = (date - day).days
+                due = [d for d in self.remind_days if 0 <= left <= d]
+                if not due or name == "aanlevering_open":
+                    continue
+                if not self._once(f"herinnering/{desk.code}/{period}/{name}/{min(due)}"):
+                    continue
+                title = calendar.titles.get(name, name)
+                body = "\n".join([
+                    f"Beste collega van {desk.connection.name},", "",
+                    f"Herinnering: {title.lower()} voor periode {period} is op "
+                    f"{date:%d-%m-%Y} (over {left} dag{'en' if left != 1 else ''}).", "",
+                    f"Bekijk de stand van uw aanlevering: {self.portal_url}/gemeente/{desk.code}",
+                ])
+                self.mailer.send(to, f"Herinnering: {title} op {date:%d-%m-%Y} ({period})", body)
+                sent += 1
         return sent

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import tempfile
 import threading
@@ -22,8 +23,9 @@ import sqlalchemy as sa
 
 from ggk.client import HubClient
 from ggk.client.interfaces import ClientError
+from ggk.client.tus_upload import file_sha256
 from ggk.conversation import ConversationId, Kind, conversation_id, kind_of, message_type
-from ggk.definitions import Definition, UnknownPeriod, shipped
+from ggk.definitions import Definition, UnknownPeriod, registry
 from ggk.gemeente.inbox import Inbox
 from ggk.gemeente.status import Overview, overview
 from ggk.gemeente.submit import GemeenteError, send_besluit, submit_file
@@ -39,8 +41,8 @@ from ggk.portal.interfaces import (
     Upload,
 )
 
-STATISTIC = "gmsd"
 OVERVIEW_SECONDS = 3.0
+HOLD_BACK = 1  # bytes of a staged upload kept back until the user confirms the send
 SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -54,11 +56,16 @@ def today(clock: Clock) -> dt.date:
     return clock.now().astimezone(AMSTERDAM).date()
 
 
-def current_period(clock: Clock, statistic: str = STATISTIC) -> str:
-    """The period whose delivery cycle (aanlevering open .. publicatie) contains today, else the
-    next one to open, else the last one."""
+def statistics() -> list[str]:
+    """Every statistic of the definitions registry (shipped, plus GGK_DEFINITIONS)."""
+    return registry().statistics()
+
+
+def current_period(clock: Clock, statistic: str) -> str:
+    """The period of `statistic` whose delivery cycle (aanlevering open .. publicatie) contains
+    today, else the next one to open, else the last one."""
     day = today(clock)
-    calendars = sorted((c for d in shipped().all() if d.statistic == statistic
+    calendars = sorted((c for d in registry().all() if d.statistic == statistic
                         for c in d.calendars.values()), key=lambda c: c.events["aanlevering_open"])
     for calendar in calendars:
         if calendar.events["aanlevering_open"] <= day <= calendar.events.get(
@@ -69,10 +76,18 @@ def current_period(clock: Clock, statistic: str = STATISTIC) -> str:
 
 
 def definition_for(period: str) -> Definition:
-    try:
-        return shipped().for_period(STATISTIC, period)
-    except UnknownPeriod as e:
-        raise PortalError(f"onbekende periode {period!r}") from e
+    """The definition of the one statistic that has `period` (periods name their statistic:
+    a half-year, a quarter, ...)."""
+    found = []
+    for statistic in statistics():
+        try:
+            found.append(registry().for_period(statistic, period))
+        except UnknownPeriod:
+            continue
+    if len(found) != 1:
+        raise PortalError(f"onbekende periode {period!r}" if not found else
+                          f"periode {period!r} hoort bij meer dan één statistiek")
+    return found[0]
 
 
 class Desk:
@@ -119,12 +134,21 @@ class Desk:
             return cached[1]
         try:
             with self._lock:
-                found = overview(self.client, period, self.reports_dir)
+                found = overview(self.client, period, self.reports_dir,
+                                 hidden=self._unconfirmed())
                 self._overviews[period] = (time.monotonic(), found)
                 return found
         except ClientError as e:
             raise PortalError("De hub is op dit moment niet bereikbaar; de stand kan niet "
                               "worden opgehaald. Probeer het later opnieuw.") from e
+
+    def _unconfirmed(self) -> set[str]:
+        """The ids of uploads staged at the hub that the user has not (yet) sent: not a
+        delivery, so not in the overview."""
+        with self.engine.connect() as conn:
+            return set(conn.execute(sa.select(t.uploads.c.id).where(
+                t.uploads.c.gemeente == self.code,
+                t.uploads.c.state.not_in(("versturen", "verstuurd")))).scalars())
 
     def datasets(self, period: str) -> list[DatasetLine]:
         definition = definition_for(period)
@@ -134,8 +158,10 @@ class Desk:
         lines = []
         for spec in definition.datasets:
             lines.append(_dataset_line(spec.name, spec.title, spec.required, found.get(spec.name),
-                                       events, day, decided="besluit" in found))
-        lines.append(_besluit_line(found.get("besluit"), found.get("basis"), events, day))
+                                       events, day, decided="besluit" in found,
+                                       decides=spec.name == definition.required_dataset))
+        lines.append(_besluit_line(found.get("besluit"), found.get(definition.required_dataset),
+                                   definition.required_dataset, events, day))
         return lines
 
     # -- reports -----------------------------------------------------------------------------------
@@ -190,22 +216,45 @@ class Desk:
 
     # -- sending -----------------------------------------------------------------------------------
 
-    def send_upload(self, upload: Upload, namens: str, path: Path | None = None,
-                    progress: Any = None) -> str:
-        """Send the received file under its own name, with a client of its own: a large upload
-        must not hold up this gemeente's pages and report fetching, which share `self.client`."""
-        assert path is not None
-        named = path.parent / upload.file_name  # the hub shows CBS the original file name
-        path.replace(named)
+    def _named(self, upload: Upload, path: Path) -> Path:
+        """The received file under its own name (a second link to the same bytes): the hub shows
+        CBS the original file name, while the local check may still be reading `path`."""
+        named = path.parent / upload.file_name
+        if not named.exists():
+            os.link(path, named)
+        return named
+
+    def stage_upload(self, upload: Upload, path: Path) -> str:
+        """Upload all but the last `HOLD_BACK` bytes to the hub while the local check runs (the
+        hub delivers a message only once every byte is there, so nothing reaches CBS before
+        `send_upload`); returns the file's sha256 for that send."""
+        named = self._named(upload, path)
+        sha256 = file_sha256(named)
         try:
             with HubClient(self.hub, cert=self.connection.cert, ca=self.ca) as client:
-                message = submit_file(client, named, statistic=STATISTIC, period=upload.period,
-                                      dataset=upload.dataset, gemeente=self.code,
-                                      progress=progress, message_id=upload.id)
+                submit_file(client, named, statistic=definition_for(upload.period).statistic,
+                            period=upload.period, dataset=upload.dataset, gemeente=self.code,
+                            message_id=upload.id, sha256=sha256, hold_back=HOLD_BACK)
+        except (GemeenteError, ClientError) as e:
+            # the send after the user's confirmation starts (or resumes) the upload itself
+            raise PortalError(f"Vooruit versturen naar de hub is mislukt: {e}") from e
+        return sha256
+
+    def send_upload(self, upload: Upload, namens: str, path: Path | None = None,
+                    progress: Any = None, sha256: str | None = None) -> str:
+        """Send the received file (the rest of what `stage_upload` began, or all of it), with a
+        client of its own: a large upload must not hold up this gemeente's pages and report
+        fetching, which share `self.client`."""
+        assert path is not None
+        named = self._named(upload, path)
+        try:
+            with HubClient(self.hub, cert=self.connection.cert, ca=self.ca) as client:
+                message = submit_file(
+                    client, named, statistic=definition_for(upload.period).statistic,
+                    period=upload.period, dataset=upload.dataset, gemeente=self.code,
+                    progress=progress, message_id=upload.id, sha256=sha256)
         except (GemeenteError, ClientError) as e:
             raise PortalError(f"Versturen naar CBS is mislukt: {e}") from e
-        finally:
-            named.replace(path)
         del namens  # the person is in the portal's audit trail and on the upload record
         self._overviews.clear()
         if message.state == "refused":
@@ -215,7 +264,8 @@ class Desk:
     def send_besluit(self, period: str, besluit: str, toelichting: str, namens: str) -> str:
         try:
             with self._lock:
-                message = send_besluit(self.client, statistic=STATISTIC, period=period,
+                message = send_besluit(self.client, statistic=definition_for(period).statistic,
+                                       period=period,
                                        besluit=besluit, gemeente=self.code,
                                        toelichting=toelichting or None)
         except (GemeenteError, ClientError) as e:
@@ -223,8 +273,9 @@ class Desk:
         self._remember("besluit", period, besluit, toelichting, message.id, namens)
         return message.id
 
-    def _send_document(self, type_: str, period: str, topic: str, document: dict[str, Any],
+    def _send_document(self, kind: Kind, period: str, topic: str, document: dict[str, Any],
                        file_name: str, in_reply_to: str | None = None) -> str:
+        statistic = definition_for(period).statistic
         with tempfile.TemporaryDirectory(prefix="ggk-portal-") as folder:
             path = Path(folder) / file_name
             path.write_text(json.dumps(document, ensure_ascii=False, indent=2), "utf-8")
@@ -232,9 +283,10 @@ class Desk:
                 with self._lock:
                     receiver = self.client.find_party(role="cbs").oin
                     message = self.client.send(
-                        receiver, type_, {"statistic": STATISTIC, "period": period,
+                        receiver, message_type(statistic, kind), {
+                            "statistic": statistic, "period": period,
                                           "gemeente": self.code},
-                        [path], conversation_id=conversation_id(STATISTIC, period, self.code,
+                        [path], conversation_id=conversation_id(statistic, period, self.code,
                                                                 topic),
                         in_reply_to=in_reply_to)
             except ClientError as e:
@@ -249,7 +301,7 @@ class Desk:
         if len(text) > 4000:
             raise PortalError("Een toelichting mag hoogstens 4000 tekens lang zijn.")
         message_id = self._send_document(
-            message_type(STATISTIC, Kind.TOELICHTING), report.period,
+            Kind.TOELICHTING, report.period,
             ConversationId.SPIEGELRAPPORT,
             {"soort": "toelichting-signaal", "gemeente": self.code, "periode": report.period,
              "indicator": indicator, "signaal": soort, "toelichting": text, "namens": namens,
@@ -269,7 +321,7 @@ class Desk:
             raise PortalError("De gevraagde datum ligt niet na de deadline "
                               f"({events['aanlevering_sluit']:%d-%m-%Y}).")
         message_id = self._send_document(
-            message_type(STATISTIC, Kind.UITSTELVERZOEK), period, dataset,
+            Kind.UITSTELVERZOEK, period, dataset,
             {"soort": "uitstelverzoek", "gemeente": self.code, "periode": period,
              "dataset": dataset, "tot": until.isoformat(), "reden": reason, "namens": namens},
             "uitstelverzoek.json")
@@ -297,7 +349,8 @@ class Desk:
 
 
 def _dataset_line(name: str, title: str, required: bool, found: Overview | None,
-                  events: dict[str, dt.date], day: dt.date, decided: bool) -> DatasetLine:
+                  events: dict[str, dt.date], day: dt.date, decided: bool,
+                  decides: bool) -> DatasetLine:
     deadline = events["aanlevering_sluit"]
     if found is None:
         if day < events["aanlevering_open"]:
@@ -326,7 +379,7 @@ def _dataset_line(name: str, title: str, required: bool, found: Overview | None,
               f"{m.get('errors', '?')} fouten"
     if m.get("verdict") == "goedgekeurd":
         step = ("Bekijk het spiegelrapport en neem een besluit."
-                if name == "basis" and not decided else "Niets te doen.")
+                if decides and not decided else "Niets te doen.")
         return DatasetLine(name, title, required, "goedgekeurd", "ok", detail, step)
     last = events.get("correctie_sluit", deadline)
     return DatasetLine(name, title, required, "afgekeurd", "error", detail,
@@ -334,15 +387,15 @@ def _dataset_line(name: str, title: str, required: bool, found: Overview | None,
                        f"bestand opnieuw aan vóór {last:%d-%m-%Y}.")
 
 
-def _besluit_line(found: Overview | None, basis: Overview | None, events: dict[str, dt.date],
-                  day: dt.date) -> DatasetLine:
+def _besluit_line(found: Overview | None, basis: Overview | None, basis_name: str,
+                  events: dict[str, dt.date], day: dt.date) -> DatasetLine:
     deadline = events["besluit_deadline"]
     basis_ok = basis is not None and any(
         kind_of(r.type) is Kind.TECHNISCH_CONTROLERAPPORT
         and r.metadata.get("verdict") == "goedgekeurd" for r in basis.replies)
     if found is None:
         step = (f"Neem vóór {deadline:%d-%m-%Y} een besluit: opt-in of intrekken."
-                if basis_ok else "Eerst moet de basisaanlevering zijn goedgekeurd.")
+                if basis_ok else f"Eerst moet de aanlevering {basis_name} zijn goedgekeurd.")
         return DatasetLine("besluit", "Besluit over publicatie", True, "nog geen besluit",
                            "warn" if basis_ok else "neutral", "", step)
     chosen = found.latest.onderwerp

@@ -1,6 +1,8 @@
 """Browser uploads into the portal: a tus 1.0 endpoint (creation, HEAD, PATCH with offsets) so that
-tus-js-client resumes after a broken line, then the same local check as `ggk validate`, then the
-send to CBS through the hub (itself tus, resumable) with the gemeente's certificate.
+tus-js-client resumes after a broken line, then the same local check as `ggk validate` and, at the
+same time, the upload to the hub (itself tus, resumable) with the gemeente's certificate of all
+but the last bytes; only when the user sends (after the check) do the last bytes go, and only a
+complete message is delivered to CBS.
 
 The portal, not the browser, talks to the hub: the browser has no party certificate. Files live
 under `<data-dir>/gemeenten/<code>/uploads/<id>/` until sent (then deleted).
@@ -67,6 +69,8 @@ class UploadStore:
         self.data_dir = data_dir
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._staging: dict[str, threading.Thread] = {}
+        self._sha256: dict[str, str] = {}
 
     def path(self, upload: Upload) -> Path:
         """Where the bytes are received: a folder per upload, so that two uploads of files with
@@ -95,6 +99,27 @@ class UploadStore:
                 file_name=upload.file_name, size=size, offset=0, state="uploaden",
                 created_by=created_by, created_at=upload.created_at, sent_bytes=0))
         return upload
+
+    def stage(self, upload_id: str, work: Callable[[], str]) -> None:
+        """Run `work` (the upload to the hub ahead of the user's send; returns the file's
+        sha256) in the background; a failure only means the send uploads everything itself."""
+        def run() -> None:
+            try:
+                self._sha256[upload_id] = work()
+            except (PortalError, OSError) as e:
+                log.warning("staging upload %s at the hub: %s", upload_id, e)
+
+        with self._guard:
+            self._staging[upload_id] = start_background(run, f"stage-{upload_id}")
+
+    def staged(self, upload_id: str) -> str | None:
+        """Wait until the staging of this upload (if any) has ended; the file's sha256 if it
+        went well."""
+        with self._guard:
+            thread = self._staging.pop(upload_id, None)
+        if thread is not None:
+            thread.join()
+        return self._sha256.pop(upload_id, None)
 
     def get(self, gemeente: str, upload_id: str) -> Upload | None:
         with self.engine.connect() as conn:

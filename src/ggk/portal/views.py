@@ -21,9 +21,9 @@ from ggk.portal.interfaces import PortalError, StoredReport, Upload
 from ggk.portal.service import (
     AMSTERDAM,
     Desk,
-    current_period,
     definition_for,
     finding_differences,
+    statistics,
     technical_reports,
 )
 from ggk.portal.uploads import TUS_VERSION, check_upload, parse_metadata, start_background
@@ -76,9 +76,26 @@ def portal_router(portal: Portal) -> APIRouter:  # noqa: C901 - one place for al
                          address=client_address(request))
 
     def period_of(request: Request) -> str:
-        period = request.query_params.get("periode") or current_period(portal.clock)
+        period = request.query_params.get("periode") or portal.current_period()
         definition_for(period)  # unknown: PortalError
         return period
+
+    def other_statistics(desk: Desk, shown: str) -> list[dict[str, Any]]:
+        """Every other statistic of the registry at a glance: its own current period, the state
+        of its datasets and its next date."""
+        found = []
+        for statistic in statistics():
+            if statistic == shown:
+                continue
+            period = portal.current_period(statistic)
+            try:
+                lines = desk.datasets(period)
+            except PortalError:
+                lines = []  # the hub is away: the focused period's alert says so
+            found.append({"definition": definition_for(period), "period": period,
+                          "lines": lines, "upcoming": next(
+                              (c for c in desk.calendar(period) if c.days_left >= 0), None)})
+        return found
 
     # -- start ---------------------------------------------------------------------------------
 
@@ -110,9 +127,11 @@ def portal_router(portal: Portal) -> APIRouter:  # noqa: C901 - one place for al
         next_steps = [line for line in lines if line.tone in ("warn", "error")]
         upcoming = next((c for c in calendar if c.days_left >= 0), None)
         uitstel = next((r for r in desk.reports(period) if r.kind is Kind.UITSTEL), None)
-        periods = list(definition_for(period).periods)
+        definition = definition_for(period)
         return render(request, "portal/overzicht.html", desk, title=f"Overzicht {period}",
-                      period=period, periods=periods, calendar=calendar, lines=lines,
+                      period=period, periods=list(definition.periods), definition=definition,
+                      others=other_statistics(desk, definition.statistic),
+                      calendar=calendar, lines=lines,
                       next_steps=next_steps, upcoming=upcoming, hub_error=hub_error,
                       uitstel=uitstel,
                       reports=desk.reports(period)[:5], uploads=portal.uploads.of(code, 5))
@@ -141,7 +160,7 @@ def portal_router(portal: Portal) -> APIRouter:  # noqa: C901 - one place for al
         try:
             length = int(request.headers.get("Upload-Length", ""))
             meta = parse_metadata(request.headers.get("Upload-Metadata"))
-            period = meta.get("periode") or current_period(portal.clock)
+            period = meta.get("periode") or portal.current_period()
             definition = definition_for(period)
             dataset = meta.get("dataset", "")
             if dataset not in {d.name for d in definition.datasets}:
@@ -197,7 +216,11 @@ def portal_router(portal: Portal) -> APIRouter:  # noqa: C901 - one place for al
             audit(request, user, "upload.complete", f"upload {upload.file_name} ontvangen", code)
             done = portal.uploads.get(code, upload_id)
             assert done is not None
+            # the check and the upload to the hub (all but its last bytes) run side by side
             start_background(lambda: check_upload(portal.uploads, done), f"check-{upload.id}")
+            desk = portal.desk(code)
+            portal.uploads.stage(upload.id, lambda: desk.stage_upload(
+                done, portal.uploads.path(done)))
         return Response(status_code=204, headers={"Upload-Offset": str(offset),
                                                   "Tus-Resumable": TUS_VERSION})
 
@@ -238,7 +261,8 @@ def portal_router(portal: Portal) -> APIRouter:  # noqa: C901 - one place for al
             def progress(_name: str, done: int, _total: int) -> None:
                 portal.uploads.update(upload.id, sent_bytes=done)
             try:
-                message_id = desk.send_upload(upload, user.email, path, progress)
+                message_id = desk.send_upload(upload, user.email, path, progress,
+                                              sha256=portal.uploads.staged(upload.id))
             except PortalError as e:
                 portal.uploads.update(upload.id, state="mislukt", error=str(e))
                 return
@@ -323,7 +347,7 @@ def portal_router(portal: Portal) -> APIRouter:  # noqa: C901 - one place for al
     def versions(request: Request, code: str, user: CurrentUser) -> Response:
         desk = access(request, code, user)
         period = period_of(request)
-        dataset = request.query_params.get("dataset") or "basis"
+        dataset = request.query_params.get("dataset") or definition_for(period).required_dataset
         datasets = definition_for(period).datasets
         if dataset not in {d.name for d in datasets}:
             raise NotVisible()
@@ -344,21 +368,23 @@ def portal_router(portal: Portal) -> APIRouter:  # noqa: C901 - one place for al
     def besluit_page(request: Request, code: str, user: CurrentUser) -> Response:
         desk = access(request, code, user)
         period = period_of(request)
+        definition = definition_for(period)
         return render(request, "portal/besluit.html", desk, title="Besluit", period=period,
-                      deadline=definition_for(period).calendar(period).events["besluit_deadline"],
-                      earlier=desk.sent("besluit"))
+                      deadline=definition.calendar(period).events["besluit_deadline"],
+                      definition=definition, earlier=desk.sent("besluit"))
 
     @router.post("/gemeente/{code}/besluit", response_class=HTMLResponse)
     async def besluit(request: Request, code: str, user: CurrentUser) -> Response:
         desk = access(request, code, user, act=True)
         form = await request.form()
-        period = str(form.get("periode") or current_period(portal.clock))
+        period = str(form.get("periode") or portal.current_period())
         choice = str(form.get("besluit") or "")
         toelichting = str(form.get("toelichting") or "").strip()[:2000]
         deadline = definition_for(period).calendar(period).events["besluit_deadline"]
         if choice not in ("opt-in", "intrekken"):
             return render(request, "portal/besluit.html", desk, 400, title="Besluit",
                           period=period, deadline=deadline, earlier=desk.sent("besluit"),
+                          definition=definition_for(period),
                           error="Kies opt-in of intrekken.")
         if form.get("bevestigd") != "ja":
             return render(request, "portal/besluit_bevestigen.html", desk,
@@ -390,8 +416,8 @@ def portal_router(portal: Portal) -> APIRouter:  # noqa: C901 - one place for al
     async def extension(request: Request, code: str, user: CurrentUser) -> Response:
         desk = access(request, code, user, act=True)
         form = await request.form()
-        period = str(form.get("periode") or current_period(portal.clock))
-        dataset = str(form.get("dataset") or "basis")
+        period = str(form.get("periode") or portal.current_period())
+        dataset = str(form.get("dataset") or definition_for(period).required_dataset)
         try:
             until = dt.date.fromisoformat(str(form.get("tot") or ""))
         except ValueError:
