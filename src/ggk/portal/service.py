@@ -358,7 +358,7 @@ def _dataset_line(name: str, title: str, required: bool, found: Overview | None,
         elif required:
             step = f"Lever het bestand aan vóór {deadline:%d-%m-%Y}."
         else:
-            step = "Facultatief: lever aan als uw gemeente deze gegevens heeft."
+            step = "Niet verplicht: lever aan als uw gemeente deze gegevens heeft."
         return DatasetLine(name, title, required, "nog niet aangeleverd",
                            "warn" if required else "neutral", "", step)
     rapport = next((r for r in found.replies if kind_of(r.type) is Kind.TECHNISCH_CONTROLERAPPORT),
@@ -387,17 +387,17 @@ def _dataset_line(name: str, title: str, required: bool, found: Overview | None,
                        f"bestand opnieuw aan vóór {last:%d-%m-%Y}.")
 
 
-def _besluit_line(found: Overview | None, basis: Overview | None, basis_name: str,
+def _besluit_line(found: Overview | None, required: Overview | None, required_name: str,
                   events: dict[str, dt.date], day: dt.date) -> DatasetLine:
     deadline = events["besluit_deadline"]
-    basis_ok = basis is not None and any(
+    required_ok = required is not None and any(
         kind_of(r.type) is Kind.TECHNISCH_CONTROLERAPPORT
-        and r.metadata.get("verdict") == "goedgekeurd" for r in basis.replies)
+        and r.metadata.get("verdict") == "goedgekeurd" for r in required.replies)
     if found is None:
         step = (f"Neem vóór {deadline:%d-%m-%Y} een besluit: opt-in of intrekken."
-                if basis_ok else f"Eerst moet de aanlevering {basis_name} zijn goedgekeurd.")
+                if required_ok else f"Eerst moet de aanlevering {required_name} zijn goedgekeurd.")
         return DatasetLine("besluit", "Besluit over publicatie", True, "nog geen besluit",
-                           "warn" if basis_ok else "neutral", "", step)
+                           "warn" if required_ok else "neutral", "", step)
     chosen = found.latest.onderwerp
     bevestigd = any(kind_of(r.type) is Kind.BEVESTIGING for r in found.replies)
     geweigerd = next((r for r in found.replies if kind_of(r.type) is Kind.WEIGERING), None)
