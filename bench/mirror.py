@@ -1,6 +1,7 @@
 """Benchmark: time from acceptance (accepted data available) to spiegelrapport (json+html+pdf).
 
-Synthetic accepted data (ggk.mirror.synthetic) for all 342 municipalities of 2026-H1, stored as
+Synthetic accepted data (ggk.mirror.synthetic: drawn from the definition's test-file recipe) for
+all 342 municipalities of 2026-H1, stored as
 Parquet (as the station stores accepted data) and read lazily through an AcceptedDataSource.
 Measures: a typical municipality, the largest (GM0363, ~57,000 clients), and all 342 in turn.
 
@@ -17,10 +18,10 @@ from pathlib import Path
 
 import polars as pl
 
-from ggk.definitions import shipped
+from ggk.definitions import Definition, shipped
 from ggk.mirror import InMemorySource, build_spiegelrapport
 from ggk.mirror import report as report_module
-from ggk.mirror.synthetic import basis_frame, facultatief_frame
+from ggk.mirror.synthetic import accepted
 from ggk.refdata import register
 
 PERIOD = "2026-H1"
@@ -28,14 +29,13 @@ LARGEST = "GM0363"
 LARGEST_CLIENTS = 57_000
 
 
-def prepare(folder: Path) -> tuple[InMemorySource, int]:
+def prepare(definition: Definition, folder: Path) -> tuple[InMemorySource, int]:
     source = InMemorySource()
     rows = 0
     for g in register().all():
-        basis = basis_frame(g, PERIOD, 42, LARGEST_CLIENTS if g.code == LARGEST else None)
-        kosten = facultatief_frame(basis, PERIOD, 42)
-        rows += basis.height
-        for name, frame in (("basis", basis), ("facultatief", kosten)):
+        frames = accepted(definition, g, PERIOD, 42, LARGEST_CLIENTS if g.code == LARGEST else None)
+        rows += frames["basis"].height
+        for name, frame in frames.items():
             path = folder / f"{g.code}-{name}.parquet"
             frame.write_parquet(path)
             source.put("gmsd", PERIOD, name, g.code, pl.scan_parquet(path))
@@ -66,7 +66,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         t = time.perf_counter()
-        source, rows = prepare(folder)
+        source, rows = prepare(definition, folder)
         print(f"synthetic data: 342 municipalities, {rows:,} basis rows "
               f"({time.perf_counter() - t:.1f} s to generate)")
         out = folder / "out"

@@ -38,12 +38,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "ggk"
 COMMON_WORDS = {"soort", "categorie"}
 
 # Known open items: files still naming things, each with why; the list can only shrink.
-KNOWN_OPEN = {
-    # GMSD-shaped synthetic accepted data for the previous-period reference, the mirror tests and
-    # bench/mirror.py: to be drawn from the definition's testdata recipe instead (issue 11)
-    # (it also generates that reference: `python -m ggk.mirror.synthetic`)
-    "mirror/synthetic.py",
-}
+KNOWN_OPEN: set[str] = set()
 
 
 def distinctive_names() -> set[str]:

@@ -8,11 +8,10 @@ import datetime as dt
 from typing import Any
 
 from ggk.definitions import Definition
-from ggk.mirror import InMemorySource, build_spiegelrapport
+from ggk.mirror import InMemorySource, build_spiegelrapport, synthetic
 from ggk.mirror.report import clear_cache
-from ggk.mirror.synthetic import basis_frame, facultatief_frame
 from ggk.refdata import register
-from tests.mirror.conftest import PERIOD, class_members, synthetic_source
+from tests.mirror.conftest import PERIOD, basis_frame, class_members, synthetic_source
 
 NOW = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
 
@@ -68,13 +67,14 @@ def test_cached_reports_equal_reports_from_scratch(definition: Definition) -> No
         assert _check(definition, source, codes[:3]) == corrected
         # facultatief arrives for one gemeente: its indicator appears for everyone
         reg = register()
-        own = inner.data[("gmsd", PERIOD, "basis")][codes[0]]
-        inner.put("gmsd", PERIOD, "facultatief", codes[0], facultatief_frame(own, PERIOD, 3))
+        # (drawn with the seed of synthetic_source: it refers to the basis records above)
+        kosten = synthetic.accepted(definition, reg.get(codes[0]), PERIOD, 5)["facultatief"]
+        inner.put("gmsd", PERIOD, "facultatief", codes[0], kosten)
         _check(definition, source, codes[:3])
         del inner.data[("gmsd", PERIOD, "facultatief")]
         # an accepted previous period for one gemeente
         inner.put("gmsd", "2025-H2", "basis", codes[0],
-                  basis_frame(reg.get(codes[0]), "2025-H2", 9))
+                  basis_frame(codes[0], "2025-H2", 9))
         assert _check(definition, source, codes[:1])[0]["vorige_periode"]["bron"] == "aanlevering"
         del inner.data[("gmsd", "2025-H2", "basis")]
 

@@ -9,9 +9,8 @@ from ggk.definitions import Definition
 from ggk.mirror import build_spiegelrapport, load_indicators
 from ggk.mirror.peers import peer_group
 from ggk.mirror.plausibility import flags_for, robust_z
-from ggk.mirror.synthetic import basis_frame
 from ggk.refdata import register
-from tests.mirror.conftest import PERIOD, class_members, synthetic_source
+from tests.mirror.conftest import PERIOD, basis_frame, class_members, synthetic_source
 
 
 def test_peer_group_is_own_size_class(definition: Definition) -> None:
@@ -60,7 +59,7 @@ def test_five_peers_compare_with_this_period(definition: Definition) -> None:
 def test_previous_period_from_own_delivery_when_there(definition: Definition) -> None:
     code = class_members(4)[0]
     source = synthetic_source([code], facultatief=False)
-    source.put("gmsd", "2025-H2", "basis", code, basis_frame(register().get(code), "2025-H2", 9))
+    source.put("gmsd", "2025-H2", "basis", code, basis_frame(code, "2025-H2", 9))
     report = build_spiegelrapport(definition, PERIOD, code, source)
     assert report.data["vorige_periode"] == {
         "bron": "aanlevering",

@@ -11,7 +11,16 @@ import pytest
 
 from ggk.definitions import shipped
 from ggk.refdata import register
-from ggk.testdata import AnswerKey, FileStyle, TestdataError, UnknownDefect, generate, parse_errors
+from ggk.testdata import (
+    AnswerKey,
+    FileStyle,
+    TestdataError,
+    UnknownDefect,
+    draw_accepted,
+    generate,
+    parse_errors,
+)
+from ggk.testdata.recipe import load_recipe
 from tests.testdata.oracle import elfproef, findings_per_line, keys_of
 
 DEFINITION = shipped().for_period("gmsd", "2026-H1")
@@ -316,3 +325,28 @@ def test_cli_refuses_clearly(tmp_path: Path, args: list[str], message: str) -> N
     r = _ggk(*base, *args)
     assert r.returncode == 2
     assert message in r.stderr
+
+
+def test_draw_accepted_in_memory_is_deterministic_and_refers_to_its_parent() -> None:
+    frames = draw_accepted(DEFINITION, "GM0014", "2026-H1", seed=3)
+    again = draw_accepted(DEFINITION, "GM0014", "2026-H1", seed=3)
+    other = draw_accepted(DEFINITION, "GM0014", "2025-H2", seed=3)
+    assert set(frames) == set(DEFINITION.dataset_names)
+    for name, frame in frames.items():
+        assert frame.equals(again[name])
+        assert not frame.equals(other[name])
+        assert frame.columns == list(DEFINITION.dataset(name).field_names)
+    for name, frame in frames.items():
+        for fk in DEFINITION.dataset(name).foreign_keys:
+            parent = frames[fk.resource].select(fk.reference_fields)
+            keys = frame.select(fk.fields).rename(
+                dict(zip(fk.fields, fk.reference_fields, strict=True)))
+            assert keys.height and keys.join(parent, on=list(fk.reference_fields),
+                                             how="anti").height == 0
+    # `units`: the rows of that many units (persons here) instead of the population's
+    small = draw_accepted(DEFINITION, "GM0014", "2026-H1", seed=3, units=17)
+    for name, ds in load_recipe(DEFINITION).datasets.items():
+        if ds.units_per_1000_inhabitants is not None:
+            values = ds.rows_per_unit[0]
+            assert 17 * min(values) <= small[name].height <= 17 * max(values)
+            assert frames[name].height > 100 * max(values)

@@ -12,6 +12,7 @@ _EXPORTS = {
     "GeneratedFile": "ggk.testdata.interfaces",
     "TestdataError": "ggk.testdata.interfaces",
     "UnknownDefect": "ggk.testdata.interfaces",
+    "draw_accepted": "ggk.testdata.generator",
     "generate": "ggk.testdata.generator",
     "parse_errors": "ggk.testdata.defects",
     "read_referenced": "ggk.testdata.generator",

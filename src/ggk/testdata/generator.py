@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 from collections import defaultdict
@@ -31,6 +32,7 @@ from ggk.testdata.interfaces import (
     TestdataError,
 )
 from ggk.testdata.recipe import (
+    DatasetRecipe,
     DrawContext,
     RecipeError,
     cell_capacity,
@@ -38,6 +40,7 @@ from ggk.testdata.recipe import (
     draw_records,
     load_recipe,
     render,
+    rows_for_units,
 )
 
 GM_RE = re.compile(r"^GM\d{4}$")
@@ -123,9 +126,7 @@ def generate(
                 f"{n} {dataset} rows need as many distinct {ds_recipe.refers_to} records; "
                 f"the {ds_recipe.refers_to} has {keys.height}"
             )
-        picked = np.sort(rng.choice(keys.height, size=n, replace=False)) if n else np.zeros(0, int)
-        parent_rows = keys[picked].rename(dict(zip(fk.reference_fields, fk.fields, strict=True)))
-        typed = draw_records(ds_recipe, spec, n, ctx0, parent=parent_rows)
+        typed = _draw_referring(ds_recipe, spec, fk.fields, keys, n, ctx0)
     _check_clean(typed, definition, spec, calendar.start, calendar.end, recipe.path)
     frame = render(typed, spec, ds_recipe)
 
@@ -274,6 +275,58 @@ def generate(
     )
     key.write(key_path)
     return GeneratedFile(path, key_path, key)
+
+
+def _draw_referring(recipe: DatasetRecipe, spec: DatasetSpec, fields: tuple[str, ...],
+                    keys: pl.DataFrame, n: int, ctx: DrawContext) -> pl.DataFrame:
+    """`n` records of a dataset that refers to another, on `n` distinct rows of its `keys`."""
+    rng = ctx.rng
+    picked = np.sort(rng.choice(keys.height, size=n, replace=False)) if n else np.zeros(0, int)
+    parent_rows = keys[picked].rename(dict(zip(keys.columns, fields, strict=True)))
+    return draw_records(recipe, spec, n, ctx, parent=parent_rows)
+
+
+def draw_accepted(definition: Definition, gemeente: str, period: str, seed: int = 0, *,
+                  inwoners: int | None = None, units: int | None = None
+                  ) -> dict[str, pl.DataFrame]:
+    """Clean typed records of every dataset of the recipe, in memory: what a station holds after
+    accepting clean files of one municipality for one period (before pseudonymising). Sized from
+    the population of the register, or `inwoners`, or the rows of `units` units for a dataset
+    drawn in units. A dataset with `refers_to` draws on the records of the one it refers to.
+    Checked clean like `generate`'s records. Deterministic by (seed, period, gemeente)."""
+    try:
+        gm = register().get(gemeente)
+    except UnknownGemeente as e:
+        raise TestdataError(str(e)) from None
+    digest = hashlib.sha256(f"{seed}|{period}|{gm.code}".encode()).digest()
+    rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
+    recipe = load_recipe(definition)
+    ctx = DrawContext(gm.code, gm.inwoners if inwoners is None else inwoners,
+                      Period.parse(period), rng)
+    out: dict[str, pl.DataFrame] = {}
+    pending = dict(recipe.datasets)
+    while pending:
+        ready = [d for d in pending.values() if d.refers_to is None or d.refers_to in out]
+        if not ready:
+            raise RecipeError(f"{recipe.path}: refers_to of {', '.join(pending)} names a "
+                              "dataset without a recipe")
+        for ds in ready:
+            del pending[ds.name]
+            spec = definition.dataset(ds.name)
+            if ds.refers_to is None:
+                n = (rows_for_units(ds, units, rng)
+                     if units is not None and ds.units_per_1000_inhabitants is not None
+                     else default_rows(ds, spec, ctx))
+                out[ds.name] = draw_records(ds, spec, n, ctx)
+                continue
+            fk = next(k for k in spec.foreign_keys if k.resource == ds.refers_to)
+            keys = out[ds.refers_to].select(fk.reference_fields).unique(maintain_order=True)
+            out[ds.name] = _draw_referring(ds, spec, fk.fields, keys,
+                                           round(keys.height * ds.share), ctx)
+    for name, frame in out.items():
+        _check_clean(frame, definition, definition.dataset(name), ctx.period.start,
+                     ctx.period.end, recipe.path)
+    return out
 
 
 def population_rows(definition: Definition, dataset: str, inwoners: int, period: str,

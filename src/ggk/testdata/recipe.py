@@ -260,8 +260,13 @@ def default_rows(recipe: DatasetRecipe, spec: DatasetSpec, ctx: DrawContext) -> 
         return int((ctx.rng.random(_chances(recipe, spec).shape) < _chances(recipe, spec)).sum())
     assert recipe.units_per_1000_inhabitants is not None
     units = max(1, round(ctx.inwoners * recipe.units_per_1000_inhabitants / 1000))
+    return rows_for_units(recipe, units, ctx.rng)
+
+
+def rows_for_units(recipe: DatasetRecipe, units: int, rng: np.random.Generator) -> int:
+    """Rows of `units` units (clients, ...), each with rows_per_unit rows."""
     values, weights = recipe.rows_per_unit
-    return int(ctx.rng.choice(values, size=units, p=weights).sum())
+    return int(rng.choice(values, size=units, p=weights).sum())
 
 
 def _chances(recipe: DatasetRecipe, spec: DatasetSpec) -> np.ndarray:
