@@ -18,9 +18,6 @@ from the framework, not from a hand-kept list:
   column. This is the one hand-kept list; keep it to words like these.
 A name in these groups is not checked; all others are.
 
-KNOWN_OPEN lists files that still name things and are being fixed elsewhere; the lead empties it
-after merging. A file listed there that no longer names anything fails the test, so the list can
-only shrink.
 """
 
 from __future__ import annotations
@@ -36,10 +33,6 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "ggk"
 
 # Everyday Dutch words that are also a column of a shipped statistic (iv3); see the docstring.
 COMMON_WORDS = {"soort", "categorie"}
-
-# Known open items: files still naming things, each with why; the list can only shrink.
-KNOWN_OPEN: set[str] = set()
-
 
 def distinctive_names() -> set[str]:
     framework = set(TEXT_KEYS) | set(DRAWS) | COMMON_WORDS
@@ -78,10 +71,6 @@ def test_the_names_are_the_distinctive_ones() -> None:
 
 def test_no_code_outside_the_definitions_names_a_statistic_dataset_or_column() -> None:
     found = offenders()
-    unexpected = [line for rel, lines in found.items() if rel not in KNOWN_OPEN for line in lines]
+    unexpected = [line for lines in found.values() for line in lines]
     assert not unexpected, "names from a definition in code:\n" + "\n".join(unexpected)
 
-
-def test_the_known_open_items_are_still_open() -> None:
-    fixed = KNOWN_OPEN - set(offenders())
-    assert not fixed, f"no longer naming anything, remove from KNOWN_OPEN: {sorted(fixed)}"
