@@ -28,6 +28,10 @@ def test_the_overview_shows_each_statistic_with_its_own_period(
         assert f"{iv3.title}: periode {periods['iv3']}" in first.text
         assert iv3.datasets[0].title in first.text
         assert f"?periode={periods['iv3']}" in first.text
+        # the besluit waits for the required dataset, named by its title as on its card
+        gmsd = found["gmsd"]
+        required = next(s.title for s in gmsd.datasets if s.name == gmsd.required_dataset)
+        assert f"Eerst moet de aanlevering {required} zijn goedgekeurd." in first.text
         second = anna.get("/gemeente/GM0363", params={"periode": periods["iv3"]})
         assert second.status_code == 200
         assert f"periode {periods['iv3']}</h1>" in second.text

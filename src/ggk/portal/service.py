@@ -160,8 +160,10 @@ class Desk:
             lines.append(_dataset_line(spec.name, spec.title, spec.required, found.get(spec.name),
                                        events, day, decided="besluit" in found,
                                        decides=spec.name == definition.required_dataset))
+        required_title = next(s.title for s in definition.datasets
+                              if s.name == definition.required_dataset)
         lines.append(_besluit_line(found.get("besluit"), found.get(definition.required_dataset),
-                                   definition.required_dataset, events, day))
+                                   required_title, events, day))
         return lines
 
     # -- reports -----------------------------------------------------------------------------------
